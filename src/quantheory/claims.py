@@ -1,0 +1,233 @@
+"""The claims registry: every check in the book is a :class:`Claim`.
+
+A claim has a stable id (listed in :data:`SPEC_CLAIMS` when the specification
+asks for it), a one-line statement, what was measured, what the theory
+predicts, how it was measured (sample sizes, confidence level, seed) and
+whether the two agree. Chapters record their claims with a
+:class:`ChapterClaims`; the page shows each claim as a pass/fail block, the
+Sphinx extension :mod:`quantheory.sphinx_ext` collects them for the
+verification report, and a failing claim fails the build.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from quantheory.display import show
+
+CLAIM_ID_PATTERN = re.compile(r"^[a-z]+\.[a-z0-9_]+$")
+
+SPEC_CLAIMS: dict[str, str] = {
+    "ste.gauss_sign_moment": "E[sign(<z,u>) z] = sqrt(2/pi) u/|u| for z ~ N(0, I_n)",
+    "ste.sign_disagreement": "P(sign<z,u> != sign<z,w>) = angle(u,w)/pi",
+    "ste.population_gradient": "E[g(u)] = sqrt(2/pi) |v|^2 (u - w*)/sqrt(n) for binary u",
+    "ste.population_loss": "L(u) = 2 |v|^2 angle(u,w*)/pi + s^2/2",
+    "ste.population_dynamics": "population STE-gradient method reaches w* within the step bound",
+    "ste.linf_concentration": "uniform l-inf deviation of g_N shrinks like N^(-1/2)",
+    "ste.thm1_phase_transition": "N50 of the ergodic estimate scales at most quadratically in n",
+    "ste.thm1_bound_vs_empirical": "Theorem 1's sufficient N lies above the empirical N50",
+    "ste.thm2_last_iterate": "last-iterate success; w* absorbing without noise",
+    "ste.thm3_escape_time": "first escape time from w* under label noise matches prediction",
+    "ste.thm3_recurrence": "under label noise the iterate leaves and returns to w* repeatedly",
+    "ste.nongaussian_failure": "non-centred inputs break recovery by the ergodic estimate",
+    "ste.normalization_restores": "standardizing the inputs restores recovery",
+    "cg.sigma_staircase": "the b-bit quantized ReLU is a staircase of indicators",
+    "cg.assumption2_constants": "surrogate derivative bounds delta, delta~ of Assumption 2",
+    "cg.lemma4_decomposition": "the loss decomposes over the class subspaces (Lemmas 4.1, 4.3)",
+    "cg.Cp_annulus": "C_p = 2/(pi sqrt(M^2 - m_x^2)) for the uniform annulus",
+    "cg.lemma5_1": "Lemma 5.1's inequality holds on random W",
+    "cg.lemma5_3": "Lemma 5.3's inequality holds on random W",
+    "cg.lemma5_5_monotone": "|w_{j,i}^t| never decreases when v_{i,j} > 0",
+    "cg.prop1_summable": "partial sums of squared coarse gradients stay below Proposition 1",
+    "cg.thm31_perfect": "coarse-gradient descent reaches zero population loss",
+    "cg.fig3_angle": "section 8.1: convergence at every angle, faster as theta -> pi/2",
+    "cg.table2_digits": "quantized nets trained by coarse gradients near full precision",
+    "cg.fig6_norm_growth": "weight norms stay bounded and grow overall",
+    "lr.spectrum_additive": "additive quantization adds delta^2 I to the data covariance",
+    "lr.spectrum_multiplicative": "multiplicative quantization rescales H and keeps its decay",
+    "lr.recursion_matches_mc": "exact excess-risk recursion matches Monte Carlo",
+    "lr.noise_amplification": "parameter/activation/gradient quantization raise the risk",
+    "lr.batch_scaling": "additive-quantization risk shrinks with batch size",
+    "lr.mult_vs_add": "multiplicative vs additive quantization at equal bit budget",
+}
+
+
+class ClaimsFailed(AssertionError):
+    """Raised at the end of a chapter when one or more of its claims failed."""
+
+
+def format_value(value: Any) -> str:
+    """Format a measured or expected value for a table: 4 significant digits."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.4g}"
+        return f"{value:.4g}" if abs(value) < 1 else f"{value:,.4g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checked statement of the book.
+
+    Attributes
+    ----------
+    id
+        Stable identifier, ``part.name`` (for example ``ste.population_loss``).
+    statement
+        One line: what the theory says.
+    passed
+        Whether the measurement agrees with the prediction.
+    measured, expected
+        Key numbers, by name: what the cells found and what theory predicts
+        (a value, a bound or a tolerance).
+    method
+        How it was checked: derivation, sample sizes, confidence level.
+    seed
+        The seed label of the experiment (``None`` for exact checks).
+    """
+
+    id: str
+    statement: str
+    passed: bool
+    measured: dict[str, Any] = field(default_factory=dict)
+    expected: dict[str, Any] = field(default_factory=dict)
+    method: str = ""
+    seed: str | None = None
+
+    def __post_init__(self) -> None:
+        if not CLAIM_ID_PATTERN.match(self.id):
+            raise ValueError(
+                f"claim id must look like 'part.name' in lower case (e.g. 'ste.population_loss'), "
+                f"got {self.id!r}"
+            )
+        if not isinstance(self.passed, bool):
+            raise ValueError(f"passed must be a bool, got {self.passed!r}")
+
+    @property
+    def status(self) -> str:
+        return "pass" if self.passed else "fail"
+
+    @property
+    def anchor(self) -> str:
+        """The HTML id of the claim's block in its page."""
+        return "claim-" + self.id.replace(".", "-").replace("_", "-")
+
+    def key_numbers(self) -> str:
+        """A one-line summary of measured vs expected numbers."""
+        measured = ", ".join(f"{k} = {format_value(v)}" for k, v in self.measured.items())
+        expected = ", ".join(f"{k} = {format_value(v)}" for k, v in self.expected.items())
+        return f"{measured} | expected {expected}" if expected else measured
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Claim:
+        return cls(**data)
+
+    def as_text(self) -> str:
+        badge = "PASS" if self.passed else "FAIL"
+        lines = [f"[{badge}] {self.id}: {self.statement}"]
+        for label, values in (("measured", self.measured), ("expected", self.expected)):
+            for key, value in values.items():
+                lines.append(f"    {label:8s} {key}: {format_value(value)}")
+        if self.method:
+            lines.append(f"    method   {self.method}")
+        if self.seed is not None:
+            lines.append(f"    seed     {self.seed}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        rows = []
+        keys = list(self.measured) + [k for k in self.expected if k not in self.measured]
+        for key in keys:
+            measured = format_value(self.measured[key]) if key in self.measured else ""
+            expected = format_value(self.expected[key]) if key in self.expected else ""
+            rows.append(
+                f"<tr><td>{esc(key)}</td><td>{esc(measured)}</td><td>{esc(expected)}</td></tr>"
+            )
+        meta = esc(self.method)
+        if self.seed is not None:
+            meta += f" Seed: <code>{esc(self.seed)}</code>."
+        payload = esc(json.dumps(self.to_json()), quote=True)
+        badge = "PASS" if self.passed else "FAIL"
+        return (
+            f'<div class="qt-claim qt-{self.status}" id="{self.anchor}" '
+            f'data-qt-claim="{payload}">'
+            f'<div class="qt-claim-head"><span class="qt-badge">{badge}</span> '
+            f"<code>{esc(self.id)}</code></div>"
+            f'<p class="qt-claim-statement">{esc(self.statement)}</p>'
+            '<table class="qt-claim-table"><thead><tr><th>quantity</th><th>measured</th>'
+            f"<th>predicted / bound</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f'<p class="qt-claim-meta">{meta}</p></div>'
+        )
+
+
+CLAIM_HTML_PATTERN = re.compile(r'data-qt-claim="([^"]*)"')
+
+
+def claims_in_html(text: str) -> list[Claim]:
+    """Recover the claims embedded in rendered HTML by :meth:`Claim._repr_html_`."""
+    return [Claim.from_json(json.loads(html.unescape(m))) for m in CLAIM_HTML_PATTERN.findall(text)]
+
+
+@dataclass
+class ClaimsSummary:
+    """The claims of one chapter as a table (HTML in the page, text in a terminal)."""
+
+    claims: list[Claim]
+
+    def as_text(self) -> str:
+        width = max((len(c.id) for c in self.claims), default=10)
+        lines = [f"{'claim':{width}s}  status  key numbers"]
+        for c in self.claims:
+            lines.append(f"{c.id:{width}s}  {c.status:6s}  {c.key_numbers()}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f'<tr class="qt-{c.status}"><td><a href="#{c.anchor}"><code>{html.escape(c.id)}'
+            f'</code></a></td><td class="qt-status">{c.status.upper()}</td>'
+            f"<td>{html.escape(c.key_numbers())}</td></tr>"
+            for c in self.claims
+        )
+        return (
+            '<table class="qt-summary"><thead><tr><th>claim</th><th>status</th>'
+            f"<th>key numbers</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+
+class ChapterClaims:
+    """Collects a chapter's claims, shows each one, and fails loudly at the end."""
+
+    def __init__(self) -> None:
+        self.claims: list[Claim] = []
+
+    def record(self, claim: Claim) -> Claim:
+        """Show ``claim`` (a pass/fail block in the page) and remember it."""
+        if any(c.id == claim.id for c in self.claims):
+            raise ValueError(f"claim {claim.id!r} was already recorded in this chapter")
+        self.claims.append(claim)
+        show(claim)
+        return claim
+
+    def finish(self) -> ClaimsSummary:
+        """Show the chapter's claims table; raise :class:`ClaimsFailed` if any failed."""
+        summary = ClaimsSummary(list(self.claims))
+        show(summary)
+        failed = [c.id for c in self.claims if not c.passed]
+        if failed:
+            raise ClaimsFailed(f"{len(failed)} claim(s) failed: {', '.join(failed)}")
+        return summary

@@ -1,0 +1,66 @@
+"""Where output goes: the rendered page (a Jupyter kernel) or a terminal.
+
+Chapters run both inside the book build (a kernel executes them) and as plain
+scripts (``python book/<chapter>.py``). These helpers send each result to the
+right place so that a chapter never has to ask.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+FIGURES_ENV_VAR = "QUANTHEORY_FIGURES"
+
+
+def in_notebook() -> bool:
+    """True when running inside a Jupyter kernel (the book build), else False."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the book's stack
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def show(obj: Any) -> None:
+    """Display ``obj`` in the page, or print its text form in a terminal."""
+    if in_notebook():
+        from IPython.display import display
+
+        display(obj)
+    else:
+        print(obj.as_text() if hasattr(obj, "as_text") else obj)
+
+
+def glue(name: str, value: Any) -> None:
+    """Store ``value`` under ``name`` for ``{glue:text}`` / ``{glue:figure}`` in the prose.
+
+    Outside a kernel there is no page to glue into, so this does nothing.
+    """
+    if in_notebook():
+        from myst_nb import glue as myst_glue
+
+        myst_glue(name, value, display=False)
+
+
+def show_figure(fig: Any, name: str) -> Path | None:
+    """Glue a Matplotlib figure for ``{glue:figure}``; in a terminal, save it as PNG.
+
+    In script mode the figure is written to ``$QUANTHEORY_FIGURES/<name>.png``
+    (default ``./figures``) and the path is printed and returned.
+    """
+    import matplotlib.pyplot as plt
+
+    if in_notebook():
+        glue(name, fig)
+        plt.close(fig)
+        return None
+    folder = Path(os.environ.get(FIGURES_ENV_VAR, "figures"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    print(f"figure {name!r} saved to {path}")
+    return path

@@ -1,0 +1,118 @@
+"""Confidence intervals and the book's error budget.
+
+The error budget
+----------------
+A statistical claim can fail by bad luck even when its theorem is true. The book
+allows a total probability of :data:`BOOK_FAILURE_PROBABILITY` (one in a million)
+that a correct theorem fails some build. It is split evenly over at most
+:data:`STATISTICAL_CLAIMS_IN_BOOK` statistical claims, and within a claim evenly
+(Bonferroni) over its comparisons. :func:`z_threshold` turns that share into a
+two-sided normal critical value: at least 5 standard errors, usually about 6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from quantheory.validation import positive_int
+
+BOOK_FAILURE_PROBABILITY = 1e-6
+STATISTICAL_CLAIMS_IN_BOOK = 40
+
+
+def claim_alpha() -> float:
+    """The probability that one correct statistical claim may fail by chance."""
+    return BOOK_FAILURE_PROBABILITY / STATISTICAL_CLAIMS_IN_BOOK
+
+
+def comparison_alpha(n_comparisons: int) -> float:
+    """The two-sided tail probability allowed for each of ``n_comparisons`` tests."""
+    return claim_alpha() / positive_int("n_comparisons", n_comparisons)
+
+
+def z_threshold(n_comparisons: int = 1) -> float:
+    """Critical |z| for one of ``n_comparisons`` normal tests inside one claim.
+
+    Examples
+    --------
+    >>> round(z_threshold(1), 2)
+    6.0
+    """
+    return float(sps.norm.isf(comparison_alpha(n_comparisons) / 2))
+
+
+@dataclass(frozen=True)
+class MeanEstimate:
+    """A Monte Carlo mean with its standard error.
+
+    Attributes
+    ----------
+    mean, se
+        Arrays of the same shape: the sample mean and its standard error.
+    n
+        Number of independent samples behind each mean.
+    """
+
+    mean: np.ndarray
+    se: np.ndarray
+    n: int
+
+    def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """Normal-approximation confidence interval at ``level``."""
+        z = float(sps.norm.isf((1 - level) / 2))
+        return self.mean - z * self.se, self.mean + z * self.se
+
+
+def mean_estimate(samples: np.ndarray, axis: int = 0) -> MeanEstimate:
+    """Mean and standard error of ``samples`` along ``axis`` (ddof = 1)."""
+    samples = np.asarray(samples, dtype=float)
+    n = samples.shape[axis]
+    if n < 2:
+        raise ValueError(f"samples must have at least 2 entries along axis {axis}, got {n}")
+    mean = samples.mean(axis=axis)
+    se = samples.std(axis=axis, ddof=1) / np.sqrt(n)
+    return MeanEstimate(mean=mean, se=se, n=n)
+
+
+def pooled_mean_estimate(sums: np.ndarray, sums_sq: np.ndarray, n: int) -> MeanEstimate:
+    """Mean and standard error from running sums of x and x**2 over ``n`` samples.
+
+    Lets a sampler stream chunks without keeping every sample in memory.
+    """
+    n = positive_int("n", n)
+    if n < 2:
+        raise ValueError(f"n must be at least 2 to estimate a standard error, got {n}")
+    mean = np.asarray(sums, dtype=float) / n
+    var = (np.asarray(sums_sq, dtype=float) - n * mean**2) / (n - 1)
+    return MeanEstimate(mean=mean, se=np.sqrt(np.maximum(var, 0.0) / n), n=n)
+
+
+def wilson_interval(
+    successes: np.ndarray | int, trials: np.ndarray | int, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion, two-sided level 1 - alpha.
+
+    Parameters
+    ----------
+    successes, trials
+        Counts (broadcastable arrays); ``0 <= successes <= trials`` and ``trials >= 1``.
+    alpha
+        Total two-sided miss probability, in (0, 1).
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    if np.any(n < 1) or np.any(k < 0) or np.any(k > n):
+        raise ValueError(
+            f"need 0 <= successes <= trials and trials >= 1, got successes={successes!r}, "
+            f"trials={trials!r}"
+        )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    z = float(sps.norm.isf(alpha / 2))
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half

@@ -1,0 +1,1 @@
+"""Part I: the straight-through estimator for binary weights and activations."""
