@@ -95,6 +95,9 @@ class Claim:
         How it was checked: derivation, sample sizes, confidence level.
     seed
         The seed label of the experiment (``None`` for exact checks).
+    summary
+        The key numbers in one short line, for the report; generated from
+        ``measured`` and ``expected`` when empty.
     """
 
     id: str
@@ -104,6 +107,7 @@ class Claim:
     expected: dict[str, Any] = field(default_factory=dict)
     method: str = ""
     seed: str | None = None
+    summary: str = ""
 
     def __post_init__(self) -> None:
         if not CLAIM_ID_PATTERN.match(self.id):
@@ -125,6 +129,8 @@ class Claim:
 
     def key_numbers(self) -> str:
         """A one-line summary of measured vs expected numbers."""
+        if self.summary:
+            return self.summary
         measured = ", ".join(f"{k} = {format_value(v)}" for k, v in self.measured.items())
         expected = ", ".join(f"{k} = {format_value(v)}" for k, v in self.expected.items())
         return f"{measured} | expected {expected}" if expected else measured
@@ -223,11 +229,9 @@ class ChapterClaims:
         show(claim)
         return claim
 
-    def finish(self) -> ClaimsSummary:
+    def finish(self) -> None:
         """Show the chapter's claims table; raise :class:`ClaimsFailed` if any failed."""
-        summary = ClaimsSummary(list(self.claims))
-        show(summary)
+        show(ClaimsSummary(list(self.claims)))
         failed = [c.id for c in self.claims if not c.passed]
         if failed:
             raise ClaimsFailed(f"{len(failed)} claim(s) failed: {', '.join(failed)}")
-        return summary

@@ -7,6 +7,7 @@ right place so that a chapter never has to ask.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def glue(name: str, value: Any) -> None:
 
 
 def show_figure(fig: Any, name: str) -> Path | None:
-    """Glue a Matplotlib figure for ``{glue:figure}``; in a terminal, save it as PNG.
+    """Glue a Matplotlib figure (as PNG) for ``{glue:figure}``; in a terminal, save it.
 
     In script mode the figure is written to ``$QUANTHEORY_FIGURES/<name>.png``
     (default ``./figures``) and the path is printed and returned.
@@ -54,8 +55,12 @@ def show_figure(fig: Any, name: str) -> Path | None:
     import matplotlib.pyplot as plt
 
     if in_notebook():
-        glue(name, fig)
+        from IPython.display import Image
+
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=160, bbox_inches="tight")
         plt.close(fig)
+        glue(name, Image(data=buffer.getvalue(), width=int(fig.get_figwidth() * 100)))
         return None
     folder = Path(os.environ.get(FIGURES_ENV_VAR, "figures"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -45,7 +45,9 @@ def one_of(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``allowed``, else raise."""
     allowed = tuple(allowed)
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {_show(value)}")
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, allowed))}; got {_show(value)}"
+        )
     return value
 
 

@@ -141,7 +141,9 @@ def network_output(Z: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return sign(Z @ u) @ v
 
 
-def per_sample_ste_gradient(Z: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def per_sample_ste_gradient(
+    Z: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray
+) -> np.ndarray:
     """Per-sample STE gradients ``(f(Z_k; u) - y_k) Z_k^T v``; shape (N, n)."""
     residual = network_output(Z, u, v) - y
     return residual[:, None] * np.einsum("kmn,m->kn", Z, v)

@@ -7,12 +7,13 @@ chunks (so memory stays bounded at any sample size) and returns plain data;
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from quantheory import stats
-from quantheory.seeding import SeedLike, describe, generator
+from quantheory.seeding import SeedLike, describe, generator, seed_sequence
 from quantheory.ste.model import (
     TeacherProblem,
     angle,
@@ -61,18 +62,21 @@ class SignMomentSample:
     seed: str
 
 
-def sample_sign_moment(u: np.ndarray, n_samples: int, seed: SeedLike) -> SignMomentSample:
-    """Estimate E[sign(<z,u>) z] for z ~ N(0, I_n) from ``n_samples`` draws."""
-    u = real_vector("u", u)
-    if not np.any(u):
-        raise ValueError("u must be a non-zero vector")
+def sample_sign_moment(dim: int, n_samples: int, seed: SeedLike) -> SignMomentSample:
+    """Estimate E[sign(<z,u>) z] for z ~ N(0, I_dim) and a random direction u.
+
+    The direction ``u`` (iid Gaussian entries, shape (dim,)) and the
+    ``n_samples`` draws of z both come from ``seed``.
+    """
+    dim = positive_int("dim", dim)
     n_samples = positive_int("n_samples", n_samples)
     rng = generator(seed)
+    u = rng.standard_normal(dim)
     unit = u / np.linalg.norm(u)
-    sums = np.zeros((2, u.shape[0]))
+    sums = np.zeros((2, dim))
     proj_sums = np.zeros(2)
-    for size in _chunk_sizes(n_samples, u.shape[0]):
-        z = rng.standard_normal((size, u.shape[0]))
+    for size in _chunk_sizes(n_samples, dim):
+        z = rng.standard_normal((size, dim))
         x = sign(z @ u)[:, None] * z
         sums += (x.sum(axis=0), (x**2).sum(axis=0))
         proj = np.abs(z @ unit)
@@ -83,6 +87,14 @@ def sample_sign_moment(u: np.ndarray, n_samples: int, seed: SeedLike) -> SignMom
         constant=stats.pooled_mean_estimate(proj_sums[0], proj_sums[1], n_samples),
         seed=describe(seed),
     )
+
+
+def sign_moment_experiment(
+    dims: Sequence[int], n_samples: int, seed: SeedLike
+) -> list[SignMomentSample]:
+    """:func:`sample_sign_moment` in each dimension of ``dims``, one child seed each."""
+    children = seed_sequence(seed).spawn(len(dims))
+    return [sample_sign_moment(d, n_samples, s) for d, s in zip(dims, children, strict=True)]
 
 
 # ---- P(sign<z,u> != sign<z,w>) -------------------------------------------------------
@@ -156,8 +168,10 @@ class PopulationConfig:
 
     @property
     def label(self) -> str:
-        return (f"n={self.n}, m={self.m}, v {self.v_shape}, s={self.noise_std:g}, "
-                f"{self.n_flipped} flipped")
+        return (
+            f"n={self.n}, m={self.m}, v {self.v_shape}, s={self.noise_std:g}, "
+            f"{self.n_flipped} flipped"
+        )
 
 
 DEFAULT_POPULATION_CONFIGS = (
@@ -224,6 +238,14 @@ def sample_population(config: PopulationConfig, n_samples: int, seed: SeedLike) 
     )
 
 
+def population_experiment(
+    configs: Sequence[PopulationConfig], n_samples: int, seed: SeedLike
+) -> list[PopulationSample]:
+    """:func:`sample_population` for each configuration, one child seed each."""
+    children = seed_sequence(seed).spawn(len(configs))
+    return [sample_population(c, n_samples, s) for c, s in zip(configs, children, strict=True)]
+
+
 # ---- Population dynamics ---------------------------------------------------------------
 @dataclass(frozen=True)
 class DynamicsRun:
@@ -251,12 +273,18 @@ class DynamicsRun:
     n_steps: int
 
 
-def random_starts(problem: TeacherProblem, n_starts: int, spread: float,
-                  seed: SeedLike) -> np.ndarray:
-    """Latent starting weights with iid N(0, spread^2) entries; shape (n_starts, n)."""
-    n_starts = positive_int("n_starts", n_starts)
-    spread = positive_float("spread", spread)
-    return spread * generator(seed).standard_normal((n_starts, problem.n))
+@dataclass(frozen=True)
+class DynamicsSetting:
+    """Dimension ``n``, step size ``eta`` and spread of the N(0, spread^2) starts."""
+
+    n: int
+    step_size: float
+    spread: float
+
+    def __post_init__(self) -> None:
+        positive_int("n", self.n)
+        positive_float("step_size", self.step_size)
+        positive_float("spread", self.spread)
 
 
 def run_population_dynamics(
@@ -293,3 +321,21 @@ def run_population_dynamics(
         w -= step_size * population_gradient_numeric(u, problem.w_star, problem.v)
         t += 1
     return DynamicsRun(problem, step_size, w0, hit, left, t)
+
+
+def dynamics_experiment(
+    settings: Sequence[DynamicsSetting], n_starts: int, m: int, seed: SeedLike
+) -> list[DynamicsRun]:
+    """Population dynamics from ``n_starts`` random starts in each setting.
+
+    Each setting gets a random teacher, ``v = 1/sqrt(m)`` and iid
+    N(0, spread^2) starting weights, all from its own child of ``seed``.
+    """
+    n_starts = positive_int("n_starts", n_starts)
+    runs = []
+    for setting, child in zip(settings, seed_sequence(seed).spawn(len(settings)), strict=True):
+        rng = generator(child)
+        problem = TeacherProblem(rng.choice([-1.0, 1.0], size=setting.n), second_layer(m))
+        w0 = setting.spread * rng.standard_normal((n_starts, setting.n))
+        runs.append(run_population_dynamics(problem, w0, setting.step_size))
+    return runs

@@ -32,6 +32,10 @@ def _method(n_comparisons: int, sample_size: str) -> str:
     )
 
 
+def _ci_text(estimate: stats.MeanEstimate, low: np.ndarray, high: np.ndarray) -> str:
+    return f"{float(estimate.mean):.5f} [{float(low):.5f}, {float(high):.5f}]"
+
+
 def _seeds(samples: Sequence) -> str:
     return ", ".join(sorted({s.seed for s in samples}))
 
@@ -43,9 +47,9 @@ def gauss_sign_moment_claim(
     derived, _ = sym.derive_gauss_sign_moment()
     symbolic_ok = sym.is_identity(derived, statement)
     k = sum(s.u.shape[0] for s in samples)
-    z = np.concatenate([
-        (s.moment.mean - sym.sign_moment_numeric(s.u, statement)) / s.moment.se for s in samples
-    ])
+    z = np.concatenate(
+        [(s.moment.mean - sym.sign_moment_numeric(s.u, statement)) / s.moment.se for s in samples]
+    )
     max_z = float(np.max(np.abs(z)))
     widest = max(samples, key=lambda s: s.u.shape[0])
     low, high = widest.constant.interval(0.95)
@@ -55,17 +59,25 @@ def gauss_sign_moment_claim(
         passed=bool(symbolic_ok and max_z <= stats.z_threshold(k)),
         measured={
             "SymPy derivation equals statement": symbolic_ok,
-            f"coefficient at n={widest.u.shape[0]} (95% CI)":
-                f"{float(widest.constant.mean):.5f} [{float(low):.5f}, {float(high):.5f}]",
+            f"coefficient at n={widest.u.shape[0]} (95% CI)": _ci_text(widest.constant, low, high),
             "max |z| over coordinates": max_z,
         },
         expected={
             "coefficient": float(statement),
             "max |z| over coordinates": stats.z_threshold(k),
         },
-        method=_method(k, f"{samples[0].moment.n:,} draws for each of n = "
-                          + ", ".join(str(s.u.shape[0]) for s in samples)),
+        method=_method(
+            k,
+            f"{samples[0].moment.n:,} draws for each of n = "
+            + ", ".join(str(s.u.shape[0]) for s in samples),
+        ),
         seed=_seeds(samples),
+        summary=(
+            f"coefficient {float(widest.constant.mean):.4f} "
+            f"(95% CI {float(low):.4f}-{float(high):.4f}) vs {float(statement):.4f}; "
+            f"max |z| {max_z:.2f} <= {stats.z_threshold(k):.2f}; "
+            f"SymPy {'exact' if symbolic_ok else 'MISMATCH'}"
+        ),
     )
 
 
@@ -91,9 +103,16 @@ def sign_disagreement_claim(
             "half-width of that interval": float((high - low)[worst] / 2),
         },
         expected={"angles whose Wilson interval holds the prediction": f"{k} of {k}"},
-        method=(f"{sample.n_samples:,} draws at each of {k} angles in [0, pi], n = {sample.n}; "
-                f"Wilson intervals at level 1 - {alpha:.1e} each (book error budget)."),
+        method=(
+            f"{sample.n_samples:,} draws at each of {k} angles in [0, pi], n = {sample.n}; "
+            f"Wilson intervals at level 1 - {alpha:.1e} each (book error budget)."
+        ),
         seed=sample.seed,
+        summary=(
+            f"prediction inside the Wilson interval at {int(inside.sum())}/{k} angles; "
+            f"largest |rate - theta/pi| {float(np.abs(sample.rates - predicted)[worst]):.4f}; "
+            f"SymPy {'exact' if symbolic_ok else 'MISMATCH'}"
+        ),
     )
 
 
@@ -106,11 +125,16 @@ def population_gradient_claim(
     symbolic_ok = all(
         sym.is_identity(sym.derive_population_gradient(m), statement) for m in derivation_widths
     )
-    z = np.concatenate([
-        (s.gradient.mean - sym.population_gradient_numeric(s.u, s.problem.w_star, s.problem.v,
-                                                           statement)) / s.gradient.se
-        for s in samples
-    ])
+    z = np.concatenate(
+        [
+            (
+                s.gradient.mean
+                - sym.population_gradient_numeric(s.u, s.problem.w_star, s.problem.v, statement)
+            )
+            / s.gradient.se
+            for s in samples
+        ]
+    )
     k = z.size
     max_z = float(np.max(np.abs(z)))
     return Claim(
@@ -119,13 +143,21 @@ def population_gradient_claim(
         passed=bool(symbolic_ok and max_z <= stats.z_threshold(k)),
         measured={
             "SymPy derivation equals statement (m = "
-            + ", ".join(map(str, derivation_widths)) + ")": symbolic_ok,
+            + ", ".join(map(str, derivation_widths))
+            + ")": symbolic_ok,
             "max |z| over all coordinates": max_z,
         },
         expected={"max |z| over all coordinates": stats.z_threshold(k)},
-        method=_method(k, f"{samples[0].gradient.n:,} samples in each of {len(samples)} "
-                          "configurations (" + "; ".join(s.config.label for s in samples) + ")"),
+        method=_method(
+            k,
+            f"{samples[0].gradient.n:,} samples in each of {len(samples)} "
+            "configurations (" + "; ".join(s.config.label for s in samples) + ")",
+        ),
         seed=_seeds(samples),
+        summary=(
+            f"{k} coordinates in {len(samples)} settings: max |z| {max_z:.2f} <= "
+            f"{stats.z_threshold(k):.2f}; SymPy {'exact' if symbolic_ok else 'MISMATCH'}"
+        ),
     )
 
 
@@ -138,10 +170,12 @@ def population_loss_claim(
     symbolic_ok = all(
         sym.is_identity(sym.derive_population_loss(m), statement) for m in derivation_widths
     )
-    predicted = np.array([
-        sym.population_loss_numeric(s.angle, s.problem.v, s.problem.noise_std, statement)
-        for s in samples
-    ])
+    predicted = np.array(
+        [
+            sym.population_loss_numeric(s.angle, s.problem.v, s.problem.noise_std, statement)
+            for s in samples
+        ]
+    )
     means = np.array([float(s.loss.mean) for s in samples])
     ses = np.array([float(s.loss.se) for s in samples])
     z = (means - predicted) / ses
@@ -153,18 +187,28 @@ def population_loss_claim(
         passed=bool(symbolic_ok and max_z <= stats.z_threshold(k)),
         measured={
             "SymPy derivation equals statement (m = "
-            + ", ".join(map(str, derivation_widths)) + ")": symbolic_ok,
+            + ", ".join(map(str, derivation_widths))
+            + ")": symbolic_ok,
             "largest relative error": float(np.max(np.abs(means / predicted - 1))),
             "max |z| over configurations": max_z,
         },
         expected={"max |z| over configurations": stats.z_threshold(k)},
         method=_method(k, f"{samples[0].loss.n:,} samples in each of {k} configurations"),
         seed=_seeds(samples),
+        summary=(
+            f"largest relative error {float(np.max(np.abs(means / predicted - 1))):.4f}; "
+            f"max |z| {max_z:.2f} <= {stats.z_threshold(k):.2f}; "
+            f"SymPy {'exact' if symbolic_ok else 'MISMATCH'}"
+        ),
     )
 
 
-def dynamics_step_bounds(run: DynamicsRun,
-                         statement: sp.Expr = sym.DYNAMICS_STEP_BOUND_STATEMENT) -> np.ndarray:
+TIGHT = "wrong-sign starts within one step of the bound"
+
+
+def dynamics_step_bounds(
+    run: DynamicsRun, statement: sp.Expr = sym.DYNAMICS_STEP_BOUND_STATEMENT
+) -> np.ndarray:
     """The stated step bound for every start of ``run``; shape (S,)."""
     return sym.dynamics_step_bound_numeric(
         np.max(np.abs(run.w0), axis=1), run.problem.n, run.step_size, run.problem.v, statement
@@ -198,23 +242,31 @@ def population_dynamics_claim(
     n_starts = hit.size
     return Claim(
         id="ste.population_dynamics",
-        statement=("with the population gradient the method reaches w* within "
-                   "ceil(max|w0| sqrt(n) / (2 eta sqrt(2/pi) |v|^2)) + 1 steps and stays there"),
+        statement=(
+            "with the population gradient the method reaches w* within "
+            "ceil(max|w0| sqrt(n) / (2 eta sqrt(2/pi) |v|^2)) + 1 steps and stays there"
+        ),
         passed=bool(within.all() and stayed_all.all() and tight.all()),
         measured={
             "starts that reached w* within the bound": f"{int(within.sum())} of {n_starts}",
             "starts that stayed at w* afterwards": f"{int(stayed_all.sum())} of {n_starts}",
             "largest hitting time / bound": float(np.max(hit / bound)),
-            "wrong-sign starts within one step of the bound":
-                f"{int(tight.sum())} of {int(wrong.sum())}",
+            TIGHT: f"{int(tight.sum())} of {int(wrong.sum())}",
         },
         expected={
             "starts that reached w* within the bound": f"{n_starts} of {n_starts}",
             "starts that stayed at w* afterwards": f"{n_starts} of {n_starts}",
-            "wrong-sign starts within one step of the bound":
-                f"{int(wrong.sum())} of {int(wrong.sum())}",
+            TIGHT: f"{int(wrong.sum())} of {int(wrong.sum())}",
         },
-        method=(f"exact iteration from {n_starts:,} random starts in {len(runs)} settings "
-                f"(n = {', '.join(str(r.problem.n) for r in runs)}), each run "
-                f"{max(r.n_steps for r in runs)} steps or more."),
+        method=(
+            f"exact iteration from {n_starts:,} random starts in {len(runs)} settings "
+            f"(n = {', '.join(str(r.problem.n) for r in runs)}); each run goes on until "
+            f"every start has reached w* and 20 steps more (at most "
+            f"{max(r.n_steps for r in runs)} steps)."
+        ),
+        summary=(
+            f"{int(within.sum())}/{n_starts} starts within the bound, "
+            f"{int(stayed_all.sum())}/{n_starts} stayed; largest time/bound "
+            f"{float(np.max(hit / bound)):.3f}; tight on {int(tight.sum())}/{int(wrong.sum())}"
+        ),
     )

@@ -43,6 +43,23 @@ DYNAMICS_STEP_BOUND_STATEMENT = (
 )
 
 
+#: how the shared symbols are typeset in the book
+LATEX_NAMES = {vnorm2: r"\|v\|^2", u_c: "u_c", w_c: "w^*_c", wmax: r"\max_j |w^0_j|"}
+
+
+class Formula:
+    """A SymPy expression shown as typeset maths in the page and as text in a terminal."""
+
+    def __init__(self, expr: sp.Expr) -> None:
+        self.expr = expr
+
+    def _repr_latex_(self) -> str:
+        return "$$" + sp.latex(self.expr, symbol_names=LATEX_NAMES) + "$$"
+
+    def as_text(self) -> str:
+        return str(self.expr)
+
+
 def is_identity(lhs: sp.Expr, rhs: sp.Expr) -> bool:
     """True when SymPy proves ``lhs - rhs`` simplifies to exactly zero."""
     return sp.simplify(sp.expand(lhs - rhs)) == 0
@@ -110,8 +127,9 @@ def derive_sign_disagreement() -> sp.Expr:
     return sp.simplify(in_acos.subs(sp.acos(rho), theta))
 
 
-def _row_moment(sign_u: int, sign_w: int, coord: int, mu_u: sp.Expr, mu_w: sp.Expr,
-                corr: sp.Expr) -> sp.Expr:
+def _row_moment(
+    sign_u: int, sign_w: int, coord: int, mu_u: sp.Expr, mu_w: sp.Expr, corr: sp.Expr
+) -> sp.Expr:
     """E[S^a T^b G^c] for one row: S = sign<z,u>, T = sign<z,w*>, G = z_c.
 
     Odd total degree vanishes by the symmetry z -> -z; S^2 = T^2 = 1.
@@ -125,16 +143,21 @@ def _row_moment(sign_u: int, sign_w: int, coord: int, mu_u: sp.Expr, mu_w: sp.Ex
     return sp.sympify(table[(a_, b_, coord)])
 
 
-def _expectation(expr: sp.Expr, rows: list[tuple[sp.Symbol, sp.Symbol, sp.Symbol]],
-                 noise: sp.Symbol, moments: dict[str, sp.Expr]) -> sp.Expr:
+def _expectation(
+    expr: sp.Expr,
+    rows: list[tuple[sp.Symbol, sp.Symbol, sp.Symbol]],
+    noise: sp.Symbol,
+    moments: dict[str, sp.Expr],
+) -> sp.Expr:
     """Expectation of a polynomial in the random symbols, rows independent."""
     random = [sym for row in rows for sym in row] + [noise]
     total = sp.Integer(0)
     for monomial, coeff in sp.Poly(sp.expand(expr), *random).terms():
         value = sp.sympify(coeff)
         for i in range(len(rows)):
-            value *= _row_moment(*monomial[3 * i: 3 * i + 3], moments["mu_u"], moments["mu_w"],
-                                 moments["corr"])
+            value *= _row_moment(
+                *monomial[3 * i : 3 * i + 3], moments["mu_u"], moments["mu_w"], moments["corr"]
+            )
         noise_power = monomial[-1]
         value *= {0: 1, 1: 0, 2: s**2}[noise_power]
         total += value
@@ -190,40 +213,50 @@ def _lambdified(expr: sp.Expr, args: tuple[sp.Symbol, ...]) -> Callable[..., np.
     return sp.lambdify(args, expr, modules="numpy")
 
 
-def sign_moment_numeric(u: np.ndarray, statement: sp.Expr = GAUSS_SIGN_MOMENT_STATEMENT
-                        ) -> np.ndarray:
+def sign_moment_numeric(
+    u: np.ndarray, statement: sp.Expr = GAUSS_SIGN_MOMENT_STATEMENT
+) -> np.ndarray:
     """E[sign(<z,u>) z] predicted by ``statement``; shape (n,)."""
     u = np.asarray(u, dtype=float)
     return float(statement) * u / np.linalg.norm(u)
 
 
-def disagreement_numeric(angle_: np.ndarray, statement: sp.Expr = SIGN_DISAGREEMENT_STATEMENT
-                         ) -> np.ndarray:
+def disagreement_numeric(
+    angle_: np.ndarray, statement: sp.Expr = SIGN_DISAGREEMENT_STATEMENT
+) -> np.ndarray:
     """P(sign<z,u> != sign<z,w>) predicted by ``statement`` at the given angles."""
-    return np.asarray(_lambdified(statement, (theta,))(np.asarray(angle_, dtype=float)),
-                      dtype=float) * np.ones_like(angle_, dtype=float)
+    return np.asarray(
+        _lambdified(statement, (theta,))(np.asarray(angle_, dtype=float)), dtype=float
+    ) * np.ones_like(angle_, dtype=float)
 
 
-def population_gradient_numeric(u: np.ndarray, w_star: np.ndarray, v: np.ndarray,
-                                statement: sp.Expr = POPULATION_GRADIENT_STATEMENT
-                                ) -> np.ndarray:
+def population_gradient_numeric(
+    u: np.ndarray,
+    w_star: np.ndarray,
+    v: np.ndarray,
+    statement: sp.Expr = POPULATION_GRADIENT_STATEMENT,
+) -> np.ndarray:
     """Population STE gradient E[g(u)] predicted by ``statement``; shape (n,)."""
     u = np.asarray(u, dtype=float)
     f = _lambdified(statement, (u_c, w_c, vnorm2, n))
     return np.asarray(f(u, np.asarray(w_star, float), float(np.dot(v, v)), u.shape[-1]), float)
 
 
-def population_loss_numeric(angle_: float, v: np.ndarray, noise_std: float,
-                            statement: sp.Expr = POPULATION_LOSS_STATEMENT) -> float:
+def population_loss_numeric(
+    angle_: float, v: np.ndarray, noise_std: float, statement: sp.Expr = POPULATION_LOSS_STATEMENT
+) -> float:
     """Population loss L(u) predicted by ``statement`` at angle(u, w*) = ``angle_``."""
     f = _lambdified(statement, (theta, vnorm2, s))
     return float(f(angle_, float(np.dot(v, v)), noise_std))
 
 
-def dynamics_step_bound_numeric(w0_max: np.ndarray, n_dim: int, step: float, v: np.ndarray,
-                                statement: sp.Expr = DYNAMICS_STEP_BOUND_STATEMENT
-                                ) -> np.ndarray:
+def dynamics_step_bound_numeric(
+    w0_max: np.ndarray,
+    n_dim: int,
+    step: float,
+    v: np.ndarray,
+    statement: sp.Expr = DYNAMICS_STEP_BOUND_STATEMENT,
+) -> np.ndarray:
     """Step bound of the population dynamics for starts with ``max_j |w0_j| = w0_max``."""
     f = _lambdified(statement, (wmax, n, eta, vnorm2))
     return np.asarray(f(np.asarray(w0_max, float), n_dim, step, float(np.dot(v, v))))
-

@@ -1,0 +1,229 @@
+"""Sphinx extension: claims collection, the verification report, cache freshness.
+
+* Every claim block a chapter renders carries its data; on ``doctree-read`` the
+  claims of each page are collected into the build environment, and each
+  failing claim is a warning, so a ``-W`` build fails.
+* The ``{claims-report}`` directive becomes a table of every claim id of the
+  specification, with pass / fail / missing and links to the chapters.
+* ``claims.json`` is written into the HTML output for ``python -m quantheory claims``.
+* jupyter-cache hashes only a notebook's code cells, so a change in this
+  package would otherwise leave stale outputs. The extension fingerprints the
+  package's source files and the scale switch, keeps one execution cache per
+  fingerprint, and forces a full re-read when the fingerprint changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+import quantheory
+from quantheory.claims import SPEC_CLAIMS, Claim, claims_in_html
+from quantheory.scale import current_scale
+
+logger = logging.getLogger(__name__)
+
+CLAIMS_FILE = "claims.json"
+CACHES_KEPT = 4
+
+
+def package_fingerprint() -> str:
+    """Hash of every source file of the installed ``quantheory`` package and the scale."""
+    root = Path(quantheory.__file__).parent
+    digest = hashlib.sha256(current_scale().encode())
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _use_fingerprinted_cache(app: Sphinx, config: Any) -> None:
+    fingerprint = package_fingerprint()
+    config.quantheory_fingerprint = fingerprint
+    base = Path(config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
+    if base.name.startswith("pkg-"):
+        base = base.parent
+    cache = base / f"pkg-{fingerprint}"
+    config.nb_execution_cache_path = str(cache)
+    if base.is_dir():
+        stale = sorted(
+            (p for p in base.glob("pkg-*") if p != cache),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in stale[CACHES_KEPT - 1 :]:
+            shutil.rmtree(old, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+
+
+class claims_report_node(nodes.General, nodes.Element):
+    """Placeholder replaced by the report table once every page is read."""
+
+
+class ClaimsReportDirective(Directive):
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        env = self.state.document.settings.env
+        env.quantheory_report_docs = getattr(env, "quantheory_report_docs", set())
+        env.quantheory_report_docs.add(env.docname)
+        return [claims_report_node()]
+
+
+def _collect_claims(app: Sphinx, doctree: nodes.document) -> None:
+    env = app.env
+    found: list[dict[str, Any]] = []
+    for raw in doctree.findall(nodes.raw):
+        if "html" not in raw.get("format", ""):
+            continue
+        for claim in claims_in_html(raw.astext()):
+            found.append(claim.to_json())
+            if not claim.passed:
+                logger.warning(
+                    "claim %s FAILED: %s",
+                    claim.id,
+                    claim.key_numbers(),
+                    location=env.docname,
+                    type="quantheory",
+                    subtype="claim",
+                )
+    claims = getattr(env, "quantheory_claims", {})
+    claims[env.docname] = found
+    env.quantheory_claims = claims
+
+
+def _purge(app: Sphinx, env: Any, docname: str) -> None:
+    getattr(env, "quantheory_claims", {}).pop(docname, None)
+    getattr(env, "quantheory_report_docs", set()).discard(docname)
+
+
+def _merge(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
+    env.quantheory_claims = getattr(env, "quantheory_claims", {})
+    env.quantheory_claims.update(getattr(other, "quantheory_claims", {}))
+    env.quantheory_report_docs = getattr(env, "quantheory_report_docs", set())
+    env.quantheory_report_docs |= getattr(other, "quantheory_report_docs", set())
+
+
+def _report_always_updated(app: Sphinx, env: Any) -> list[str]:
+    return sorted(getattr(env, "quantheory_report_docs", set()))
+
+
+def all_claims(env: Any) -> list[tuple[str, Claim]]:
+    """Every recorded claim with the page it came from, pages in name order."""
+    docs = getattr(env, "quantheory_claims", {})
+    return [(docname, Claim.from_json(data)) for docname in sorted(docs) for data in docs[docname]]
+
+
+def _report_rows(env: Any) -> list[dict[str, Any]]:
+    recorded = {claim.id: (docname, claim) for docname, claim in all_claims(env)}
+    rows = []
+    for claim_id in list(SPEC_CLAIMS) + sorted(set(recorded) - set(SPEC_CLAIMS)):
+        if claim_id in recorded:
+            docname, claim = recorded[claim_id]
+            rows.append(
+                {
+                    "id": claim_id,
+                    "status": claim.status,
+                    "docname": docname,
+                    "anchor": claim.anchor,
+                    "title": env.titles[docname].astext() if docname in env.titles else docname,
+                    "key_numbers": claim.key_numbers(),
+                    "claim": claim.to_json(),
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "id": claim_id,
+                    "status": "missing",
+                    "docname": None,
+                    "statement": SPEC_CLAIMS[claim_id],
+                }
+            )
+    return rows
+
+
+def _report_table(app: Sphinx, fromdocname: str) -> nodes.table:
+    table = nodes.table(classes=["qt-report"])
+    group = nodes.tgroup(cols=4)
+    table += group
+    for width in (22, 8, 20, 50):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    group += head
+    header = nodes.row()
+    for title in ("claim", "status", "chapter", "key numbers"):
+        header += nodes.entry("", nodes.paragraph(text=title))
+    head += header
+    body = nodes.tbody()
+    group += body
+    for row in _report_rows(app.env):
+        line = nodes.row(classes=[f"qt-{row['status']}"])
+        line += nodes.entry("", nodes.paragraph("", "", nodes.literal(text=row["id"])))
+        line += nodes.entry("", nodes.paragraph(text=row["status"].upper()))
+        chapter = nodes.paragraph()
+        if row["docname"]:
+            uri = app.builder.get_relative_uri(fromdocname, row["docname"]) + "#" + row["anchor"]
+            chapter += nodes.reference("", row["title"], internal=True, refuri=uri)
+        else:
+            chapter += nodes.Text("not yet in the book")
+        line += nodes.entry("", chapter)
+        line += nodes.entry(
+            "", nodes.paragraph(text=row.get("key_numbers") or row.get("statement", ""))
+        )
+        body += line
+    return table
+
+
+def _summary_paragraph(env: Any) -> nodes.paragraph:
+    rows = _report_rows(env)
+    counts = {
+        status: sum(r["status"] == status for r in rows) for status in ("pass", "fail", "missing")
+    }
+    return nodes.paragraph(
+        text=f"{counts['pass']} claims pass, {counts['fail']} fail and {counts['missing']} "
+        f"of the specification's {len(SPEC_CLAIMS)} ids are not yet in the book "
+        f"(scale: {current_scale()})."
+    )
+
+
+def _resolve_report(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
+    for node in list(doctree.findall(claims_report_node)):
+        node.replace_self([_summary_paragraph(app.env), _report_table(app, fromdocname)])
+
+
+def _write_claims_json(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    payload = {
+        "scale": current_scale(),
+        "fingerprint": app.config.quantheory_fingerprint,
+        "rows": _report_rows(app.env),
+    }
+    (Path(app.outdir) / CLAIMS_FILE).write_text(json.dumps(payload, indent=1))
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("quantheory_fingerprint", "", "env")
+    app.connect("config-inited", _use_fingerprinted_cache, priority=900)
+    app.add_node(claims_report_node)
+    app.add_directive("claims-report", ClaimsReportDirective)
+    app.connect("doctree-read", _collect_claims)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("env-get-updated", _report_always_updated)
+    app.connect("doctree-resolved", _resolve_report)
+    app.connect("build-finished", _write_claims_json)
+    return {
+        "version": quantheory.__version__,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
