@@ -79,7 +79,7 @@ from quantheory.ste.figures import (
     plot_sign_disagreement,
 )
 
-SEED = 20250523  # the chapter's seed; every experiment spawns its own stream from it
+SEED = 20250523  # every experiment spawns its own stream from this seed
 seeds = spawn(SEED, ["sign_moment", "disagreement", "population", "dynamics"])
 claims = ChapterClaims()
 print(f"scale: {current_scale()}, seed: {SEED}")
@@ -95,7 +95,7 @@ DISAGREEMENT_DIM = 10
 DISAGREEMENT_ANGLES = np.linspace(0, np.pi, 13)
 DISAGREEMENT_DRAWS = by_scale(quick=40_000, full=1_000_000)
 POPULATION_SAMPLES = by_scale(quick=20_000, full=200_000)
-POPULATION_CONFIGS = pop.DEFAULT_POPULATION_CONFIGS  # four settings of n, m, v, s, u
+POPULATION_CONFIGS = pop.DEFAULT_POPULATION_CONFIGS  # 4 settings of n, m, v, s
 DYNAMICS_STARTS = by_scale(quick=200, full=2_000)
 DYNAMICS_SETTINGS = (
     pop.DynamicsSetting(n=8, step_size=0.05, spread=0.1),
@@ -171,19 +171,26 @@ show(sym.Formula(sym.derive_sign_disagreement()))
 
 # %%
 disagreement_sample = pop.sample_sign_disagreement(
-    DISAGREEMENT_ANGLES, DISAGREEMENT_DIM, DISAGREEMENT_DRAWS, seeds["disagreement"]
+    DISAGREEMENT_ANGLES,
+    DISAGREEMENT_DIM,
+    DISAGREEMENT_DRAWS,
+    seeds["disagreement"],
 )
 claims.record(checks.sign_disagreement_claim(disagreement_sample))
-show_figure(plot_sign_disagreement(disagreement_sample), "fig-sign-disagreement")
+fig = plot_sign_disagreement(disagreement_sample)
+show_figure(fig, "fig-sign-disagreement")
 
 # %% [markdown]
 # ```{glue:figure} fig-sign-disagreement
 # :name: fig-sign-disagreement
 #
-# Probability that a random Gaussian hyperplane separates $u$ and $w$, against
-# their angle. The points (Monte Carlo, with 95% Wilson intervals far smaller
-# than the markers) lie on the straight line $\theta/\pi$ at every angle,
-# including the two ends where the rate is exactly 0 and 1.
+# Left: probability that a random Gaussian hyperplane separates $u$ and $w$,
+# against their angle; the points lie on the line $\theta/\pi$. Right: the
+# same points minus the theory, magnified. The error bars (95% Wilson
+# intervals) straddle zero at every angle, and the grey band, which is what
+# the claim tolerates under the book's error budget, is much narrower than any
+# mistake in the formula would be ($\theta/(2\pi)$ would sit 0.25 below zero at
+# $\theta = \pi/2$).
 # ```
 #
 # ## Population gradient and loss
@@ -267,7 +274,10 @@ show_figure(plot_population_checks(population_samples), "fig-population")
 
 # %%
 dynamics_runs = pop.dynamics_experiment(
-    DYNAMICS_SETTINGS, DYNAMICS_STARTS, DYNAMICS_WIDTH, seeds["dynamics"]
+    DYNAMICS_SETTINGS,
+    DYNAMICS_STARTS,
+    DYNAMICS_WIDTH,
+    seeds["dynamics"],
 )
 claims.record(checks.population_dynamics_claim(dynamics_runs))
 show_figure(plot_hitting_times(dynamics_runs), "fig-hitting-times")
@@ -276,12 +286,12 @@ show_figure(plot_hitting_times(dynamics_runs), "fig-hitting-times")
 # ```{glue:figure} fig-hitting-times
 # :name: fig-hitting-times
 #
-# Steps until $\sign(w^t) = w^*$ against the bound of
-# {prf:ref}`prop-population-dynamics`, one point per start, $m = 128$ and
-# $v = \mathbf 1/\sqrt m$. No point lies above the solid diagonal (the bound
-# holds), and the starts whose largest coordinate has the wrong sign sit on or
-# between the two lines (the bound is tight to one step). Starts below the
-# dashed line are those whose largest coordinate already had the right sign.
+# Steps until $\sign(w^t) = w^*$, as a fraction of the bound of
+# {prf:ref}`prop-population-dynamics`, one point per start ($m = 128$,
+# $v = \mathbf 1/\sqrt m$). No point lies above 1: the bound holds. Filled
+# points, the starts whose largest coordinate has the wrong sign, crowd just
+# under 1: the bound is tight to one step. Hollow points, whose largest
+# coordinate was already right, finish earlier.
 # ```
 #
 # ## Summary

@@ -200,6 +200,11 @@ def _resolve_report(app: Sphinx, doctree: nodes.document, fromdocname: str) -> N
         node.replace_self([_summary_paragraph(app.env), _report_table(app, fromdocname)])
 
 
+def _remove_stale_claims_json(app: Sphinx) -> None:
+    """A failed build must not leave the previous build's claims behind."""
+    (Path(app.outdir) / CLAIMS_FILE).unlink(missing_ok=True)
+
+
 def _write_claims_json(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -221,6 +226,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-merge-info", _merge)
     app.connect("env-get-updated", _report_always_updated)
     app.connect("doctree-resolved", _resolve_report)
+    app.connect("builder-inited", _remove_stale_claims_json)
     app.connect("build-finished", _write_claims_json)
     return {
         "version": quantheory.__version__,
