@@ -228,8 +228,8 @@ show(sym.Formula(sym.derive_population_loss(3)))
 # if the result depends on $v$ in any other way.
 # The claims check the derivation for $m = 1, 2, 3$ and then measure both
 # quantities by Monte Carlo in four settings, which vary $n$, $m$, the shape of
-# $v$ (uniform, geometric, alternating signs, linear), the noise level and how
-# far $u$ is from $w^*$. Gradient and loss are estimated from the same draws.
+# $v$ (uniform, geometric, alternating signs, linear), its norm ($\|v\|$ = 1,
+# 1.5, 0.7, 1), the noise level and how far $u$ is from $w^*$. Gradient and loss are estimated from the same draws.
 
 # %%
 population_samples = pop.population_experiment(

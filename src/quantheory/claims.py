@@ -20,7 +20,7 @@ from typing import Any
 
 from quantheory.display import show
 
-CLAIM_ID_PATTERN = re.compile(r"^[a-z]+\.[a-z0-9_]+$")
+CLAIM_ID_PATTERN = re.compile(r"^[a-z]+\.[A-Za-z0-9_]+$")
 
 SPEC_CLAIMS: dict[str, str] = {
     "ste.gauss_sign_moment": "E[sign(<z,u>) z] = sqrt(2/pi) u/|u| for z ~ N(0, I_n)",

@@ -70,6 +70,6 @@ def binary_vector(name: str, value: Any, length: int | None = None) -> np.ndarra
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} must have entries in {{-1, +1}}, got {array[index]!r} at index {index}"
+            f"{name} must have entries in {{-1, +1}}, got {float(array[index])!r} at index {index}"
         )
     return array

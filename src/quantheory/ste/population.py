@@ -159,25 +159,27 @@ class PopulationConfig:
     v_shape: str
     noise_std: float
     n_flipped: int
+    v_norm: float = 1.0
 
     def __post_init__(self) -> None:
         positive_int("n", self.n)
         positive_int("m", self.m)
+        positive_float("v_norm", self.v_norm)
         if not 0 <= self.n_flipped <= self.n:
             raise ValueError(f"n_flipped must lie in [0, n={self.n}], got {self.n_flipped!r}")
 
     @property
     def label(self) -> str:
         return (
-            f"n={self.n}, m={self.m}, v {self.v_shape}, s={self.noise_std:g}, "
-            f"{self.n_flipped} flipped"
+            f"n={self.n}, m={self.m}, v {self.v_shape} |v|={self.v_norm:g}, "
+            f"s={self.noise_std:g}, {self.n_flipped} flipped"
         )
 
 
 DEFAULT_POPULATION_CONFIGS = (
     PopulationConfig(n=8, m=16, v_shape="uniform", noise_std=0.0, n_flipped=2),
-    PopulationConfig(n=12, m=32, v_shape="geometric", noise_std=0.5, n_flipped=5),
-    PopulationConfig(n=20, m=8, v_shape="alternating", noise_std=1.0, n_flipped=10),
+    PopulationConfig(n=12, m=32, v_shape="geometric", noise_std=0.5, n_flipped=5, v_norm=1.5),
+    PopulationConfig(n=20, m=8, v_shape="alternating", noise_std=1.0, n_flipped=10, v_norm=0.7),
     PopulationConfig(n=5, m=128, v_shape="linear", noise_std=0.2, n_flipped=4),
 )
 
@@ -218,7 +220,8 @@ def sample_population(config: PopulationConfig, n_samples: int, seed: SeedLike) 
     w_star = rng.choice([-1.0, 1.0], size=config.n)
     u = w_star.copy()
     u[rng.choice(config.n, size=config.n_flipped, replace=False)] *= -1
-    problem = TeacherProblem(w_star, second_layer(config.m, config.v_shape), config.noise_std)
+    v = second_layer(config.m, config.v_shape, config.v_norm)
+    problem = TeacherProblem(w_star, v, config.noise_std)
     grad_sums = np.zeros((2, config.n))
     loss_sums = np.zeros(2)
     for size in _chunk_sizes(n_samples, config.m * config.n):
