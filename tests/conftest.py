@@ -15,3 +15,51 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+BOOK_FILES = ("book", "_config.yml", "_toc.yml", "assets")
+
+
+def copy_book(dest: Path, with_package: bool = False) -> Path:
+    """Copy the book's sources (and optionally ``src/``) into ``dest``."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    names = BOOK_FILES + (("src",) if with_package else ())
+    for name in names:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(
+                source, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+            )
+        else:
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+def build_book(folder: Path, **env_overrides: str):
+    """Build the book in ``folder`` at quick scale with -W; returns the CompletedProcess."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QUANTHEORY_SCALE": "quick", **env_overrides}
+    command = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(folder),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
+    return subprocess.run(
+        command, cwd=folder, env=env, capture_output=True, text=True, timeout=1200
+    )
+
+
+@pytest.fixture(scope="session")
+def quick_book(tmp_path_factory) -> Path:
+    """The whole book, built once per test session at quick scale in a temporary copy."""
+    folder = copy_book(tmp_path_factory.mktemp("book"))
+    result = build_book(folder)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    return folder

@@ -200,6 +200,25 @@ def _resolve_report(app: Sphinx, doctree: nodes.document, fromdocname: str) -> N
         node.replace_self([_summary_paragraph(app.env), _report_table(app, fromdocname)])
 
 
+def _drop_duplicate_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Keep the first of identical ``<script>`` entries of a page.
+
+    sphinx-thebe registers its inline configuration twice under Jupyter Book 1,
+    and the second ``const`` declaration is a JavaScript error in every page.
+    """
+    seen: set[tuple[str, str]] = set()  # (file name, attributes); None and "" alike
+    unique = []
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {})
+        key = (str(getattr(script, "filename", script) or ""), str(sorted(attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
 def _remove_stale_claims_json(app: Sphinx) -> None:
     """A failed build must not leave the previous build's claims behind."""
     (Path(app.outdir) / CLAIMS_FILE).unlink(missing_ok=True)
@@ -227,6 +246,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", _report_always_updated)
     app.connect("doctree-resolved", _resolve_report)
     app.connect("builder-inited", _remove_stale_claims_json)
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     app.connect("build-finished", _write_claims_json)
     return {
         "version": quantheory.__version__,

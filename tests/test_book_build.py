@@ -1,0 +1,92 @@
+"""The book builds with -W at quick scale, its report is right, and its cache is honest."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import build_book, copy_book
+from quantheory.claims import SPEC_CLAIMS
+
+pytestmark = pytest.mark.build
+
+CHAPTER_ONE = {
+    "ste.gauss_sign_moment",
+    "ste.sign_disagreement",
+    "ste.population_gradient",
+    "ste.population_loss",
+    "ste.population_dynamics",
+}
+
+
+def claims_json(folder):
+    return json.loads((folder / "_build" / "html" / "claims.json").read_text())
+
+
+def statuses(folder):
+    return {row["id"]: row["status"] for row in claims_json(folder)["rows"]}
+
+
+def test_report_lists_chapter_one_as_pass_and_the_rest_as_missing(quick_book):
+    found = statuses(quick_book)
+    assert set(SPEC_CLAIMS) <= set(found)
+    assert {c for c, s in found.items() if s == "pass"} == CHAPTER_ONE
+    assert {c for c, s in found.items() if s == "missing"} == set(SPEC_CLAIMS) - CHAPTER_ONE
+    assert claims_json(quick_book)["scale"] == "quick"
+    report = (quick_book / "_build" / "html" / "book" / "report.html").read_text()
+    assert 'href="ste_population.html#claim-ste-population-dynamics"' in report
+    assert "5 claims pass, 0 fail" in report
+
+
+def test_cli_reads_the_build(quick_book):
+    run = [sys.executable, "-m", "quantheory", "claims", str(quick_book / "_build")]
+    result = subprocess.run(run, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()[2:]]
+    assert {r[0] for r in rows if r[1] == "pass"} == CHAPTER_ONE
+    strict = subprocess.run([*run, "--require-all"], capture_output=True, text=True)
+    assert strict.returncode == 1
+
+
+def test_warm_rebuild_uses_the_cache_and_keeps_every_claim(quick_book):
+    before = claims_json(quick_book)
+    result = build_book(quick_book)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Executing notebook" not in result.stdout + result.stderr
+    assert claims_json(quick_book) == before
+    report = (quick_book / "_build" / "html" / "book" / "report.html").read_text()
+    assert "5 claims pass" in report
+
+
+def test_a_package_change_reexecutes_and_a_failing_claim_fails_the_build(tmp_path):
+    folder = copy_book(tmp_path / "book", with_package=True)
+    env = {"PYTHONPATH": str(folder / "src")}
+    assert build_book(folder, **env).returncode == 0
+    gradient_before = claims_json(folder)["rows"]
+
+    population = folder / "src" / "quantheory" / "ste" / "population.py"
+    text = population.read_text()
+    old = 'PopulationConfig(n=8, m=16, v_shape="uniform", noise_std=0.0, n_flipped=2)'
+    assert old in text
+    population.write_text(text.replace(old, old.replace("n_flipped=2", "n_flipped=3")))
+    result = build_book(folder, **env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Executing notebook" in result.stdout + result.stderr
+
+    def gradient(rows):
+        return next(r for r in rows if r["id"] == "ste.population_gradient")["claim"]
+
+    after = claims_json(folder)["rows"]
+    assert gradient(after)["measured"] != gradient(gradient_before)["measured"]
+    assert "3 flipped" in gradient(after)["method"]
+
+    symbolic = folder / "src" / "quantheory" / "ste" / "symbolic.py"
+    text = symbolic.read_text()
+    old = "GAUSS_SIGN_MOMENT_STATEMENT = sp.sqrt(2 / sp.pi)"
+    assert old in text
+    symbolic.write_text(text.replace(old, "GAUSS_SIGN_MOMENT_STATEMENT = sp.sqrt(1 / sp.pi)"))
+    result = build_book(folder, **env)
+    assert result.returncode != 0
+    assert "ste.gauss_sign_moment" in result.stdout + result.stderr
+    assert not (folder / "_build" / "html" / "claims.json").exists()

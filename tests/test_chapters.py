@@ -1,0 +1,32 @@
+"""Every chapter runs as a plain script, prints its claims, and exits 0."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+CHAPTERS = sorted((ROOT / "book").glob("*.py"))
+
+
+def test_book_folder_holds_only_chapters_and_their_pages():
+    allowed = {".py", ".md", ".bib"}
+    assert {p.suffix for p in (ROOT / "book").iterdir() if p.is_file()} <= allowed
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_runs_as_a_script(chapter, tmp_path):
+    env = {**os.environ, "QUANTHEORY_SCALE": "quick", "QUANTHEORY_FIGURES": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, str(chapter)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "claim" in result.stdout and " fail " not in result.stdout
+    assert list(tmp_path.glob("*.png")), "the chapter saved no figure"
