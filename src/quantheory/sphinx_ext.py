@@ -9,13 +9,14 @@
 * jupyter-cache hashes only a notebook's code cells, so a change in this
   package would otherwise leave stale outputs. The extension fingerprints the
   package's source files and the scale switch, keeps one execution cache per
-  fingerprint, and forces a full re-read when the fingerprint changes.
+  fingerprint, and forces a full re-read when the fingerprint changes. The
+  chapters' shared results (:mod:`quantheory.memo`) are kept beside it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,22 +28,13 @@ from sphinx.util import logging
 
 import quantheory
 from quantheory.claims import SPEC_CLAIMS, Claim, claims_in_html
+from quantheory.memo import CACHE_ENV_VAR, package_fingerprint
 from quantheory.scale import current_scale
 
 logger = logging.getLogger(__name__)
 
 CLAIMS_FILE = "claims.json"
 CACHES_KEPT = 4
-
-
-def package_fingerprint() -> str:
-    """Hash of every source file of the installed ``quantheory`` package and the scale."""
-    root = Path(quantheory.__file__).parent
-    digest = hashlib.sha256(current_scale().encode())
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _use_fingerprinted_cache(app: Sphinx, config: Any) -> None:
@@ -62,6 +54,8 @@ def _use_fingerprinted_cache(app: Sphinx, config: Any) -> None:
         for old in stale[CACHES_KEPT - 1 :]:
             shutil.rmtree(old, ignore_errors=True)
     cache.mkdir(parents=True, exist_ok=True)
+    # results shared between chapters live beside the execution cache (see quantheory.memo)
+    os.environ[CACHE_ENV_VAR] = str(cache / "results")
 
 
 class claims_report_node(nodes.General, nodes.Element):

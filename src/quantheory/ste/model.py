@@ -24,7 +24,7 @@ from quantheory.validation import (
     real_vector,
 )
 
-V_SHAPES = ("uniform", "linear", "geometric", "spike", "alternating")
+V_SHAPES = ("uniform", "linear", "geometric", "spike", "alternating", "power")
 
 
 def sign(x: np.ndarray) -> np.ndarray:
@@ -32,7 +32,8 @@ def sign(x: np.ndarray) -> np.ndarray:
     return np.where(np.asarray(x) >= 0, 1.0, -1.0)
 
 
-def second_layer(m: int, shape: str = "uniform", norm: float = 1.0) -> np.ndarray:
+def second_layer(m: int, shape: str = "uniform", norm: float = 1.0,
+                 exponent: float = 1.0) -> np.ndarray:
     """A second-layer vector ``v`` of length ``m`` with Euclidean norm ``norm``.
 
     Parameters
@@ -43,7 +44,9 @@ def second_layer(m: int, shape: str = "uniform", norm: float = 1.0) -> np.ndarra
         ``"uniform"`` (all entries ``norm/sqrt(m)``, the default of the paper),
         ``"linear"`` (entries proportional to 1..m), ``"geometric"`` (ratio 0.9),
         ``"spike"`` (one large entry over a small floor) or ``"alternating"``
-        (equal magnitudes, alternating signs).
+        (equal magnitudes, alternating signs) or ``"power"`` (entries
+        proportional to ``i^-exponent``; exponent 0 is uniform, large exponents
+        concentrate v on its first entries).
     norm
         The Euclidean norm ``|v|_2`` (> 0).
 
@@ -54,6 +57,7 @@ def second_layer(m: int, shape: str = "uniform", norm: float = 1.0) -> np.ndarra
     m = positive_int("m", m)
     one_of("shape", shape, V_SHAPES)
     norm = positive_float("norm", norm)
+    exponent = nonnegative_float("exponent", exponent)
     index = np.arange(1, m + 1, dtype=float)
     raw = {
         "uniform": np.ones(m),
@@ -61,6 +65,7 @@ def second_layer(m: int, shape: str = "uniform", norm: float = 1.0) -> np.ndarra
         "geometric": 0.9 ** (index - 1),
         "spike": np.where(index == 1, 1.0, 0.1),
         "alternating": (-1.0) ** (index - 1),
+        "power": index**-exponent,
     }[shape]
     return norm * raw / np.linalg.norm(raw)
 

@@ -1,0 +1,288 @@
+"""Sweeps of the STE-gradient method over sample sizes, and what is fitted to them.
+
+* :func:`success_grid` runs the method on fresh training sets for every
+  (n, N) pair and counts exact recoveries by the ergodic and by the last
+  iterate estimate.
+* :func:`fit_n50` fits a logistic curve in log N to each row of successes and
+  returns N50(n), the sample size at 50 % success; :func:`fit_exponent` fits
+  ``N50 = c n^alpha`` and bootstraps alpha.
+* :func:`uniform_deviation` measures ``max_u |g_N(u) - E g(u)|_inf`` over
+  every binary u, for nested sample sizes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from quantheory.display import in_notebook
+from quantheory.seeding import SeedLike, describe, generator, seed_sequence
+from quantheory.ste.engine import run_ste_method, sample_trials
+from quantheory.ste.model import second_layer, sign
+from quantheory.ste.symbolic import population_gradient_numeric
+from quantheory.validation import positive_int
+
+BATCH_BYTES = 400e6  # memory for the inputs of one batch of trials
+
+
+@dataclass(frozen=True)
+class SuccessGrid:
+    """Exact-recovery counts over a grid of (n, N).
+
+    Attributes
+    ----------
+    ns : numpy.ndarray of int, shape (I,)
+    sample_sizes : numpy.ndarray of int, shape (J,)
+    n_trials : int
+        Independent trials per cell (fresh teacher and training set each).
+    n_steps : int
+    ergodic : numpy.ndarray of int, shape (I, J)
+        Trials in which ``Q(mean_t u^t) = w*``.
+    last : numpy.ndarray of int, shape (I, J)
+        Trials in which ``Q(w^T) = w*``.
+    last_only : numpy.ndarray of int, shape (I, J)
+        Trials in which the last iterate recovered ``w*`` but the ergodic one did not.
+    fixed : numpy.ndarray of int, shape (I, J)
+        Trials whose gradient became exactly zero (fixed for ever).
+    fixed_not_at_star : numpy.ndarray of int, shape (I, J)
+        Fixed trials whose fixed point is not ``w*``.
+    last_only_early : numpy.ndarray of int, shape (I, J)
+        Last-only trials that reached ``w*`` (and stayed) by step ``n_steps / 2``;
+        a lemma says there are none.
+    """
+
+    ns: np.ndarray
+    sample_sizes: np.ndarray
+    n_trials: int
+    n_steps: int
+    noise_std: float
+    ergodic: np.ndarray
+    last: np.ndarray
+    last_only: np.ndarray
+    fixed: np.ndarray
+    fixed_not_at_star: np.ndarray
+    last_only_early: np.ndarray
+    seed: str
+
+
+def _batches(n: int, n_samples: int, m: int, n_trials: int) -> list[int]:
+    per_trial = 8.0 * n * n_samples * m
+    size = max(1, int(BATCH_BYTES // per_trial))
+    return [min(size, n_trials - start) for start in range(0, n_trials, size)]
+
+
+def success_grid(
+    ns: Sequence[int],
+    sample_sizes: Sequence[int],
+    n_trials: int,
+    n_steps: int,
+    seed: SeedLike,
+    *,
+    m: int = 128,
+    v: np.ndarray | None = None,
+    noise_std: float = 0.0,
+    family: str = "gaussian",
+    standardize: bool = False,
+) -> SuccessGrid:
+    """Run the STE-gradient method (``w0 = 0``) for every (n, N) and count recoveries.
+
+    Each cell gets its own child seed; trials are run in batches that keep
+    the inputs of one batch under :data:`BATCH_BYTES`. In a terminal a tqdm
+    progress bar shows the sweep; in the rendered page nothing is printed.
+    """
+    from tqdm.auto import tqdm
+
+    ns = [positive_int("n", n) for n in ns]
+    sample_sizes = [positive_int("N", N) for N in sample_sizes]
+    n_trials = positive_int("n_trials", n_trials)
+    shape = (len(ns), len(sample_sizes))
+    counts = {key: np.zeros(shape, dtype=int)
+              for key in ("ergodic", "last", "last_only", "fixed", "fixed_not_at_star",
+                          "last_only_early")}
+    cells = list(itertools.product(range(len(ns)), range(len(sample_sizes))))
+    children = seed_sequence(seed).spawn(len(cells))
+    bar = tqdm(cells, desc="(n, N) grid", disable=in_notebook(), leave=False)
+    for (i, j), child in zip(bar, children, strict=True):
+        n, N = ns[i], sample_sizes[j]
+        batch_seeds = child.spawn(len(_batches(n, N, m, n_trials)))
+        for size, batch_seed in zip(_batches(n, N, m, n_trials), batch_seeds, strict=True):
+            batch = sample_trials(n, N, size, batch_seed, m=m, v=v, noise_std=noise_std,
+                                  family=family, standardize=standardize)
+            run = run_ste_method(batch, n_steps)
+            ergodic_ok = np.all(run.ergodic_estimate() == batch.w_star, axis=1)
+            last_ok = np.all(run.last_iterate() == batch.w_star, axis=1)
+            fixed = run.frozen_at >= 0
+            counts["ergodic"][i, j] += ergodic_ok.sum()
+            counts["last"][i, j] += last_ok.sum()
+            counts["last_only"][i, j] += (last_ok & ~ergodic_ok).sum()
+            counts["fixed"][i, j] += fixed.sum()
+            counts["fixed_not_at_star"][i, j] += (fixed & ~last_ok).sum()
+            early = fixed & (run.frozen_at <= n_steps // 2)
+            counts["last_only_early"][i, j] += (last_ok & ~ergodic_ok & early).sum()
+    return SuccessGrid(np.array(ns), np.array(sample_sizes), n_trials, n_steps, noise_std,
+                       seed=describe(seed), **counts)
+
+
+# ---- N50 and the scaling exponent --------------------------------------------------
+def _logistic_fit(log_sizes: np.ndarray, successes: np.ndarray, trials: int) -> tuple[float, float]:
+    """Maximum-likelihood (intercept, slope) of P(success) = expit(a + b log N)."""
+
+    def negative_log_likelihood(params: np.ndarray) -> float:
+        eta = params[0] + params[1] * log_sizes
+        return float(np.sum(trials * np.logaddexp(0, eta) - successes * eta))
+
+    centre = float(np.mean(log_sizes))
+    start = np.array([-4.0 * centre, 4.0])
+    result = optimize.minimize(negative_log_likelihood, start, method="Nelder-Mead",
+                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
+    return float(result.x[0]), float(result.x[1])
+
+
+def fit_n50(sample_sizes: np.ndarray, successes: np.ndarray, trials: int) -> np.ndarray:
+    """N50 for every row of ``successes`` (shape (I, J)) by a logistic fit in log N.
+
+    Raises ``ValueError`` for a row that never crosses 50 % inside the grid
+    (N50 would be an extrapolation).
+    """
+    log_sizes = np.log(np.asarray(sample_sizes, dtype=float))
+    rates = np.asarray(successes) / trials
+    n50 = np.empty(rates.shape[0])
+    for i, row in enumerate(np.asarray(successes)):
+        if not (rates[i].min() < 0.5 < rates[i].max()):
+            raise ValueError(
+                f"row {i} of the grid never crosses 50 % success (rates from "
+                f"{rates[i].min():.2f} to {rates[i].max():.2f}); widen the range of N"
+            )
+        a, b = _logistic_fit(log_sizes, row, trials)
+        n50[i] = np.exp(-a / b)
+    return n50
+
+
+@dataclass(frozen=True)
+class ExponentFit:
+    """``N50 = c n^alpha`` fitted by least squares in log-log, with a bootstrap.
+
+    Attributes
+    ----------
+    n50 : numpy.ndarray, shape (I,)
+    n50_low, n50_high : numpy.ndarray, shape (I,)
+        95 % bootstrap intervals of N50.
+    alpha, log_c : float
+    alpha_se : float
+        Bootstrap standard error of alpha.
+    alpha_samples : numpy.ndarray, shape (B,)
+    """
+
+    ns: np.ndarray
+    n50: np.ndarray
+    n50_low: np.ndarray
+    n50_high: np.ndarray
+    alpha: float
+    log_c: float
+    alpha_se: float
+    alpha_samples: np.ndarray
+
+    def alpha_interval(self, level: float = 0.95) -> tuple[float, float]:
+        tail = 100 * (1 - level) / 2
+        low, high = np.percentile(self.alpha_samples, [tail, 100 - tail])
+        return float(low), float(high)
+
+
+def _power_law(ns: np.ndarray, n50: np.ndarray) -> tuple[float, float]:
+    slope, intercept = np.polyfit(np.log(ns), np.log(n50), 1)
+    return float(slope), float(intercept)
+
+
+def fit_exponent(grid_ns: np.ndarray, sample_sizes: np.ndarray, successes: np.ndarray,
+                 trials: int, n_boot: int, seed: SeedLike) -> ExponentFit:
+    """Fit N50(n) per row and ``N50 = c n^alpha``; bootstrap by resampling every cell.
+
+    The bootstrap redraws each cell's success count as Binomial(trials, rate)
+    (the cells are independent), refits every N50 and alpha.
+    """
+    n_boot = positive_int("n_boot", n_boot)
+    n50 = fit_n50(sample_sizes, successes, trials)
+    alpha, log_c = _power_law(grid_ns, n50)
+    rng = generator(seed)
+    rates = np.asarray(successes) / trials
+    alphas, n50s = [], []
+    for _ in range(n_boot):
+        redrawn = rng.binomial(trials, rates)
+        try:
+            boot = fit_n50(sample_sizes, redrawn, trials)
+        except ValueError:
+            continue  # a resample that no longer crosses 50 % has no N50
+        n50s.append(boot)
+        alphas.append(_power_law(grid_ns, boot)[0])
+    if len(alphas) < n_boot // 2:
+        raise ValueError("most bootstrap resamples have no N50; widen the grid of N")
+    n50s = np.array(n50s)
+    return ExponentFit(np.asarray(grid_ns), n50, np.percentile(n50s, 2.5, axis=0),
+                       np.percentile(n50s, 97.5, axis=0), alpha, log_c,
+                       float(np.std(alphas, ddof=1)), np.array(alphas))
+
+
+# ---- Uniform concentration of the STE gradient ------------------------------------
+def all_binary_vectors(n: int) -> np.ndarray:
+    """Every u in {-1, +1}^n; shape (2^n, n)."""
+    n = positive_int("n", n)
+    if n > 16:
+        raise ValueError(f"n must be at most 16 to list all 2^n binary vectors, got {n}")
+    bits = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
+    return np.where(bits == 1, 1.0, -1.0)
+
+
+@dataclass(frozen=True)
+class DeviationSample:
+    """``D_N = max_u |g_N(u) - E g(u)|_inf`` over all binary u, per replicate and N.
+
+    Attributes
+    ----------
+    sample_sizes : numpy.ndarray of int, shape (J,)
+    deviations : numpy.ndarray, shape (R, J)
+        One row per independent replicate; the sample sizes are nested
+        (the first N samples of one training set of size max N).
+    """
+
+    n: int
+    m: int
+    noise_std: float
+    sample_sizes: np.ndarray
+    deviations: np.ndarray
+    seed: str
+
+
+def uniform_deviation(n: int, m: int, sample_sizes: Sequence[int], n_replicates: int,
+                      seed: SeedLike, noise_std: float = 0.0,
+                      chunk: int = 256) -> DeviationSample:
+    """Measure the uniform l-inf deviation of the STE gradient over all 2^n binary u.
+
+    For each replicate one training set of ``max(sample_sizes)`` samples is
+    drawn; the deviation at every smaller N uses its first N samples.
+    """
+    sizes = np.array(sorted(positive_int("N", N) for N in sample_sizes))
+    n_replicates = positive_int("n_replicates", n_replicates)
+    u_all = all_binary_vectors(n)
+    rng = generator(seed)
+    v = second_layer(m)
+    deviations = np.zeros((n_replicates, sizes.size))
+    for r in range(n_replicates):
+        w_star = rng.choice([-1.0, 1.0], size=n)
+        Z = rng.standard_normal((sizes[-1], m, n))
+        y = sign(Z @ w_star) @ v + noise_std * rng.standard_normal(sizes[-1])
+        projections = Z.transpose(0, 2, 1) @ v  # (N, n)
+        worst = np.zeros(sizes.size)
+        for start in range(0, len(u_all), chunk):
+            U = u_all[start:start + chunk]
+            residual = sign(Z @ U.T).transpose(0, 2, 1) @ v - y[:, None]  # (N, chunk)
+            expected = population_gradient_numeric(U, w_star, v)  # (chunk, n)
+            cumulative = np.cumsum(projections[:, None, :] * residual[:, :, None], axis=0)
+            for j, N in enumerate(sizes):
+                gap = np.abs(cumulative[N - 1] / N - expected).max()
+                worst[j] = max(worst[j], gap)
+        deviations[r] = worst
+    return DeviationSample(n, m, noise_std, sizes, deviations, describe(seed))
