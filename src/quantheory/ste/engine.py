@@ -348,11 +348,13 @@ def real_vector_or_matrix(name: str, value: np.ndarray, n: int) -> np.ndarray:
     return array
 
 
-def run_ste_method_reference(batch: TrialBatch, n_steps: int, step_size: float = 1.0) -> SteRun:
+def run_ste_method_reference(
+    batch: TrialBatch, n_steps: int, step_size: float = 1.0, w0: np.ndarray | None = None
+) -> SteRun:
     """The same method as a plain per-trial loop with a full ``Z u`` every step.
 
-    For the benchmark and the tests only: no incremental update, no
-    vectorisation over trials, no freezing.
+    For the benchmark and the exact checks: no incremental update, no
+    vectorisation over trials, no freezing. ``w0`` has shape (T, n) (default 0).
     """
     T, n, N = batch.n_trials, batch.n, batch.n_samples
     ergodic = np.zeros((T, n))
@@ -361,7 +363,7 @@ def run_ste_method_reference(batch: TrialBatch, n_steps: int, step_size: float =
         Z = batch.Z[trial].transpose(1, 2, 0)  # (N, m, n)
         target = batch.label_signs[trial].astype(float)
         projections = Z.transpose(0, 2, 1) @ batch.v  # (N, n)
-        w = np.zeros(n)
+        w = np.zeros(n) if w0 is None else np.array(w0[trial], dtype=float)
         for _ in range(n_steps):
             u = _sign(w)
             residual = (_sign(Z @ u) - target) @ batch.v - batch.noise[trial]

@@ -32,8 +32,9 @@ def sign(x: np.ndarray) -> np.ndarray:
     return np.where(np.asarray(x) >= 0, 1.0, -1.0)
 
 
-def second_layer(m: int, shape: str = "uniform", norm: float = 1.0,
-                 exponent: float = 1.0) -> np.ndarray:
+def second_layer(
+    m: int, shape: str = "uniform", norm: float = 1.0, exponent: float = 1.0
+) -> np.ndarray:
     """A second-layer vector ``v`` of length ``m`` with Euclidean norm ``norm``.
 
     Parameters

@@ -20,6 +20,8 @@ import numpy as np
 from scipy import optimize
 
 from quantheory.display import in_notebook
+from quantheory.memo import cached
+from quantheory.scale import by_scale
 from quantheory.seeding import SeedLike, describe, generator, seed_sequence
 from quantheory.ste.engine import run_ste_method, sample_trials
 from quantheory.ste.model import second_layer, sign
@@ -100,9 +102,10 @@ def success_grid(
     sample_sizes = [positive_int("N", N) for N in sample_sizes]
     n_trials = positive_int("n_trials", n_trials)
     shape = (len(ns), len(sample_sizes))
-    counts = {key: np.zeros(shape, dtype=int)
-              for key in ("ergodic", "last", "last_only", "fixed", "fixed_not_at_star",
-                          "last_only_early")}
+    counts = {
+        key: np.zeros(shape, dtype=int)
+        for key in ("ergodic", "last", "last_only", "fixed", "fixed_not_at_star", "last_only_early")
+    }
     cells = list(itertools.product(range(len(ns)), range(len(sample_sizes))))
     children = seed_sequence(seed).spawn(len(cells))
     bar = tqdm(cells, desc="(n, N) grid", disable=in_notebook(), leave=False)
@@ -110,8 +113,17 @@ def success_grid(
         n, N = ns[i], sample_sizes[j]
         batch_seeds = child.spawn(len(_batches(n, N, m, n_trials)))
         for size, batch_seed in zip(_batches(n, N, m, n_trials), batch_seeds, strict=True):
-            batch = sample_trials(n, N, size, batch_seed, m=m, v=v, noise_std=noise_std,
-                                  family=family, standardize=standardize)
+            batch = sample_trials(
+                n,
+                N,
+                size,
+                batch_seed,
+                m=m,
+                v=v,
+                noise_std=noise_std,
+                family=family,
+                standardize=standardize,
+            )
             run = run_ste_method(batch, n_steps)
             ergodic_ok = np.all(run.ergodic_estimate() == batch.w_star, axis=1)
             last_ok = np.all(run.last_iterate() == batch.w_star, axis=1)
@@ -123,8 +135,15 @@ def success_grid(
             counts["fixed_not_at_star"][i, j] += (fixed & ~last_ok).sum()
             early = fixed & (run.frozen_at <= n_steps // 2)
             counts["last_only_early"][i, j] += (last_ok & ~ergodic_ok & early).sum()
-    return SuccessGrid(np.array(ns), np.array(sample_sizes), n_trials, n_steps, noise_std,
-                       seed=describe(seed), **counts)
+    return SuccessGrid(
+        np.array(ns),
+        np.array(sample_sizes),
+        n_trials,
+        n_steps,
+        noise_std,
+        seed=describe(seed),
+        **counts,
+    )
 
 
 # ---- N50 and the scaling exponent --------------------------------------------------
@@ -137,8 +156,12 @@ def _logistic_fit(log_sizes: np.ndarray, successes: np.ndarray, trials: int) -> 
 
     centre = float(np.mean(log_sizes))
     start = np.array([-4.0 * centre, 4.0])
-    result = optimize.minimize(negative_log_likelihood, start, method="Nelder-Mead",
-                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
+    result = optimize.minimize(
+        negative_log_likelihood,
+        start,
+        method="Nelder-Mead",
+        options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000},
+    )
     return float(result.x[0]), float(result.x[1])
 
 
@@ -197,33 +220,69 @@ def _power_law(ns: np.ndarray, n50: np.ndarray) -> tuple[float, float]:
     return float(slope), float(intercept)
 
 
-def fit_exponent(grid_ns: np.ndarray, sample_sizes: np.ndarray, successes: np.ndarray,
-                 trials: int, n_boot: int, seed: SeedLike) -> ExponentFit:
+def _bootstrap_n50(
+    sample_sizes: np.ndarray,
+    successes: np.ndarray,
+    trials: int,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """N50 of every row for ``n_boot`` binomial resamples of every cell; shape (B, I).
+
+    A resample in which some row no longer crosses 50 % is dropped.
+    """
+    rates = np.asarray(successes) / trials
+    draws = []
+    for _ in range(n_boot):
+        try:
+            draws.append(fit_n50(sample_sizes, rng.binomial(trials, rates), trials))
+        except ValueError:
+            continue
+    if len(draws) < n_boot // 2:
+        raise ValueError("most bootstrap resamples have no N50; widen the grid of N")
+    return np.array(draws)
+
+
+def n50_intervals(
+    sample_sizes: np.ndarray, successes: np.ndarray, trials: int, n_boot: int, seed: SeedLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """N50 of every row with a 95 % binomial-bootstrap interval: (n50, low, high)."""
+    n50 = fit_n50(sample_sizes, successes, trials)
+    draws = _bootstrap_n50(
+        sample_sizes, successes, trials, positive_int("n_boot", n_boot), generator(seed)
+    )
+    return n50, np.percentile(draws, 2.5, axis=0), np.percentile(draws, 97.5, axis=0)
+
+
+def fit_exponent(
+    grid_ns: np.ndarray,
+    sample_sizes: np.ndarray,
+    successes: np.ndarray,
+    trials: int,
+    n_boot: int,
+    seed: SeedLike,
+) -> ExponentFit:
     """Fit N50(n) per row and ``N50 = c n^alpha``; bootstrap by resampling every cell.
 
     The bootstrap redraws each cell's success count as Binomial(trials, rate)
     (the cells are independent), refits every N50 and alpha.
     """
-    n_boot = positive_int("n_boot", n_boot)
     n50 = fit_n50(sample_sizes, successes, trials)
     alpha, log_c = _power_law(grid_ns, n50)
-    rng = generator(seed)
-    rates = np.asarray(successes) / trials
-    alphas, n50s = [], []
-    for _ in range(n_boot):
-        redrawn = rng.binomial(trials, rates)
-        try:
-            boot = fit_n50(sample_sizes, redrawn, trials)
-        except ValueError:
-            continue  # a resample that no longer crosses 50 % has no N50
-        n50s.append(boot)
-        alphas.append(_power_law(grid_ns, boot)[0])
-    if len(alphas) < n_boot // 2:
-        raise ValueError("most bootstrap resamples have no N50; widen the grid of N")
-    n50s = np.array(n50s)
-    return ExponentFit(np.asarray(grid_ns), n50, np.percentile(n50s, 2.5, axis=0),
-                       np.percentile(n50s, 97.5, axis=0), alpha, log_c,
-                       float(np.std(alphas, ddof=1)), np.array(alphas))
+    draws = _bootstrap_n50(
+        sample_sizes, successes, trials, positive_int("n_boot", n_boot), generator(seed)
+    )
+    alphas = np.array([_power_law(grid_ns, row)[0] for row in draws])
+    return ExponentFit(
+        np.asarray(grid_ns),
+        n50,
+        np.percentile(draws, 2.5, axis=0),
+        np.percentile(draws, 97.5, axis=0),
+        alpha,
+        log_c,
+        float(np.std(alphas, ddof=1)),
+        alphas,
+    )
 
 
 # ---- Uniform concentration of the STE gradient ------------------------------------
@@ -256,9 +315,15 @@ class DeviationSample:
     seed: str
 
 
-def uniform_deviation(n: int, m: int, sample_sizes: Sequence[int], n_replicates: int,
-                      seed: SeedLike, noise_std: float = 0.0,
-                      chunk: int = 256) -> DeviationSample:
+def uniform_deviation(
+    n: int,
+    m: int,
+    sample_sizes: Sequence[int],
+    n_replicates: int,
+    seed: SeedLike,
+    noise_std: float = 0.0,
+    chunk: int = 256,
+) -> DeviationSample:
     """Measure the uniform l-inf deviation of the STE gradient over all 2^n binary u.
 
     For each replicate one training set of ``max(sample_sizes)`` samples is
@@ -277,7 +342,7 @@ def uniform_deviation(n: int, m: int, sample_sizes: Sequence[int], n_replicates:
         projections = Z.transpose(0, 2, 1) @ v  # (N, n)
         worst = np.zeros(sizes.size)
         for start in range(0, len(u_all), chunk):
-            U = u_all[start:start + chunk]
+            U = u_all[start : start + chunk]
             residual = sign(Z @ U.T).transpose(0, 2, 1) @ v - y[:, None]  # (N, chunk)
             expected = population_gradient_numeric(U, w_star, v)  # (chunk, n)
             cumulative = np.cumsum(projections[:, None, :] * residual[:, :, None], axis=0)
@@ -286,3 +351,60 @@ def uniform_deviation(n: int, m: int, sample_sizes: Sequence[int], n_replicates:
                 worst[j] = max(worst[j], gap)
         deviations[r] = worst
     return DeviationSample(n, m, noise_std, sizes, deviations, describe(seed))
+
+
+# ---- The book's sweeps ---------------------------------------------------------------
+PHASE_GRID_SEED = 20250524
+
+
+def phase_grid_parameters() -> dict:
+    """The (n, N) grid shared by the Theorem 1 and Theorem 2 chapters, sized by scale."""
+    return by_scale(
+        quick={
+            "ns": (10, 25, 50),
+            "sample_sizes": log2_grid(4, 16),
+            "n_trials": 16,
+            "n_steps": 400,
+        },
+        full={
+            "ns": (10, 15, 25, 35, 50, 70),
+            "sample_sizes": log2_grid(4, 18),
+            "n_trials": 40,
+            "n_steps": 1000,
+        },
+    )
+
+
+def log2_grid(first: int, last: int) -> tuple[int, ...]:
+    """Sample sizes ``round(2^(k/2))`` for k = first..last (half-octave steps)."""
+    return tuple(round(2 ** (k / 2)) for k in range(first, last + 1))
+
+
+def phase_transition_grid() -> SuccessGrid:
+    """The noiseless (n, N) grid at m = 128, computed once per build (see :mod:`memo`)."""
+    params = phase_grid_parameters()
+    return cached(
+        "phase_grid",
+        {**params, "seed": PHASE_GRID_SEED},
+        lambda: success_grid(seed=PHASE_GRID_SEED, **params),
+    )
+
+
+def sweep_at_fixed_n(
+    n: int,
+    sample_sizes: Sequence[int],
+    n_trials: int,
+    n_steps: int,
+    seed: SeedLike,
+    variants: Sequence[dict],
+) -> list[SuccessGrid]:
+    """One row of the grid (fixed n) for each variant of the keyword arguments.
+
+    ``variants`` are keyword arguments of :func:`success_grid` (``v``,
+    ``noise_std``, ``family``, ``standardize``); each gets its own child seed.
+    """
+    children = seed_sequence(seed).spawn(len(variants))
+    return [
+        success_grid([n], sample_sizes, n_trials, n_steps, child, **variant)
+        for variant, child in zip(variants, children, strict=True)
+    ]

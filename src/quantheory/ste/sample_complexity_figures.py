@@ -1,0 +1,179 @@
+"""Figures of the Theorem 1 and Theorem 2 chapters."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+from quantheory.plotting import COLORS, figure
+from quantheory.ste.sample_complexity import DeviationSample, ExponentFit, SuccessGrid
+
+
+def plot_deviation(sample: DeviationSample, fitted: float) -> plt.Figure:
+    """Uniform deviation against N in log-log: replicates, their mean, the fit, N^-1/2."""
+    fig, ax = figure(width=5.0, height=3.6)
+    sizes = sample.sample_sizes
+    for row in sample.deviations:
+        ax.plot(sizes, row, color=COLORS["muted"], lw=0.7, alpha=0.6)
+    mean = sample.deviations.mean(axis=0)
+    ax.plot(sizes, mean, "o-", color=COLORS["measured"], label="mean over training sets")
+    intercept = np.mean(np.log(mean) - fitted * np.log(sizes))
+    ax.plot(
+        sizes,
+        np.exp(intercept) * sizes**fitted,
+        color=COLORS["accent"],
+        ls="--",
+        label=f"fit: slope {fitted:.3f}",
+    )
+    anchor = mean[0] * np.sqrt(sizes[0])
+    ax.plot(sizes, anchor / np.sqrt(sizes), color=COLORS["theory"], lw=1, label=r"$N^{-1/2}$")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("number of samples $N$")
+    ax.set_ylabel(r"$\max_u \|g_N(u) - \mathbb{E}g(u)\|_\infty$")
+    ax.legend()
+    return fig
+
+
+def _heat_map(ax: plt.Axes, grid: SuccessGrid, counts: np.ndarray, title: str) -> plt.Artist:
+    rates = counts / grid.n_trials
+    image = ax.pcolormesh(
+        np.arange(grid.ns.size + 1) - 0.5,
+        np.arange(grid.sample_sizes.size + 1) - 0.5,
+        rates.T,
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        shading="flat",
+    )
+    ax.set_xticks(np.arange(grid.ns.size), [str(n) for n in grid.ns])
+    ax.set_yticks(np.arange(grid.sample_sizes.size)[::2], [str(N) for N in grid.sample_sizes[::2]])
+    ax.set_xlabel("dimension $n$")
+    ax.set_ylabel("number of samples $N$")
+    ax.set_title(title)
+    ax.grid(False)
+    return image
+
+
+def _grid_position(grid: SuccessGrid, sizes: np.ndarray) -> np.ndarray:
+    """Map sample sizes to the heat map's row coordinate (log-linear interpolation)."""
+    return np.interp(np.log(sizes), np.log(grid.sample_sizes), np.arange(grid.sample_sizes.size))
+
+
+def plot_phase_transition(grid: SuccessGrid, fit: ExponentFit) -> plt.Figure:
+    """Heat map of ergodic success with N50(n), its 95% intervals and the fitted power law."""
+    fig, ax = figure(width=5.6, height=4.2)
+    image = _heat_map(ax, grid, grid.ergodic, r"recovery by $Q(\bar w^T)$ (ergodic)")
+    x = np.arange(grid.ns.size)
+    y = _grid_position(grid, fit.n50)
+    err = [y - _grid_position(grid, fit.n50_low), _grid_position(grid, fit.n50_high) - y]
+    ax.errorbar(
+        x,
+        y,
+        yerr=err,
+        fmt="o",
+        color="white",
+        mec="black",
+        ecolor="white",
+        ms=6,
+        capsize=3,
+        label="N50 (95% CI)",
+    )
+    dense = np.linspace(grid.ns[0], grid.ns[-1], 100)
+    ax.plot(
+        np.interp(dense, grid.ns, x),
+        _grid_position(grid, np.exp(fit.log_c) * dense**fit.alpha),
+        color=COLORS["accent"],
+        label=rf"fit $N_{{50}} \propto n^{{{fit.alpha:.2f}}}$",
+    )
+    quadratic = fit.n50[0] * (dense / grid.ns[0]) ** 2
+    ax.plot(
+        np.interp(dense, grid.ns, x),
+        _grid_position(grid, quadratic),
+        color="C1",
+        ls="--",
+        lw=1.5,
+        label=r"$\propto n^2$ through the first N50",
+    )
+    ax.set_ylim(-0.5, grid.sample_sizes.size - 0.5)
+    fig.colorbar(image, ax=ax, label="success rate")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
+    return fig
+
+
+def plot_n50_dependence(
+    ratios: np.ndarray,
+    shape_n50: tuple[np.ndarray, ...],
+    noise_levels: np.ndarray,
+    noise_n50: tuple[np.ndarray, ...],
+) -> plt.Figure:
+    """N50 at n = 20 against |v|_1^2/|v|_2^2 (left) and the noise level (right)."""
+    fig, (left, right) = figure(ncols=2, width=4.2, height=3.4)
+    n50, low, high = shape_n50
+    left.errorbar(
+        ratios,
+        n50,
+        yerr=[n50 - low, high - n50],
+        fmt="o",
+        capsize=3,
+        color=COLORS["measured"],
+        label="measured N50 (95% CI)",
+    )
+    predicted = n50[np.argmin(ratios)] * (ratios / ratios.min()) ** 2
+    left.plot(
+        ratios,
+        predicted,
+        color=COLORS["accent"],
+        ls="--",
+        label=r"bound's growth, $\propto (|v|_1^2/|v|_2^2)^2$",
+    )
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel(r"$\|v\|_1^2 / \|v\|_2^2$ (at $\|v\|_2 = 1$)")
+    left.set_ylabel("N50 at n = 20")
+    left.legend(fontsize=8)
+    n50, low, high = noise_n50
+    right.errorbar(
+        noise_levels,
+        n50,
+        yerr=[n50 - low, high - n50],
+        fmt="o-",
+        capsize=3,
+        color=COLORS["measured"],
+    )
+    right.set_xlabel("label-noise level $s$")
+    right.set_ylabel("N50 at n = 20")
+    right.set_yscale("log")
+    for axis in (left.yaxis, right.yaxis):
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_formatter(NullFormatter())
+    return fig
+
+
+def plot_last_vs_ergodic(grid: SuccessGrid) -> plt.Figure:
+    """Heat maps of last-iterate success and of ergodic minus last-iterate success."""
+    fig, (left, right) = figure(ncols=2, width=4.6, height=3.8)
+    image = _heat_map(left, grid, grid.last, r"recovery by $Q(w^T)$ (last iterate)")
+    fig.colorbar(image, ax=left, label="success rate")
+    difference = (grid.ergodic - grid.last) / grid.n_trials
+    limit = max(0.05, float(np.abs(difference).max()))
+    mesh = right.pcolormesh(
+        np.arange(grid.ns.size + 1) - 0.5,
+        np.arange(grid.sample_sizes.size + 1) - 0.5,
+        difference.T,
+        cmap="RdBu",
+        vmin=-limit,
+        vmax=limit,
+        shading="flat",
+    )
+    right.set_xticks(np.arange(grid.ns.size), [str(n) for n in grid.ns])
+    right.set_yticks(
+        np.arange(grid.sample_sizes.size)[::2], [str(N) for N in grid.sample_sizes[::2]]
+    )
+    right.set_xlabel("dimension $n$")
+    right.set_ylabel("number of samples $N$")
+    right.set_title("ergodic minus last-iterate success")
+    right.grid(False)
+    fig.colorbar(mesh, ax=right, label="difference of rates")
+    return fig
