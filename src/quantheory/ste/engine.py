@@ -200,6 +200,21 @@ def _sign(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1.0, -1.0)
 
 
+def gradient_at(batch: TrialBatch, u: np.ndarray) -> np.ndarray:
+    """The empirical STE gradient ``g_N(u)`` of every trial; ``u`` and result (T, n).
+
+    The residual is ``(sign(Z u) - sign(Z_raw w*)) v - xi``, so it is exactly
+    zero wherever the hidden signs agree and there is no noise.
+    """
+    u = np.asarray(u, dtype=float)
+    if u.shape != (batch.n_trials, batch.n):
+        raise ValueError(f"u must have shape (T, n) = {(batch.n_trials, batch.n)}, got {u.shape}")
+    P = np.einsum("tjkm,tj->tkm", batch.Z, u)
+    residual = (_sign(P) - batch.label_signs) @ batch.v - batch.noise
+    projections = np.einsum("tjkm,m->tkj", batch.Z, batch.v)
+    return np.matmul(residual[:, None, :], projections)[:, 0, :] / batch.n_samples
+
+
 def run_ste_method(
     batch: TrialBatch,
     n_steps: int,

@@ -243,11 +243,18 @@ def population_gradient_numeric(
 
 
 def population_loss_numeric(
-    angle_: float, v: np.ndarray, noise_std: float, statement: sp.Expr = POPULATION_LOSS_STATEMENT
-) -> float:
-    """Population loss L(u) predicted by ``statement`` at angle(u, w*) = ``angle_``."""
+    angle_: float | np.ndarray,
+    v: np.ndarray,
+    noise_std: float,
+    statement: sp.Expr = POPULATION_LOSS_STATEMENT,
+) -> float | np.ndarray:
+    """Population loss L(u) predicted by ``statement`` at angle(u, w*) = ``angle_``.
+
+    A float for a scalar angle, an array of the same shape for an array of angles.
+    """
     f = _lambdified(statement, (theta, vnorm2, s))
-    return float(f(angle_, float(np.dot(v, v)), noise_std))
+    value = f(np.asarray(angle_, dtype=float), float(np.dot(v, v)), noise_std)
+    return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
 
 
 def dynamics_step_bound_numeric(
