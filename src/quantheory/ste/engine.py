@@ -43,13 +43,13 @@ from quantheory.validation import (
 INPUT_FAMILIES = ("gaussian", "shifted_gaussian", "exponential", "uniform", "rademacher")
 #: families whose entries have mean 0 and variance 1 (the others are not centred)
 CENTRED_FAMILIES = ("gaussian", "uniform", "rademacher")
-SHIFT = 1.0  # mean of the entries of the shifted Gaussian family
+SHIFT = 2.0  # mean of the entries of the shifted Gaussian family
 
 
 def draw_inputs(rng: np.random.Generator, family: str, shape: tuple[int, ...]) -> np.ndarray:
     """iid input entries of ``shape`` from one of :data:`INPUT_FAMILIES`.
 
-    ``gaussian``: N(0, 1). ``shifted_gaussian``: N(1, 1). ``exponential``:
+    ``gaussian``: N(0, 1). ``shifted_gaussian``: N(2, 1). ``exponential``:
     Exp(1) (mean 1, variance 1). ``uniform``: U(-sqrt 3, sqrt 3) (mean 0,
     variance 1). ``rademacher``: +-1 with probability 1/2 each.
     """
@@ -87,7 +87,7 @@ class TrialBatch:
     Z : numpy.ndarray, shape (T, n, N, m)
         Training inputs; ``Z[t, j]`` is column j of all N inputs of trial t.
     label_signs : numpy.ndarray of int8, shape (T, N, m)
-        ``sign(Z_raw w*)``: the teacher's hidden activations on the raw inputs.
+        ``sign(Z w*)``: the teacher's hidden activations.
     noise : numpy.ndarray, shape (T, N)
         Label noise; labels are ``y = label_signs @ v + noise``.
     v : numpy.ndarray, shape (m,)
@@ -137,9 +137,10 @@ def sample_trials(
 ) -> TrialBatch:
     """Draw ``n_trials`` independent training sets of ``n_samples`` samples.
 
-    Each trial has its own random teacher ``w*`` in {-1, +1}^n. Labels come from
-    the raw inputs; with ``standardize=True`` the network is trained on the
-    standardized inputs (see :func:`standardize_features`).
+    Each trial has its own random teacher ``w*`` in {-1, +1}^n. With
+    ``standardize=True`` the input normalization is part of the network: the
+    teacher and the trained network both see the standardized inputs (see
+    :func:`standardize_features`), as in a network with a normalization layer.
     """
     n = positive_int("n", n)
     n_samples = positive_int("n_samples", n_samples)
@@ -151,11 +152,11 @@ def sample_trials(
     rng = generator(seed)
     w_star = rng.choice(np.array([-1.0, 1.0]), size=(n_trials, n))
     Z = draw_inputs(rng, family, (n_trials, n, n_samples, m))
+    if standardize:
+        Z = standardize_features(Z)
     pre = np.einsum("tjkm,tj->tkm", Z, w_star)
     label_signs = np.where(pre >= 0, 1, -1).astype(np.int8)
     noise = noise_std * rng.standard_normal((n_trials, n_samples))
-    if standardize:
-        Z = standardize_features(Z)
     return TrialBatch(Z, label_signs, noise, v, w_star, describe(seed))
 
 
