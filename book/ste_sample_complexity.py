@@ -139,11 +139,11 @@ fit = sc.fit_exponent(grid.ns, grid.sample_sizes, grid.ergodic, grid.n_trials, B
                       seeds["exponent_boot"])
 claims.record(checks.phase_transition_claim(grid, fit))
 alpha_low, alpha_high = fit.alpha_interval()
-glue("alpha", fit.alpha)
-glue("alpha-low", alpha_low)
-glue("alpha-high", alpha_high)
+glue("alpha", float(fit.alpha))
+glue("alpha-low", float(alpha_low))
+glue("alpha-high", float(alpha_high))
 for n, value in zip(grid.ns, fit.n50, strict=True):
-    glue(f"n50-{n}", value)
+    glue(f"n50-{n}", float(value))
 show_figure(plot_phase_transition(grid, fit), "fig-phase-transition")
 
 # %% [markdown]

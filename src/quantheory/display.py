@@ -43,6 +43,8 @@ def glue(name: str, value: Any) -> None:
     if in_notebook():
         from myst_nb import glue as myst_glue
 
+        if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+            value = value.item()  # a NumPy scalar: glue formats plain Python numbers
         myst_glue(name, value, display=False)
 
 

@@ -271,7 +271,7 @@ def run_ste_method(
     flips = 0
     steps = range(n_steps)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         steps = tqdm(steps, desc=f"STE n={n} N={N}", leave=False)
     t = 0

@@ -96,7 +96,7 @@ def success_grid(
     the inputs of one batch under :data:`BATCH_BYTES`. In a terminal a tqdm
     progress bar shows the sweep; in the rendered page nothing is printed.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     ns = [positive_int("n", n) for n in ns]
     sample_sizes = [positive_int("N", N) for N in sample_sizes]
