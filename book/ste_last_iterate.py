@@ -62,7 +62,7 @@ claims = ChapterClaims()
 print(f"scale: {current_scale()}, seed: {SEED}")
 
 # %%
-ABSORBING_SETTINGS = ((10, 8), (25, 32), (50, 100))  # (n, N), from tiny to moderate N
+ABSORBING_SETTINGS = ((10, 8), (25, 32), (50, 100))  # (n, N)
 ABSORBING_TRIALS = by_scale(quick=20, full=100)
 ABSORBING_STEPS = 50
 BOOTSTRAP = by_scale(quick=200, full=1000)
@@ -77,10 +77,10 @@ BOOTSTRAP = by_scale(quick=200, full=1000)
 # drift and the trial would count as a violation.
 
 # %%
+absorbing_seeds = seeds["absorbing"].spawn(len(ABSORBING_SETTINGS))
 absorbing_batches = [
     sample_trials(n, N, ABSORBING_TRIALS, seed)
-    for (n, N), seed in zip(ABSORBING_SETTINGS,
-                            seeds["absorbing"].spawn(len(ABSORBING_SETTINGS)), strict=True)
+    for (n, N), seed in zip(ABSORBING_SETTINGS, absorbing_seeds, strict=True)
 ]
 
 # %% [markdown]
@@ -93,10 +93,10 @@ absorbing_batches = [
 # %%
 grid = sc.phase_transition_grid()
 claims.record(checks.last_iterate_claim(grid, absorbing_batches, ABSORBING_STEPS))
-last_fit = sc.fit_exponent(grid.ns, grid.sample_sizes, grid.last, grid.n_trials,
-                           BOOTSTRAP, seeds["last_boot"])
-ergodic_fit = sc.fit_exponent(grid.ns, grid.sample_sizes, grid.ergodic, grid.n_trials,
-                              BOOTSTRAP, seeds["ergodic_boot"])
+last_fit = sc.fit_exponent(grid.ns, grid.sample_sizes, grid.last,
+                           grid.n_trials, BOOTSTRAP, seeds["last_boot"])
+ergodic_fit = sc.fit_exponent(grid.ns, grid.sample_sizes, grid.ergodic,
+                              grid.n_trials, BOOTSTRAP, seeds["ergodic_boot"])
 for n, last, ergodic in zip(grid.ns, last_fit.n50, ergodic_fit.n50, strict=True):
     print(f"n = {n:3d}: N50 ergodic {ergodic:7.1f}, last iterate {last:7.1f}")
 glue("last-alpha", last_fit.alpha)

@@ -66,7 +66,8 @@ print(f"scale: {current_scale()}, seed: {SEED}")
 
 # %%
 N_DIM = 20
-SAMPLE_SIZES = by_scale(quick=sc.log2_grid(6, 15), full=sc.log2_grid(6, 18))  # 8 to 181 or 512
+# N from 8 to 181 (quick) or 512 (full), in half-octave steps
+SAMPLE_SIZES = by_scale(quick=sc.log2_grid(6, 15), full=sc.log2_grid(6, 18))
 TRIALS = by_scale(quick=60, full=80)
 STEPS = by_scale(quick=300, full=1000)
 FAMILIES = (  # (family, standardized)
@@ -85,10 +86,9 @@ FAMILIES = (  # (family, standardized)
 # One row of the $(n, N)$ grid per family, each with its own seed.
 
 # %%
-grids = sc.sweep_at_fixed_n(
-    N_DIM, SAMPLE_SIZES, TRIALS, STEPS, spawn(SEED, ["families"])["families"],
-    [{"family": family, "standardize": standardized} for family, standardized in FAMILIES],
-)
+variants = [{"family": f, "standardize": s} for f, s in FAMILIES]
+grids = sc.sweep_at_fixed_n(N_DIM, SAMPLE_SIZES, TRIALS, STEPS,
+                            spawn(SEED, ["families"])["families"], variants)
 rows = {key: ng.FamilyRow(key[0], key[1], grid)
         for key, grid in zip(FAMILIES, grids, strict=True)}
 for row in rows.values():
@@ -110,7 +110,8 @@ show_figure(ng.plot_family_curves(list(rows.values())), "fig-families")
 
 # %%
 gaussian = rows[("gaussian", False)]
-shifted, shifted_normalized = rows[("shifted_gaussian", False)], rows[("shifted_gaussian", True)]
+shifted = rows[("shifted_gaussian", False)]
+shifted_normalized = rows[("shifted_gaussian", True)]
 claims.record(ng.nongaussian_failure_claim(
     gaussian, shifted, [rows[("exponential", False)]]))
 
@@ -118,9 +119,10 @@ claims.record(ng.nongaussian_failure_claim(
 # ## Normalization restores recovery
 
 # %%
+others = [rows[key] for key in
+          (("exponential", True), ("uniform", False), ("rademacher", False))]
 claims.record(ng.normalization_restores_claim(
-    shifted, shifted_normalized, gaussian,
-    [rows[("exponential", True)], rows[("uniform", False)], rows[("rademacher", False)]]))
+    shifted, shifted_normalized, gaussian, others))
 
 # %% [markdown]
 # ## Summary

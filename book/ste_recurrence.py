@@ -87,8 +87,8 @@ SWEEP_SAMPLES = (70, 140, 280, 560)
 # compared with the closed form above.
 
 # %%
-escapes = rec.escape_experiment(N_DIM, N_SAMPLES, ESCAPE_NOISE_LEVELS, ESCAPE_TRIALS, 1.0,
-                                seeds["escape"])
+escapes = rec.escape_experiment(N_DIM, N_SAMPLES, ESCAPE_NOISE_LEVELS,
+                                ESCAPE_TRIALS, 1.0, seeds["escape"])
 claims.record(checks.escape_time_claim(escapes))
 
 # %% [markdown]
@@ -98,7 +98,8 @@ claims.record(checks.escape_time_claim(escapes))
 # label noise is $s = 0.5$ (the seed text does not give the paper's level).
 
 # %%
-runs = rec.recurrence_runs(N_DIM, N_SAMPLES, NOISE, RUNS, STEPS, seeds["recurrence"])
+runs = rec.recurrence_runs(N_DIM, N_SAMPLES, NOISE, RUNS, STEPS,
+                           seeds["recurrence"])
 claims.record(checks.recurrence_claim(runs))
 occupation = rec.occupation_summary(runs, NOISE)
 glue("occupation", occupation.mean)
@@ -145,21 +146,14 @@ show_figure(plot_recurrence_statistics(runs), "fig-recurrence")
 # way back. More samples average the noise out of $g_N(w^*)$ and raise it.
 
 # %%
-by_noise = [
-    rec.occupation_summary(
-        rec.recurrence_runs(N_DIM, N_SAMPLES, s, SWEEP_RUNS, SWEEP_STEPS, seed), s)
-    for s, seed in zip(SWEEP_NOISE, seeds["noise_sweep"].spawn(len(SWEEP_NOISE)), strict=True)
-]
-by_samples = [
-    rec.occupation_summary(
-        rec.recurrence_runs(N_DIM, N, NOISE, SWEEP_RUNS, SWEEP_STEPS, seed), N)
-    for N, seed in zip(SWEEP_SAMPLES, seeds["sample_sweep"].spawn(len(SWEEP_SAMPLES)),
-                       strict=True)
-]
-for row in by_noise:
-    print(f"s = {row.label:4}: occupation {row.mean:.3f} [{row.low:.3f}, {row.high:.3f}]")
-for row in by_samples:
-    print(f"N = {row.label:4}: occupation {row.mean:.3f} [{row.low:.3f}, {row.high:.3f}]")
+by_noise = rec.occupation_sweep(
+    N_DIM, [(N_SAMPLES, s) for s in SWEEP_NOISE], SWEEP_RUNS, SWEEP_STEPS,
+    seeds["noise_sweep"], label="noise")
+by_samples = rec.occupation_sweep(
+    N_DIM, [(N, NOISE) for N in SWEEP_SAMPLES], SWEEP_RUNS, SWEEP_STEPS,
+    seeds["sample_sweep"], label="samples")
+for row in by_noise + by_samples:
+    print(row)
 show_figure(plot_occupation_sweeps(by_noise, by_samples), "fig-occupation")
 
 # %% [markdown]

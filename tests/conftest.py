@@ -20,8 +20,13 @@ def repo_root() -> Path:
 BOOK_FILES = ("book", "_config.yml", "_toc.yml", "assets")
 
 
-def copy_book(dest: Path, with_package: bool = False) -> Path:
-    """Copy the book's sources (and optionally ``src/``) into ``dest``."""
+def copy_book(dest: Path, with_package: bool = False,
+              chapters: tuple[str, ...] | None = None) -> Path:
+    """Copy the book's sources (and optionally ``src/``) into ``dest``.
+
+    With ``chapters`` (docnames such as ``"book/ste_population"``) the copy's
+    table of contents keeps only those chapters, the introduction and the report.
+    """
     import shutil
 
     dest.mkdir(parents=True, exist_ok=True)
@@ -34,6 +39,12 @@ def copy_book(dest: Path, with_package: bool = False) -> Path:
             )
         else:
             shutil.copy2(source, dest / name)
+    if chapters is not None:
+        entries = "".join(f"      - file: {c}\n" for c in chapters)
+        (dest / "_toc.yml").write_text(
+            "format: jb-book\nroot: book/intro\nparts:\n  - caption: Chapters\n"
+            f"    chapters:\n{entries}      - file: book/report\n"
+        )
     return dest
 
 

@@ -91,8 +91,10 @@ def test_page_renders_cleanly(quick_book, browser, docname):
         assert "mathjax/tex-svg-full.js" in page.content(), "MathJax must load from the book"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{docname.replace('/', '_')}.png"), full_page=True)
+    if docname.startswith("book/ste_"):  # every chapter: claims that pass, figures, maths
+        assert math["total"] > 20
+        assert page.locator(".qt-claim.qt-pass").count() >= 2
+        assert page.locator("figure img").count() >= 1
     if docname == "book/ste_population":
-        assert math["total"] > 50
         assert page.locator(".qt-claim.qt-pass").count() == 5
-        assert page.locator("figure img").count() >= 3
     page.close()

@@ -145,9 +145,39 @@ class OccupationSummary:
     low: float
     high: float
 
+    def __str__(self) -> str:
+        return (
+            f"{self.label:>6g}: occupation {self.mean:.3f} "
+            f"(95% CI {self.low:.3f} to {self.high:.3f})"
+        )
+
 
 def occupation_summary(runs: RecurrenceRuns, label: float) -> OccupationSummary:
     """Mean occupation over training sets with its 95 % interval."""
     estimate = stats.mean_estimate(runs.occupation())
     low, high = estimate.interval(0.95)
     return OccupationSummary(label, float(estimate.mean), float(low), float(high))
+
+
+def occupation_sweep(
+    n: int,
+    settings: Sequence[tuple[int, float]],
+    n_runs: int,
+    n_steps: int,
+    seed: SeedLike,
+    label: str,
+) -> list[OccupationSummary]:
+    """Mean occupation of w* for each (N, s) in ``settings``, one child seed each.
+
+    ``label`` says which of the two varies (``"samples"`` or ``"noise"``); it
+    becomes the summary's label.
+    """
+    if label not in ("samples", "noise"):
+        raise ValueError(f"label must be 'samples' or 'noise', got {label!r}")
+    summaries = []
+    for (n_samples, noise), child in zip(
+        settings, seed_sequence(seed).spawn(len(settings)), strict=True
+    ):
+        runs = recurrence_runs(n, n_samples, noise, n_runs, n_steps, child)
+        summaries.append(occupation_summary(runs, n_samples if label == "samples" else noise))
+    return summaries

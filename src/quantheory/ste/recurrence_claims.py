@@ -40,6 +40,14 @@ def escape_time_claim(checks: Sequence[EscapeCheck]) -> Claim:
     )
 
 
+def _z_score(estimate: stats.MeanEstimate) -> float:
+    """|mean| / SE; 0 when both vanish (identical halves), inf for a constant non-zero gap."""
+    mean, se = abs(float(estimate.mean)), float(estimate.se)
+    if se == 0:
+        return 0.0 if mean == 0 else float("inf")
+    return mean / se
+
+
 def recurrence_claim(runs: RecurrenceRuns, min_returns: int = 10) -> Claim:
     """``ste.thm3_recurrence``: the iterate leaves w* and returns again and again.
 
@@ -60,8 +68,7 @@ def recurrence_claim(runs: RecurrenceRuns, min_returns: int = 10) -> Claim:
     ret_diff = stats.mean_estimate((second - first).astype(float))
     z = stats.z_threshold(2)
     low, high = occupation.interval(0.95)
-    occ_diff_z = float(abs(occ_diff.mean) / occ_diff.se)
-    ret_diff_z = float(abs(ret_diff.mean) / ret_diff.se)
+    occ_diff_z, ret_diff_z = _z_score(occ_diff), _z_score(ret_diff)
     fewest = int(min(first.min(), second.min()))
     occupation_text = f"{float(occupation.mean):.3f} [{low:.3f}, {high:.3f}]"
     passed = fewest >= min_returns and occ_diff_z <= z and ret_diff_z <= z

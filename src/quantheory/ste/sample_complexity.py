@@ -408,3 +408,44 @@ def sweep_at_fixed_n(
         success_grid([n], sample_sizes, n_trials, n_steps, child, **variant)
         for variant, child in zip(variants, children, strict=True)
     ]
+
+
+@dataclass(frozen=True)
+class N50Sweep:
+    """N50 at fixed n for several variants of the setting, with 95 % intervals.
+
+    Attributes
+    ----------
+    rows : list of SuccessGrid
+        One single-row grid per variant.
+    n50, low, high : numpy.ndarray, shape (V,)
+    """
+
+    rows: list
+    n50: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def n50_sweep(
+    n: int, grid_parameters: dict, variants: Sequence[dict], seed: SeedLike, n_boot: int
+) -> N50Sweep:
+    """Run :func:`sweep_at_fixed_n` on the N grid of ``grid_parameters`` and fit N50s."""
+    run_seed, boot_seed = seed_sequence(seed).spawn(2)
+    rows = sweep_at_fixed_n(
+        n,
+        grid_parameters["sample_sizes"],
+        grid_parameters["n_trials"],
+        grid_parameters["n_steps"],
+        run_seed,
+        variants,
+    )
+    counts = np.vstack([row.ergodic for row in rows])
+    n50, low, high = n50_intervals(
+        np.asarray(grid_parameters["sample_sizes"]),
+        counts,
+        grid_parameters["n_trials"],
+        n_boot,
+        boot_seed,
+    )
+    return N50Sweep(rows, n50, low, high)

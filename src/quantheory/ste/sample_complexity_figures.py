@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from quantheory.plotting import COLORS, figure
-from quantheory.ste.sample_complexity import DeviationSample, ExponentFit, SuccessGrid
+from quantheory.ste.sample_complexity import DeviationSample, ExponentFit, N50Sweep, SuccessGrid
 
 
 def plot_deviation(sample: DeviationSample, fitted: float) -> plt.Figure:
@@ -103,14 +103,11 @@ def plot_phase_transition(grid: SuccessGrid, fit: ExponentFit) -> plt.Figure:
 
 
 def plot_n50_dependence(
-    ratios: np.ndarray,
-    shape_n50: tuple[np.ndarray, ...],
-    noise_levels: np.ndarray,
-    noise_n50: tuple[np.ndarray, ...],
+    ratios: np.ndarray, by_shape: N50Sweep, noise_levels: np.ndarray, by_noise: N50Sweep
 ) -> plt.Figure:
     """N50 at n = 20 against |v|_1^2/|v|_2^2 (left) and the noise level (right)."""
     fig, (left, right) = figure(ncols=2, width=4.2, height=3.4)
-    n50, low, high = shape_n50
+    n50, low, high = by_shape.n50, by_shape.low, by_shape.high
     left.errorbar(
         ratios,
         n50,
@@ -133,7 +130,7 @@ def plot_n50_dependence(
     left.set_xlabel(r"$\|v\|_1^2 / \|v\|_2^2$ (at $\|v\|_2 = 1$)")
     left.set_ylabel("N50 at n = 20")
     left.legend(fontsize=8)
-    n50, low, high = noise_n50
+    n50, low, high = by_noise.n50, by_noise.low, by_noise.high
     right.errorbar(
         noise_levels,
         n50,
