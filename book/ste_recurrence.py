@@ -170,8 +170,8 @@ show_figure(plot_occupation_sweeps(by_noise, by_samples), "fig-occupation")
 #
 # * The first escape from $w^*$ is exactly the first zero crossing of a
 #   straight line in the latent weights, step for step.
-# * In the paper's setting the iterate comes back to $w^*$ thousands of times,
-#   at a steady rate, and spends a stable, positive fraction of the time there.
+# * In the paper's setting the iterate comes back to $w^*$ again and again, at
+#   a steady rate, and spends a stable, positive fraction of the time there.
 # * That fraction falls with the noise level and rises with the sample size;
 #   it also varies a lot from one training set to another.
 #

@@ -221,13 +221,16 @@ class ChapterClaims:
     def __init__(self) -> None:
         self.claims: list[Claim] = []
 
-    def record(self, claim: Claim) -> Claim:
-        """Show ``claim`` (a pass/fail block in the page) and remember it."""
+    def record(self, claim: Claim) -> None:
+        """Show ``claim`` (a pass/fail block in the page) and remember it.
+
+        Returns nothing, so that a cell ending in ``claims.record(...)`` shows
+        the block once.
+        """
         if any(c.id == claim.id for c in self.claims):
             raise ValueError(f"claim {claim.id!r} was already recorded in this chapter")
         self.claims.append(claim)
         show(claim)
-        return claim
 
     def finish(self) -> None:
         """Show the chapter's claims table; raise :class:`ClaimsFailed` if any failed."""

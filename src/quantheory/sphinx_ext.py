@@ -79,6 +79,15 @@ def _collect_claims(app: Sphinx, doctree: nodes.document) -> None:
         if "html" not in raw.get("format", ""):
             continue
         for claim in claims_in_html(raw.astext()):
+            if any(c["id"] == claim.id for c in found):
+                logger.warning(
+                    "claim %s is shown twice in this page",
+                    claim.id,
+                    location=env.docname,
+                    type="quantheory",
+                    subtype="claim",
+                )
+                continue
             found.append(claim.to_json())
             if not claim.passed:
                 logger.warning(

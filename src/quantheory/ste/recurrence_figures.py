@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from quantheory.plotting import COLORS, figure
 from quantheory.ste.recurrence import OccupationSummary, RecurrenceRuns
@@ -75,4 +76,7 @@ def plot_occupation_sweeps(
         ax.set_ylabel("mean occupation of $w^*$")
         ax.set_ylim(bottom=0)
     right.set_xscale("log")
+    sizes = [r.label for r in by_samples]
+    right.set_xticks(sizes, [f"{s:g}" for s in sizes])
+    right.xaxis.set_minor_formatter(NullFormatter())
     return fig
