@@ -30,6 +30,15 @@ FAMILY_LABELS = {
 }
 
 
+FAMILY_COLORS = {
+    "gaussian": COLORS["theory"],
+    "shifted_gaussian": "C1",
+    "exponential": "C3",
+    "uniform": "C5",
+    "rademacher": "C6",
+}
+
+
 @dataclass(frozen=True)
 class FamilyRow:
     """Ergodic recovery counts of one input family at fixed n, over the N grid."""
@@ -166,11 +175,11 @@ def plot_family_curves(rows: Sequence[FamilyRow]) -> plt.Figure:
     """Ergodic recovery rate against N for every input family, 95% Wilson intervals."""
     fig, ax = figure(width=6.4, height=3.8)
     styles = {False: "-", True: "--"}
-    for i, row in enumerate(rows):
+    for row in rows:
         sizes = row.grid.sample_sizes
         rates = row.successes / row.grid.n_trials
         low, high = row.interval(0.05)
-        color = COLORS["theory"] if row.family == "gaussian" else f"C{i}"
+        color = FAMILY_COLORS[row.family]  # one colour per family, dashed when normalized
         ax.plot(
             sizes, rates, styles[row.standardized], marker="o", ms=3, color=color, label=row.label
         )
