@@ -93,7 +93,7 @@ def test_page_renders_cleanly(quick_book, browser, docname):
     page.screenshot(path=str(SCREENSHOTS / f"{docname.replace('/', '_')}.png"), full_page=True)
     if docname.startswith("book/ste_"):  # every chapter: claims that pass, figures, maths
         assert math["total"] > 20
-        assert page.locator(".qt-claim.qt-pass").count() >= 2
+        assert page.locator(".qt-claim.qt-pass").count() >= 1
         assert page.locator("figure img").count() >= 1
     if docname == "book/ste_population":
         assert page.locator(".qt-claim.qt-pass").count() == 5
