@@ -50,7 +50,7 @@ import numpy as np
 from quantheory.claims import ChapterClaims
 from quantheory.display import glue, show_figure
 from quantheory.scale import by_scale, current_scale
-from quantheory.seeding import spawn
+from quantheory.seeding import paired, spawn
 from quantheory.ste import sample_complexity as sc
 from quantheory.ste import sample_complexity_claims as checks
 from quantheory.ste.engine import sample_trials
@@ -77,10 +77,9 @@ BOOTSTRAP = by_scale(quick=200, full=1000)
 # drift and the trial would count as a violation.
 
 # %%
-absorbing_seeds = seeds["absorbing"].spawn(len(ABSORBING_SETTINGS))
 absorbing_batches = [
     sample_trials(n, N, ABSORBING_TRIALS, seed)
-    for (n, N), seed in zip(ABSORBING_SETTINGS, absorbing_seeds, strict=True)
+    for (n, N), seed in paired(ABSORBING_SETTINGS, seeds["absorbing"])
 ]
 
 # %% [markdown]
@@ -93,10 +92,12 @@ absorbing_batches = [
 # %%
 grid = sc.phase_transition_grid()
 claims.record(checks.last_iterate_claim(grid, absorbing_batches, ABSORBING_STEPS))
-last_fit = sc.fit_exponent(grid.ns, grid.sample_sizes, grid.last,
-                           grid.n_trials, BOOTSTRAP, seeds["last_boot"])
-ergodic_fit = sc.fit_exponent(grid.ns, grid.sample_sizes, grid.ergodic,
-                              grid.n_trials, BOOTSTRAP, seeds["ergodic_boot"])
+last_fit = sc.fit_exponent(
+    grid.ns, grid.sample_sizes, grid.last, grid.n_trials, BOOTSTRAP, seeds["last_boot"]
+)
+ergodic_fit = sc.fit_exponent(
+    grid.ns, grid.sample_sizes, grid.ergodic, grid.n_trials, BOOTSTRAP, seeds["ergodic_boot"]
+)
 for n, last, ergodic in zip(grid.ns, last_fit.n50, ergodic_fit.n50, strict=True):
     print(f"n = {n:3d}: N50 ergodic {ergodic:7.1f}, last iterate {last:7.1f}")
 glue("last-alpha", last_fit.alpha)

@@ -87,8 +87,9 @@ SWEEP_SAMPLES = (70, 140, 280, 560)
 # compared with the closed form above.
 
 # %%
-escapes = rec.escape_experiment(N_DIM, N_SAMPLES, ESCAPE_NOISE_LEVELS,
-                                ESCAPE_TRIALS, 1.0, seeds["escape"])
+escapes = rec.escape_experiment(
+    N_DIM, N_SAMPLES, ESCAPE_NOISE_LEVELS, ESCAPE_TRIALS, 1.0, seeds["escape"]
+)
 claims.record(checks.escape_time_claim(escapes))
 
 # %% [markdown]
@@ -98,8 +99,7 @@ claims.record(checks.escape_time_claim(escapes))
 # label noise is $s = 0.5$ (the seed text does not give the paper's level).
 
 # %%
-runs = rec.recurrence_runs(N_DIM, N_SAMPLES, NOISE, RUNS, STEPS,
-                           seeds["recurrence"])
+runs = rec.recurrence_runs(N_DIM, N_SAMPLES, NOISE, RUNS, STEPS, seeds["recurrence"])
 claims.record(checks.recurrence_claim(runs))
 occupation = rec.occupation_summary(runs, NOISE)
 glue("occupation", occupation.mean)
@@ -147,11 +147,21 @@ show_figure(plot_recurrence_statistics(runs), "fig-recurrence")
 
 # %%
 by_noise = rec.occupation_sweep(
-    N_DIM, [(N_SAMPLES, s) for s in SWEEP_NOISE], SWEEP_RUNS, SWEEP_STEPS,
-    seeds["noise_sweep"], label="noise")
+    N_DIM,
+    [(N_SAMPLES, s) for s in SWEEP_NOISE],
+    SWEEP_RUNS,
+    SWEEP_STEPS,
+    seeds["noise_sweep"],
+    label="noise",
+)
 by_samples = rec.occupation_sweep(
-    N_DIM, [(N, NOISE) for N in SWEEP_SAMPLES], SWEEP_RUNS, SWEEP_STEPS,
-    seeds["sample_sweep"], label="samples")
+    N_DIM,
+    [(N, NOISE) for N in SWEEP_SAMPLES],
+    SWEEP_RUNS,
+    SWEEP_STEPS,
+    seeds["sample_sweep"],
+    label="samples",
+)
 for row in by_noise + by_samples:
     print(row)
 show_figure(plot_occupation_sweeps(by_noise, by_samples), "fig-occupation")

@@ -77,8 +77,7 @@ from quantheory.ste.sample_complexity_figures import (
 )
 
 SEED = 20250525  # every experiment spawns its own stream from this seed
-seeds = spawn(SEED, ["deviation", "deviation_boot", "exponent_boot", "shape",
-                     "noise"])
+seeds = spawn(SEED, ["deviation", "deviation_boot", "exponent_boot", "shape", "noise"])
 claims = ChapterClaims()
 print(f"scale: {current_scale()}, seed: {SEED}")
 
@@ -87,8 +86,9 @@ print(f"scale: {current_scale()}, seed: {SEED}")
 
 # %%
 DEVIATION_N, DEVIATION_M = 10, 16  # all 2^10 binary u are enumerated
-DEVIATION_SIZES = by_scale(quick=(50, 100, 200, 400, 800),
-                           full=(50, 100, 200, 400, 800, 1600, 3200))
+DEVIATION_SIZES = by_scale(
+    quick=(50, 100, 200, 400, 800), full=(50, 100, 200, 400, 800, 1600, 3200)
+)
 DEVIATION_REPLICATES = by_scale(quick=6, full=16)
 BOOTSTRAP = by_scale(quick=200, full=1000)
 GRID = sc.phase_grid_parameters()  # shared with the Theorem 2 chapter
@@ -107,12 +107,11 @@ NOISE_LEVELS = by_scale(quick=(0.0, 0.5), full=(0.0, 0.25, 0.5, 1.0))
 # and fits the decay exponent in log-log, with a bootstrap over training sets.
 
 # %%
-deviation = sc.uniform_deviation(DEVIATION_N, DEVIATION_M, DEVIATION_SIZES,
-                                 DEVIATION_REPLICATES, seeds["deviation"])
-claims.record(checks.linf_concentration_claim(
-    deviation, BOOTSTRAP, seeds["deviation_boot"]))
-slope, _, _ = checks.deviation_slope(deviation, BOOTSTRAP,
-                                     seeds["deviation_boot"])
+deviation = sc.uniform_deviation(
+    DEVIATION_N, DEVIATION_M, DEVIATION_SIZES, DEVIATION_REPLICATES, seeds["deviation"]
+)
+claims.record(checks.linf_concentration_claim(deviation, BOOTSTRAP, seeds["deviation_boot"]))
+slope, _, _ = checks.deviation_slope(deviation, BOOTSTRAP, seeds["deviation_boot"])
 glue("deviation-slope", slope)
 show_figure(plot_deviation(deviation, slope), "fig-deviation")
 
@@ -136,8 +135,9 @@ show_figure(plot_deviation(deviation, slope), "fig-deviation")
 
 # %%
 grid = sc.phase_transition_grid()
-fit = sc.fit_exponent(grid.ns, grid.sample_sizes, grid.ergodic, grid.n_trials,
-                      BOOTSTRAP, seeds["exponent_boot"])
+fit = sc.fit_exponent(
+    grid.ns, grid.sample_sizes, grid.ergodic, grid.n_trials, BOOTSTRAP, seeds["exponent_boot"]
+)
 claims.record(checks.phase_transition_claim(grid, fit))
 alpha_low, alpha_high = fit.alpha_interval()
 glue("alpha", float(fit.alpha))
@@ -178,15 +178,18 @@ show_figure(plot_phase_transition(grid, fit), "fig-phase-transition")
 # %%
 shape_vs = [second_layer(128, "power", exponent=p) for p in SHAPE_EXPONENTS]
 ratios = np.array([np.abs(v).sum() ** 2 for v in shape_vs])  # |v|_1^2 / |v|_2^2
-by_shape = sc.n50_sweep(SWEEP_N, GRID, [{"v": v} for v in shape_vs],
-                        seeds["shape"], BOOTSTRAP)
-by_noise = sc.n50_sweep(SWEEP_N, GRID, [{"noise_std": s} for s in NOISE_LEVELS],
-                        seeds["noise"], BOOTSTRAP)
-claims.record(checks.bound_vs_empirical_claim(
-    fit, second_layer(128),
-    {f"{r:.3g}": n50 for r, n50 in zip(ratios, by_shape.n50, strict=True)},
-    dict(zip(NOISE_LEVELS, by_noise.n50, strict=True)),
-))
+by_shape = sc.n50_sweep(SWEEP_N, GRID, [{"v": v} for v in shape_vs], seeds["shape"], BOOTSTRAP)
+by_noise = sc.n50_sweep(
+    SWEEP_N, GRID, [{"noise_std": s} for s in NOISE_LEVELS], seeds["noise"], BOOTSTRAP
+)
+claims.record(
+    checks.bound_vs_empirical_claim(
+        fit,
+        second_layer(128),
+        {f"{r:.3g}": n50 for r, n50 in zip(ratios, by_shape.n50, strict=True)},
+        dict(zip(NOISE_LEVELS, by_noise.n50, strict=True)),
+    )
+)
 slack = checks.theorem1_bound(fit.ns, second_layer(128), 0.0) / fit.n50_high
 glue("bound-ratio-min", float(slack.min()))
 glue("bound-ratio-max", float(slack.max()))

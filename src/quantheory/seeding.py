@@ -7,9 +7,13 @@ experiment never changes the numbers of another.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 import numpy as np
 
 SeedLike = int | np.random.SeedSequence
+T = TypeVar("T")
 
 
 def seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
@@ -37,6 +41,15 @@ def spawn(seed: SeedLike, names: list[str] | tuple[str, ...]) -> dict[str, np.ra
         raise ValueError(f"names must be distinct, got {list(names)!r}")
     children = seed_sequence(seed).spawn(len(names))
     return dict(zip(names, children, strict=True))
+
+
+def paired(items: Sequence[T], seed: SeedLike) -> list[tuple[T, np.random.SeedSequence]]:
+    """Each item with its own child seed, spawned in order from ``seed``.
+
+    The usual way to give every setting of a sweep an independent stream.
+    """
+    children = seed_sequence(seed).spawn(len(items))
+    return list(zip(items, children, strict=True))
 
 
 def describe(seed: SeedLike) -> str:

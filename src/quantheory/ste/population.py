@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantheory import stats
-from quantheory.seeding import SeedLike, describe, generator, seed_sequence
+from quantheory.seeding import SeedLike, describe, generator, paired
 from quantheory.ste.model import (
     TeacherProblem,
     angle,
@@ -93,8 +93,7 @@ def sign_moment_experiment(
     dims: Sequence[int], n_samples: int, seed: SeedLike
 ) -> list[SignMomentSample]:
     """:func:`sample_sign_moment` in each dimension of ``dims``, one child seed each."""
-    children = seed_sequence(seed).spawn(len(dims))
-    return [sample_sign_moment(d, n_samples, s) for d, s in zip(dims, children, strict=True)]
+    return [sample_sign_moment(d, n_samples, s) for d, s in paired(dims, seed)]
 
 
 # ---- P(sign<z,u> != sign<z,w>) -------------------------------------------------------
@@ -245,8 +244,7 @@ def population_experiment(
     configs: Sequence[PopulationConfig], n_samples: int, seed: SeedLike
 ) -> list[PopulationSample]:
     """:func:`sample_population` for each configuration, one child seed each."""
-    children = seed_sequence(seed).spawn(len(configs))
-    return [sample_population(c, n_samples, s) for c, s in zip(configs, children, strict=True)]
+    return [sample_population(c, n_samples, s) for c, s in paired(configs, seed)]
 
 
 # ---- Population dynamics ---------------------------------------------------------------
@@ -336,7 +334,7 @@ def dynamics_experiment(
     """
     n_starts = positive_int("n_starts", n_starts)
     runs = []
-    for setting, child in zip(settings, seed_sequence(seed).spawn(len(settings)), strict=True):
+    for setting, child in paired(settings, seed):
         rng = generator(child)
         problem = TeacherProblem(rng.choice([-1.0, 1.0], size=setting.n), second_layer(m))
         w0 = setting.spread * rng.standard_normal((n_starts, setting.n))

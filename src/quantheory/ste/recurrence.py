@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantheory import stats
-from quantheory.seeding import SeedLike, describe, seed_sequence
+from quantheory.seeding import SeedLike, describe, paired
 from quantheory.ste.engine import TrialBatch, gradient_at, run_ste_method, sample_trials
 from quantheory.validation import positive_float, positive_int
 
@@ -63,9 +63,7 @@ def escape_experiment(
 ) -> list[EscapeCheck]:
     """For each noise level: start at ``w0 = w*`` and compare escape times."""
     checks = []
-    for noise, child in zip(
-        noise_levels, seed_sequence(seed).spawn(len(noise_levels)), strict=True
-    ):
+    for noise, child in paired(noise_levels, seed):
         batch = sample_trials(n, n_samples, n_trials, child, noise_std=noise)
         predicted = predicted_escape_time(
             batch.w_star, batch.w_star, gradient_at(batch, batch.w_star), step_size
@@ -175,9 +173,7 @@ def occupation_sweep(
     if label not in ("samples", "noise"):
         raise ValueError(f"label must be 'samples' or 'noise', got {label!r}")
     summaries = []
-    for (n_samples, noise), child in zip(
-        settings, seed_sequence(seed).spawn(len(settings)), strict=True
-    ):
+    for (n_samples, noise), child in paired(settings, seed):
         runs = recurrence_runs(n, n_samples, noise, n_runs, n_steps, child)
         summaries.append(occupation_summary(runs, n_samples if label == "samples" else noise))
     return summaries

@@ -22,7 +22,7 @@ from scipy import optimize
 from quantheory.display import in_notebook
 from quantheory.memo import cached
 from quantheory.scale import by_scale
-from quantheory.seeding import SeedLike, describe, generator, seed_sequence
+from quantheory.seeding import SeedLike, describe, generator, paired, seed_sequence
 from quantheory.ste.engine import run_ste_method, sample_trials
 from quantheory.ste.model import second_layer, sign
 from quantheory.ste.symbolic import population_gradient_numeric
@@ -107,12 +107,10 @@ def success_grid(
         for key in ("ergodic", "last", "last_only", "fixed", "fixed_not_at_star", "last_only_early")
     }
     cells = list(itertools.product(range(len(ns)), range(len(sample_sizes))))
-    children = seed_sequence(seed).spawn(len(cells))
-    bar = tqdm(cells, desc="(n, N) grid", disable=in_notebook(), leave=False)
-    for (i, j), child in zip(bar, children, strict=True):
+    bar = tqdm(paired(cells, seed), desc="(n, N) grid", disable=in_notebook(), leave=False)
+    for (i, j), child in bar:
         n, N = ns[i], sample_sizes[j]
-        batch_seeds = child.spawn(len(_batches(n, N, m, n_trials)))
-        for size, batch_seed in zip(_batches(n, N, m, n_trials), batch_seeds, strict=True):
+        for size, batch_seed in paired(_batches(n, N, m, n_trials), child):
             batch = sample_trials(
                 n,
                 N,
@@ -403,10 +401,9 @@ def sweep_at_fixed_n(
     ``variants`` are keyword arguments of :func:`success_grid` (``v``,
     ``noise_std``, ``family``, ``standardize``); each gets its own child seed.
     """
-    children = seed_sequence(seed).spawn(len(variants))
     return [
         success_grid([n], sample_sizes, n_trials, n_steps, child, **variant)
-        for variant, child in zip(variants, children, strict=True)
+        for variant, child in paired(variants, seed)
     ]
 
 
