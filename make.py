@@ -42,7 +42,7 @@ def requirements_digest() -> str:
 
 def ensure_venv() -> None:
     """Create ``.venv`` and install the pinned requirements if they changed."""
-    if sys.version_info[:2] < (3, 11):
+    if sys.version_info[:2] < (3, 11):  # noqa: UP036 - make.py may run on any python3
         sys.exit(f"error: Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     wanted = requirements_digest()
     if STAMP.is_file() and STAMP.read_text() == wanted:
@@ -63,13 +63,16 @@ def ensure_chromium() -> None:
     if Path(CHROMIUM).exists():
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        sys.exit(f"error: the browser tests need Chromium at {CHROMIUM}; install Debian's "
-                 "'chromium' package (apt-get install chromium) and run again")
+        sys.exit(
+            f"error: the browser tests need Chromium at {CHROMIUM}; install Debian's "
+            "'chromium' package (apt-get install chromium) and run again"
+        )
     print("installing Chromium for the browser tests", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if run(["apt-get", "update", "-qq"], env=env) != 0 or run(
-        ["apt-get", "install", "-y", "-qq", "chromium"], env=env
-    ) != 0:
+    if (
+        run(["apt-get", "update", "-qq"], env=env) != 0
+        or run(["apt-get", "install", "-y", "-qq", "chromium"], env=env) != 0
+    ):
         sys.exit("error: apt-get could not install chromium")
 
 
@@ -89,11 +92,13 @@ def test(extra: list[str]) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("task", choices=("book", "test"), help="what to do")
-    parser.add_argument("extra", nargs=argparse.REMAINDER,
-                        help="passed on to jupyter-book (book) or pytest (test)")
+    parser.add_argument(
+        "extra", nargs=argparse.REMAINDER, help="passed on to jupyter-book (book) or pytest (test)"
+    )
     args = parser.parse_args()
     return {"book": book, "test": test}[args.task](args.extra)
 

@@ -88,9 +88,17 @@ FAMILIES = (  # (family, standardized)
 # %%
 variants = [{"family": f, "standardize": s} for f, s in FAMILIES]
 grids = sc.sweep_at_fixed_n(
-    N_DIM, SAMPLE_SIZES, TRIALS, STEPS, spawn(SEED, ["families"])["families"], variants
+    N_DIM,
+    SAMPLE_SIZES,
+    TRIALS,
+    STEPS,
+    spawn(SEED, ["families"])["families"],
+    variants,
 )
-rows = {key: ng.FamilyRow(key[0], key[1], grid) for key, grid in zip(FAMILIES, grids, strict=True)}
+rows = {
+    key: ng.FamilyRow(key[0], key[1], grid)
+    for key, grid in zip(FAMILIES, grids, strict=True)
+}
 for row in rows.values():
     print(f"{row.label:38s} N50 {row.n50_text()}")
 show_figure(ng.plot_family_curves(list(rows.values())), "fig-families")
@@ -112,14 +120,29 @@ show_figure(ng.plot_family_curves(list(rows.values())), "fig-families")
 gaussian = rows[("gaussian", False)]
 shifted = rows[("shifted_gaussian", False)]
 shifted_normalized = rows[("shifted_gaussian", True)]
-claims.record(ng.nongaussian_failure_claim(gaussian, shifted, [rows[("exponential", False)]]))
+claims.record(
+    ng.nongaussian_failure_claim(
+        gaussian, shifted, [rows[("exponential", False)]]
+    )
+)
 
 # %% [markdown]
 # ## Normalization restores recovery
 
 # %%
-others = [rows[key] for key in (("exponential", True), ("uniform", False), ("rademacher", False))]
-claims.record(ng.normalization_restores_claim(shifted, shifted_normalized, gaussian, others))
+others = [
+    rows[key]
+    for key in (
+        ("exponential", True),
+        ("uniform", False),
+        ("rademacher", False),
+    )
+]
+claims.record(
+    ng.normalization_restores_claim(
+        shifted, shifted_normalized, gaussian, others
+    )
+)
 
 # %% [markdown]
 # ## Summary

@@ -99,7 +99,9 @@ claims.record(checks.escape_time_claim(escapes))
 # label noise is $s = 0.5$ (the seed text does not give the paper's level).
 
 # %%
-runs = rec.recurrence_runs(N_DIM, N_SAMPLES, NOISE, RUNS, STEPS, seeds["recurrence"])
+runs = rec.recurrence_runs(
+    N_DIM, N_SAMPLES, NOISE, RUNS, STEPS, seeds["recurrence"]
+)
 claims.record(checks.recurrence_claim(runs))
 occupation = rec.occupation_summary(runs, NOISE)
 glue("occupation", occupation.mean)

@@ -77,7 +77,9 @@ from quantheory.ste.sample_complexity_figures import (
 )
 
 SEED = 20250525  # every experiment spawns its own stream from this seed
-seeds = spawn(SEED, ["deviation", "deviation_boot", "exponent_boot", "shape", "noise"])
+seeds = spawn(
+    SEED, ["deviation", "deviation_boot", "exponent_boot", "shape", "noise"]
+)
 claims = ChapterClaims()
 print(f"scale: {current_scale()}, seed: {SEED}")
 
@@ -93,7 +95,13 @@ DEVIATION_REPLICATES = by_scale(quick=6, full=16)
 BOOTSTRAP = by_scale(quick=200, full=1000)
 GRID = sc.phase_grid_parameters()  # shared with the Theorem 2 chapter
 SWEEP_N = 20
-SHAPE_EXPONENTS = (0.0, 0.5, 1.0, 2.0, 4.0)  # v_i proportional to i^-p, |v|_2 = 1
+SHAPE_EXPONENTS = (
+    0.0,
+    0.5,
+    1.0,
+    2.0,
+    4.0,
+)  # v_i proportional to i^-p, |v|_2 = 1
 NOISE_LEVELS = by_scale(quick=(0.0, 0.5), full=(0.0, 0.25, 0.5, 1.0))
 
 # %% [markdown]
@@ -108,10 +116,20 @@ NOISE_LEVELS = by_scale(quick=(0.0, 0.5), full=(0.0, 0.25, 0.5, 1.0))
 
 # %%
 deviation = sc.uniform_deviation(
-    DEVIATION_N, DEVIATION_M, DEVIATION_SIZES, DEVIATION_REPLICATES, seeds["deviation"]
+    DEVIATION_N,
+    DEVIATION_M,
+    DEVIATION_SIZES,
+    DEVIATION_REPLICATES,
+    seeds["deviation"],
 )
-claims.record(checks.linf_concentration_claim(deviation, BOOTSTRAP, seeds["deviation_boot"]))
-slope, _, _ = checks.deviation_slope(deviation, BOOTSTRAP, seeds["deviation_boot"])
+claims.record(
+    checks.linf_concentration_claim(
+        deviation, BOOTSTRAP, seeds["deviation_boot"]
+    )
+)
+slope, _, _ = checks.deviation_slope(
+    deviation, BOOTSTRAP, seeds["deviation_boot"]
+)
 glue("deviation-slope", slope)
 show_figure(plot_deviation(deviation, slope), "fig-deviation")
 
@@ -136,7 +154,12 @@ show_figure(plot_deviation(deviation, slope), "fig-deviation")
 # %%
 grid = sc.phase_transition_grid()
 fit = sc.fit_exponent(
-    grid.ns, grid.sample_sizes, grid.ergodic, grid.n_trials, BOOTSTRAP, seeds["exponent_boot"]
+    grid.ns,
+    grid.sample_sizes,
+    grid.ergodic,
+    grid.n_trials,
+    BOOTSTRAP,
+    seeds["exponent_boot"],
 )
 claims.record(checks.phase_transition_claim(grid, fit))
 alpha_low, alpha_high = fit.alpha_interval()
@@ -178,9 +201,15 @@ show_figure(plot_phase_transition(grid, fit), "fig-phase-transition")
 # %%
 shape_vs = [second_layer(128, "power", exponent=p) for p in SHAPE_EXPONENTS]
 ratios = np.array([np.abs(v).sum() ** 2 for v in shape_vs])  # |v|_1^2 / |v|_2^2
-by_shape = sc.n50_sweep(SWEEP_N, GRID, [{"v": v} for v in shape_vs], seeds["shape"], BOOTSTRAP)
+by_shape = sc.n50_sweep(
+    SWEEP_N, GRID, [{"v": v} for v in shape_vs], seeds["shape"], BOOTSTRAP
+)
 by_noise = sc.n50_sweep(
-    SWEEP_N, GRID, [{"noise_std": s} for s in NOISE_LEVELS], seeds["noise"], BOOTSTRAP
+    SWEEP_N,
+    GRID,
+    [{"noise_std": s} for s in NOISE_LEVELS],
+    seeds["noise"],
+    BOOTSTRAP,
 )
 claims.record(
     checks.bound_vs_empirical_claim(

@@ -20,8 +20,9 @@ def repo_root() -> Path:
 BOOK_FILES = ("book", "_config.yml", "_toc.yml", "assets")
 
 
-def copy_book(dest: Path, with_package: bool = False,
-              chapters: tuple[str, ...] | None = None) -> Path:
+def copy_book(
+    dest: Path, with_package: bool = False, chapters: tuple[str, ...] | None = None
+) -> Path:
     """Copy the book's sources (and optionally ``src/``) into ``dest``.
 
     With ``chapters`` (docnames such as ``"book/ste_population"``) the copy's

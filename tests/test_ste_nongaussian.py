@@ -10,8 +10,20 @@ TRIALS = 100
 def row(family, standardized, successes):
     counts = np.array([successes])
     zeros = counts * 0
-    grid = SuccessGrid(np.array([20]), SIZES, TRIALS, 100, 0.0, counts, counts, zeros, counts,
-                       zeros, zeros, f"seed-{family}-{standardized}")
+    grid = SuccessGrid(
+        np.array([20]),
+        SIZES,
+        TRIALS,
+        100,
+        0.0,
+        counts,
+        counts,
+        zeros,
+        counts,
+        zeros,
+        zeros,
+        f"seed-{family}-{standardized}",
+    )
     return ng.FamilyRow(family, standardized, grid)
 
 

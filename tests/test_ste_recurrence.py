@@ -20,8 +20,9 @@ def test_escape_time_formula_handles_both_signs_and_ties():
 
 def test_escape_time_needs_a_start_at_w_star():
     with pytest.raises(ValueError, match=r"w0 must have the signs of w_star"):
-        rec.predicted_escape_time(np.array([[1.0, 1.0]]), np.array([[1.0, -1.0]]),
-                                  np.ones((1, 2)), 1.0)
+        rec.predicted_escape_time(
+            np.array([[1.0, 1.0]]), np.array([[1.0, -1.0]]), np.ones((1, 2)), 1.0
+        )
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,9 @@ def test_escape_claim_passes_on_simulations(escapes):
 
 @pytest.mark.parametrize("shift", [1.0, -1.0])
 def test_escape_claim_fails_on_an_off_by_one_prediction(escapes, shift):
-    broken = [rec.EscapeCheck(c.noise_std, c.predicted + shift, c.simulated, c.seed)
-              for c in escapes]
+    broken = [
+        rec.EscapeCheck(c.noise_std, c.predicted + shift, c.simulated, c.seed) for c in escapes
+    ]
     assert not checks.escape_time_claim(broken).passed
 
 
@@ -44,10 +46,12 @@ def test_escape_claim_fails_with_a_wrong_step_size(escapes):
     batch = sample_trials(12, 40, 10, 5, noise_std=0.5)
     from quantheory.ste.engine import gradient_at
 
-    wrong = rec.predicted_escape_time(batch.w_star, batch.w_star,
-                                      gradient_at(batch, batch.w_star), 0.5)
-    right = rec.predicted_escape_time(batch.w_star, batch.w_star,
-                                      gradient_at(batch, batch.w_star), 1.0)
+    wrong = rec.predicted_escape_time(
+        batch.w_star, batch.w_star, gradient_at(batch, batch.w_star), 0.5
+    )
+    right = rec.predicted_escape_time(
+        batch.w_star, batch.w_star, gradient_at(batch, batch.w_star), 1.0
+    )
     assert not np.array_equal(wrong, right)
 
 
@@ -68,8 +72,9 @@ def test_recurrence_claim_fails_without_noise():
 
 def test_recurrence_claim_fails_for_a_drifting_occupation(noisy_runs):
     distance = noisy_runs.distance.copy()
-    distance[:, distance.shape[1] // 2:] = np.where(
-        distance[:, distance.shape[1] // 2:] == 0, 0, 0)  # second half always at w*
+    distance[:, distance.shape[1] // 2 :] = np.where(
+        distance[:, distance.shape[1] // 2 :] == 0, 0, 0
+    )  # second half always at w*
     drifting = rec.RecurrenceRuns(**{**noisy_runs.__dict__, "distance": distance})
     assert not checks.recurrence_claim(drifting).passed
 

@@ -65,8 +65,9 @@ def test_deviation_matches_a_direct_computation():
     y = np.where(Z @ w_star >= 0, 1.0, -1.0) @ v
     worst = 0.0
     for u in sc.all_binary_vectors(4):
-        g = np.mean([((np.where(Z[k] @ u >= 0, 1, -1) @ v) - y[k]) * Z[k].T @ v
-                     for k in range(30)], axis=0)
+        g = np.mean(
+            [((np.where(Z[k] @ u >= 0, 1, -1) @ v) - y[k]) * Z[k].T @ v for k in range(30)], axis=0
+        )
         expected = np.sqrt(2 / np.pi) * (u - w_star) / 2.0
         worst = max(worst, np.abs(g - expected).max())
     assert sample.deviations[0, 0] == pytest.approx(worst)
@@ -88,8 +89,20 @@ def test_grid_counts_are_consistent(small_grid):
 def test_phase_transition_claim_and_its_mutation():
     ns = np.array([8, 12, 20])
     counts = synthetic_counts(2.0 * ns**1.5, 200)
-    grid = sc.SuccessGrid(ns, SIZES, 200, 100, 0.0, counts, counts, counts * 0, counts,
-                          counts * 0, counts * 0, "synthetic")
+    grid = sc.SuccessGrid(
+        ns,
+        SIZES,
+        200,
+        100,
+        0.0,
+        counts,
+        counts,
+        counts * 0,
+        counts,
+        counts * 0,
+        counts * 0,
+        "synthetic",
+    )
     fit = sc.fit_exponent(ns, SIZES, counts, 200, 200, 0)
     assert checks.phase_transition_claim(grid, fit).passed
     assert not checks.phase_transition_claim(grid, fit, max_exponent=1.0).passed

@@ -172,5 +172,5 @@ def plot_last_vs_ergodic(grid: SuccessGrid) -> plt.Figure:
     right.set_ylabel("number of samples $N$")
     right.set_title("ergodic minus last-iterate success")
     right.grid(False)
-    fig.colorbar(mesh, ax=right, label="difference of rates")
+    fig.colorbar(mesh, ax=right, label="ergodic - last (blue: ergodic ahead)")
     return fig
