@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantheory import stats
+from quantheory.display import in_notebook
 from quantheory.seeding import SeedLike, describe, paired
 from quantheory.ste.engine import TrialBatch, gradient_at, run_ste_method, sample_trials
 from quantheory.validation import positive_float, positive_int
@@ -128,7 +129,7 @@ def recurrence_runs(
     """Run ``n_trials`` independent noisy training sets from ``w0 = w*`` for ``n_steps``."""
     n_steps = positive_int("n_steps", n_steps)
     batch = sample_trials(n, n_samples, n_trials, seed, noise_std=noise_std)
-    run = run_ste_method(batch, n_steps, w0=batch.w_star, record=True)
+    run = run_ste_method(batch, n_steps, w0=batch.w_star, record=True, progress=not in_notebook())
     return RecurrenceRuns(
         n, n_samples, noise_std, batch, run.distance, run.empirical_loss, describe(seed)
     )
