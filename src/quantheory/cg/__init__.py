@@ -1,0 +1,1 @@
+"""Part II: the coarse gradient method for quantized-ReLU classifiers."""

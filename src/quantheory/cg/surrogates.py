@@ -1,0 +1,129 @@
+"""The b-bit quantized ReLU and the surrogate derivatives of the coarse gradient.
+
+Long, Yin and Xin train a network whose activation is the b-bit quantized ReLU
+``sigma`` (zero derivative almost everywhere) with a *coarse gradient*: the
+backward pass uses the derivative of a surrogate ``g`` instead. Their
+Assumption 2 asks that ``g = 0`` on ``x <= 0`` and ``delta <= g' <= delta~`` on
+``x > 0`` with ``0 < delta <= delta~ < inf``. Every surrogate is defined here
+once, in SymPy; the NumPy versions are lambdified from the same expressions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from quantheory.validation import one_of, positive_float, positive_int
+
+x = sp.Symbol("x", real=True)
+
+SURROGATES = ("relu", "reverse_exponential", "log_tailed_relu", "clipped_relu", "identity")
+#: the three surrogates of the paper that satisfy Assumption 2 on a bounded range
+ADMISSIBLE = ("relu", "reverse_exponential", "log_tailed_relu")
+
+
+def max_level(bits: int) -> int:
+    """``q_b = 2^b - 1``, the largest value of the b-bit quantized ReLU."""
+    return 2 ** positive_int("bits", bits) - 1
+
+
+def quantized_relu(values: np.ndarray, bits: int) -> np.ndarray:
+    """The paper's b-bit quantized ReLU: 0 for x <= 0, ceil(x) up to q_b, then q_b."""
+    return np.clip(np.ceil(np.asarray(values, dtype=float)), 0.0, max_level(bits))
+
+
+def staircase(values: np.ndarray, bits: int) -> np.ndarray:
+    """``sum_{a=0}^{q_b - 1} 1{x > a}``, the staircase form of the quantized ReLU."""
+    values = np.asarray(values, dtype=float)
+    levels = np.arange(max_level(bits), dtype=float)
+    return np.sum(values[..., None] > levels, axis=-1).astype(float)
+
+
+def surrogate_expression(name: str, bits: int) -> sp.Expr:
+    """The surrogate ``g(x)`` as a SymPy expression (q_b = 2^bits - 1)."""
+    one_of("name", name, SURROGATES)
+    q = sp.Integer(max_level(bits))
+    return {
+        "relu": sp.Piecewise((0, x <= 0), (x, True)),
+        "reverse_exponential": sp.Piecewise((0, x <= 0), (q * (1 - sp.exp(-x / q)), True)),
+        "log_tailed_relu": sp.Piecewise((0, x <= 0), (x, x <= q), (q + sp.log(x - q + 1), True)),
+        "clipped_relu": sp.Piecewise((0, x <= 0), (x, x <= 1), (1, True)),
+        "identity": x,
+    }[name]
+
+
+@lru_cache(maxsize=64)
+def surrogate_functions(name: str, bits: int) -> tuple[Callable, Callable]:
+    """NumPy ``g`` and ``g'``, lambdified from :func:`surrogate_expression`."""
+    expr = surrogate_expression(name, bits)
+    derivative = sp.diff(expr, x)
+    g = sp.lambdify(x, expr, modules="numpy")
+    dg = sp.lambdify(x, derivative, modules="numpy")
+
+    def evaluate(function: Callable) -> Callable:
+        def on_array(values: np.ndarray) -> np.ndarray:
+            values = np.asarray(values, dtype=float)
+            # a Piecewise is evaluated on every branch; unused branches may divide by zero
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.asarray(function(values), dtype=float) * np.ones_like(values)
+
+        return on_array
+
+    return evaluate(g), evaluate(dg)
+
+
+@dataclass(frozen=True)
+class Assumption2Check:
+    """What SymPy derives about one surrogate on the input range (0, B].
+
+    Attributes
+    ----------
+    zero_on_negatives : bool
+        ``g(x) = 0`` for every ``x <= 0``.
+    delta, delta_tilde : sympy.Expr
+        ``inf g'`` and ``sup g'`` over (0, B].
+    satisfied : bool
+        Both conditions of Assumption 2 hold with ``0 < delta <= delta~ < inf``.
+    """
+
+    name: str
+    bound: sp.Expr
+    zero_on_negatives: bool
+    delta: sp.Expr
+    delta_tilde: sp.Expr
+
+    @property
+    def satisfied(self) -> bool:
+        positive = bool(self.delta > 0)
+        return self.zero_on_negatives and positive and bool(self.delta_tilde < sp.oo)
+
+
+def check_assumption2(name: str, bits: int, bound: float) -> Assumption2Check:
+    """Derive ``g = 0`` on x <= 0 and ``inf``/``sup`` of ``g'`` on (0, bound] in SymPy.
+
+    The derivative is piecewise; each piece is minimised and maximised over its
+    part of (0, bound] and the extremes are combined.
+    """
+    bound = sp.nsimplify(positive_float("bound", bound))
+    expr = surrogate_expression(name, bits)
+    t = sp.Symbol("t", positive=True)
+    zero = sp.simplify(expr.subs(x, -t)) == 0 and sp.simplify(expr.subs(x, 0)) == 0
+    derivative = sp.diff(expr, x)
+    window = sp.Interval.Lopen(0, bound)
+    pieces = derivative.args if isinstance(derivative, sp.Piecewise) else ((derivative, True),)
+    lows, highs, covered = [], [], sp.EmptySet
+    for piece, condition in pieces:
+        region = (sp.S.Reals if condition in (True, sp.true) else condition.as_set()) - covered
+        covered = covered | region
+        part = region.intersect(window)
+        if part is sp.EmptySet or part.measure == 0:
+            continue
+        lows.append(sp.calculus.util.minimum(piece, x, part) if piece.has(x) else piece)
+        highs.append(sp.calculus.util.maximum(piece, x, part) if piece.has(x) else piece)
+    return Assumption2Check(
+        name, bound, bool(zero), sp.simplify(sp.Min(*lows)), sp.simplify(sp.Max(*highs))
+    )

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+import sympy as sp
+
+from quantheory.cg import annulus
+from quantheory.cg import claims as checks
+from quantheory.cg import surrogates as sg
+
+
+def test_quantized_relu_values_at_and_between_the_jumps():
+    x = np.array([-2.0, 0.0, 1e-9, 1.0, 1.5, 2.0, 3.0, 7.0])
+    np.testing.assert_array_equal(sg.quantized_relu(x, 2), [0, 0, 1, 1, 2, 2, 3, 3])
+    np.testing.assert_array_equal(sg.staircase(x, 2), [0, 0, 1, 1, 2, 2, 3, 3])
+
+
+def test_sigma_staircase_claim_passes():
+    assert checks.sigma_staircase_claim().passed
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda v, b: np.clip(np.floor(v), 0, sg.max_level(b)),  # floor instead of ceil
+        lambda v, b: np.sum(np.asarray(v)[..., None] >= np.arange(sg.max_level(b)), axis=-1),
+        lambda v, b: np.clip(np.ceil(v), 0, 2**b),  # wrong top level
+    ],
+)
+def test_sigma_staircase_claim_fails_for_a_wrong_sigma(wrong):
+    assert not checks.sigma_staircase_claim(sigma=wrong).passed
+
+
+def test_assumption2_claim_passes_and_reports_the_derived_constants():
+    claim, derived = checks.assumption2_claim(2, 10.0)
+    assert claim.passed
+    assert derived["reverse_exponential"].delta == sp.exp(sp.Rational(-10, 3))
+    assert derived["log_tailed_relu"].delta == sp.Rational(1, 8)
+    assert not derived["clipped_relu"].satisfied and not derived["identity"].satisfied
+
+
+def test_assumption2_claim_fails_for_a_wrong_stated_constant():
+    wrong = {
+        **checks.STATED_CONSTANTS,
+        "reverse_exponential": lambda q, b: (sp.exp(-b), sp.Integer(1)),
+    }
+    claim, _ = checks.assumption2_claim(2, 10.0, stated=wrong)
+    assert not claim.passed
+
+
+def test_reverse_exponential_needs_a_bounded_range():
+    near = sg.check_assumption2("reverse_exponential", 2, 10.0).delta
+    far = sg.check_assumption2("reverse_exponential", 2, 1000.0).delta
+    assert float(far) < float(near) and float(far) < 1e-100
+
+
+def test_lambdified_surrogates_match_their_definitions():
+    g, dg = sg.surrogate_functions("log_tailed_relu", 2)
+    x = np.array([-1.0, 0.5, 3.0, 5.0])
+    np.testing.assert_allclose(g(x), [0, 0.5, 3, 3 + np.log(3)])
+    np.testing.assert_allclose(dg(x), [0, 1, 1, 1 / 3])
+
+
+def test_cp_claim_passes_and_fails_for_the_through_centre_formula():
+    assert checks.cp_annulus_claim([(1.0, 2.0)]).passed
+    wrong = 2 / (sp.pi * (annulus.outer + annulus.inner))  # the line through the centre
+    assert not checks.cp_annulus_claim([(1.0, 2.0)], wrong).passed
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"bits must be an integer >= 1, got 0"):
+        sg.max_level(0)
+    with pytest.raises(ValueError, match=r"name must be one of 'relu'.*got 'tanh'"):
+        sg.surrogate_expression("tanh", 2)
+    with pytest.raises(ValueError, match=r"inner_radius must be below outer_radius"):
+        annulus.line_integrals(2.0, 1.0, np.array([0.0]))
