@@ -36,15 +36,22 @@ def plot_deviation(sample: DeviationSample, fitted: float) -> plt.Figure:
     return fig
 
 
-def _heat_map(ax: plt.Axes, grid: SuccessGrid, counts: np.ndarray, title: str) -> plt.Artist:
-    rates = counts / grid.n_trials
+def _heat_map(
+    ax: plt.Axes,
+    grid: SuccessGrid,
+    values: np.ndarray,
+    title: str,
+    cmap: str = "viridis",
+    limits: tuple[float, float] = (0.0, 1.0),
+) -> plt.Artist:
+    """Draw ``values`` (shape (I, J), one cell per (n, N)) on the grid's axes."""
     image = ax.pcolormesh(
         np.arange(grid.ns.size + 1) - 0.5,
         np.arange(grid.sample_sizes.size + 1) - 0.5,
-        rates.T,
-        cmap="viridis",
-        vmin=0,
-        vmax=1,
+        values.T,
+        cmap=cmap,
+        vmin=limits[0],
+        vmax=limits[1],
         shading="flat",
     )
     ax.set_xticks(np.arange(grid.ns.size), [str(n) for n in grid.ns])
@@ -64,7 +71,9 @@ def _grid_position(grid: SuccessGrid, sizes: np.ndarray) -> np.ndarray:
 def plot_phase_transition(grid: SuccessGrid, fit: ExponentFit) -> plt.Figure:
     """Heat map of ergodic success with N50(n), its 95% intervals and the fitted power law."""
     fig, ax = figure(width=5.6, height=4.2)
-    image = _heat_map(ax, grid, grid.ergodic, r"recovery by $Q(\bar w^T)$ (ergodic)")
+    image = _heat_map(
+        ax, grid, grid.ergodic / grid.n_trials, r"recovery by $Q(\bar w^T)$ (ergodic)"
+    )
     x = np.arange(grid.ns.size)
     y = _grid_position(grid, fit.n50)
     err = [y - _grid_position(grid, fit.n50_low), _grid_position(grid, fit.n50_high) - y]
@@ -151,26 +160,17 @@ def plot_n50_dependence(
 def plot_last_vs_ergodic(grid: SuccessGrid) -> plt.Figure:
     """Heat maps of last-iterate success and of ergodic minus last-iterate success."""
     fig, (left, right) = figure(ncols=2, width=4.6, height=3.8)
-    image = _heat_map(left, grid, grid.last, r"recovery by $Q(w^T)$ (last iterate)")
+    image = _heat_map(left, grid, grid.last / grid.n_trials, r"recovery by $Q(w^T)$ (last iterate)")
     fig.colorbar(image, ax=left, label="success rate")
     difference = (grid.ergodic - grid.last) / grid.n_trials
     limit = max(0.05, float(np.abs(difference).max()))
-    mesh = right.pcolormesh(
-        np.arange(grid.ns.size + 1) - 0.5,
-        np.arange(grid.sample_sizes.size + 1) - 0.5,
-        difference.T,
+    mesh = _heat_map(
+        right,
+        grid,
+        difference,
+        "ergodic minus last-iterate success",
         cmap="RdBu",
-        vmin=-limit,
-        vmax=limit,
-        shading="flat",
+        limits=(-limit, limit),
     )
-    right.set_xticks(np.arange(grid.ns.size), [str(n) for n in grid.ns])
-    right.set_yticks(
-        np.arange(grid.sample_sizes.size)[::2], [str(N) for N in grid.sample_sizes[::2]]
-    )
-    right.set_xlabel("dimension $n$")
-    right.set_ylabel("number of samples $N$")
-    right.set_title("ergodic minus last-iterate success")
-    right.grid(False)
     fig.colorbar(mesh, ax=right, label="ergodic - last (blue: ergodic ahead)")
     return fig
