@@ -210,10 +210,22 @@ def gradient_at(batch: TrialBatch, u: np.ndarray) -> np.ndarray:
     u = np.asarray(u, dtype=float)
     if u.shape != (batch.n_trials, batch.n):
         raise ValueError(f"u must have shape (T, n) = {(batch.n_trials, batch.n)}, got {u.shape}")
+    return _full_state(batch, u)[3]
+
+
+def _full_state(
+    batch: TrialBatch, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Everything the method needs at ``u`` (shape (T, n)), computed from scratch.
+
+    Returns the pre-activations ``P = Z u`` (T, N, m), the projections
+    ``Z_k^T v`` (T, N, n), the residuals (T, N) and the gradient ``g_N(u)`` (T, n).
+    """
     P = np.einsum("tjkm,tj->tkm", batch.Z, u)
-    residual = (_sign(P) - batch.label_signs) @ batch.v - batch.noise
     projections = np.einsum("tjkm,m->tkj", batch.Z, batch.v)
-    return np.matmul(residual[:, None, :], projections)[:, 0, :] / batch.n_samples
+    residual = (_sign(P) - batch.label_signs) @ batch.v - batch.noise
+    grad = np.matmul(residual[:, None, :], projections)[:, 0, :] / batch.n_samples
+    return P, projections, residual, grad
 
 
 def run_ste_method(
@@ -257,13 +269,10 @@ def run_ste_method(
     if w0 is not None:
         w[:] = real_vector_or_matrix("w0", w0, n)
     v = batch.v
-    projections = np.einsum("tjkm,m->tkj", batch.Z, v)  # Z_k^T v, shape (T, N, n)
     target = batch.label_signs.astype(float)
     Z_flat = batch.Z.reshape(T, n, -1)  # column j of trial t is Z_flat[t, j]
     u = _sign(w)
-    P = np.einsum("tjkm,tj->tkm", batch.Z, u)
-    residual = (_sign(P) - target) @ v - batch.noise
-    grad = np.matmul(residual[:, None, :], projections)[:, 0, :] / N
+    P, projections, residual, grad = _full_state(batch, u)
     ergodic = np.zeros((T, n))
     frozen_at = np.where(np.any(grad != 0, axis=1), -1, 0)
     distance = np.zeros((T, n_steps + 1), dtype=np.int32) if record else None

@@ -111,22 +111,26 @@ def plot_phase_transition(grid: SuccessGrid, fit: ExponentFit) -> plt.Figure:
     return fig
 
 
+def _n50_points(ax: plt.Axes, x: np.ndarray, sweep: N50Sweep, fmt: str) -> None:
+    """N50 of each variant of a sweep at ``x``, with its 95 % interval."""
+    ax.errorbar(
+        x,
+        sweep.n50,
+        yerr=[sweep.n50 - sweep.low, sweep.high - sweep.n50],
+        fmt=fmt,
+        capsize=3,
+        color=COLORS["measured"],
+        label="measured N50 (95% CI)",
+    )
+
+
 def plot_n50_dependence(
     ratios: np.ndarray, by_shape: N50Sweep, noise_levels: np.ndarray, by_noise: N50Sweep
 ) -> plt.Figure:
     """N50 at n = 20 against |v|_1^2/|v|_2^2 (left) and the noise level (right)."""
     fig, (left, right) = figure(ncols=2, width=4.2, height=3.4)
-    n50, low, high = by_shape.n50, by_shape.low, by_shape.high
-    left.errorbar(
-        ratios,
-        n50,
-        yerr=[n50 - low, high - n50],
-        fmt="o",
-        capsize=3,
-        color=COLORS["measured"],
-        label="measured N50 (95% CI)",
-    )
-    predicted = n50[np.argmin(ratios)] * (ratios / ratios.min()) ** 2
+    _n50_points(left, ratios, by_shape, "o")
+    predicted = by_shape.n50[np.argmin(ratios)] * (ratios / ratios.min()) ** 2
     left.plot(
         ratios,
         predicted,
@@ -139,15 +143,7 @@ def plot_n50_dependence(
     left.set_xlabel(r"$\|v\|_1^2 / \|v\|_2^2$ (at $\|v\|_2 = 1$)")
     left.set_ylabel("N50 at n = 20")
     left.legend(fontsize=8)
-    n50, low, high = by_noise.n50, by_noise.low, by_noise.high
-    right.errorbar(
-        noise_levels,
-        n50,
-        yerr=[n50 - low, high - n50],
-        fmt="o-",
-        capsize=3,
-        color=COLORS["measured"],
-    )
+    _n50_points(right, noise_levels, by_noise, "o-")
     right.set_xlabel("label-noise level $s$")
     right.set_ylabel("N50 at n = 20")
     right.set_yscale("log")
