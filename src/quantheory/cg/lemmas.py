@@ -1,0 +1,225 @@
+"""The quantities in the lemmas of Long, Yin and Xin, measured on the annulus population.
+
+Notation (the paper's, with 0-based class labels): ``D_i`` is class ``i``;
+``Omega_W`` is the set of inputs with positive hinge loss; ``Omega_W^j`` is
+``Omega_W`` intersected with ``{<w_j, x> > 0}``; ``w_{j,i}`` is ``w_j``
+projected on ``V_i`` and ``w~`` its unit vector; ``grad_j l_i`` is the coarse
+gradient (7) of the class-``i`` loss with respect to ``w_j``. All arrays of
+per-pair quantities have shape ``(R, n, k)``: run, class, unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from quantheory.cg import network as nw
+from quantheory.cg import surrogates as sg
+from quantheory.cg.population import AnnulusPopulation
+from quantheory.validation import positive_float
+
+
+def derivative_bounds(name: str, bits: int, bound: float) -> tuple[float, float]:
+    """Assumption 2's ``(delta, delta~)`` of surrogate ``name`` on (0, bound], from SymPy."""
+    check = sg.check_assumption2(name, bits, positive_float("bound", bound))
+    return float(check.delta), float(check.delta_tilde)
+
+
+def unit_components(population: AnnulusPopulation, w: np.ndarray) -> np.ndarray:
+    """``|w_{j,i}|`` for every run, class and unit: (R, d, k) weights give (R, n, k)."""
+    return np.stack(
+        [np.linalg.norm(population.plane(i).T @ w, axis=-2) for i in range(population.n_classes)],
+        axis=1,
+    )
+
+
+@dataclass(frozen=True)
+class LemmaTerms:
+    """Monte Carlo estimates of the terms of Lemmas 5.1 and 5.3 at fixed weights.
+
+    Attributes (each (R, n, k) unless stated)
+    ----------
+    prob : estimate of ``P_{D_i}(Omega_W^j)``.
+    grad_norm : ``|grad_j l_i(W)|``, the norm of the sample-mean coarse gradient.
+    inner : estimate of ``<w~_{j,i}, -grad_j l_i(W)>``.
+    var_prob, var_inner, cov : per-sample variances and covariance of the two
+        averaged quantities (for the delta method).
+    samples : number of samples of each class.
+    largest_input : ``max |h_j|`` over the samples (the input range B).
+    """
+
+    prob: np.ndarray
+    grad_norm: np.ndarray
+    inner: np.ndarray
+    var_prob: np.ndarray
+    var_inner: np.ndarray
+    cov: np.ndarray
+    samples: int
+    largest_input: float
+
+
+def lemma_terms(
+    population: AnnulusPopulation,
+    w: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    v: np.ndarray,
+    bits: int,
+    derivative: nw.Derivative,
+) -> LemmaTerms:
+    """Estimate the terms of Lemmas 5.1 and 5.3 for every run of ``w`` (R, d, k).
+
+    ``x``, ``y`` must hold the same number of samples of every class.
+    """
+    counts = np.bincount(y, minlength=population.n_classes)
+    if np.any(counts != counts[0]) or counts[0] < 2:
+        raise ValueError(f"need the same number (>= 2) of samples per class, got {counts}")
+    fields: dict[str, list[np.ndarray]] = {k: [] for k in ("p", "g", "a", "vp", "va", "c")}
+    largest = 0.0
+    for i in range(population.n_classes):
+        xi, yi = x[y == i], y[y == i]
+        state = nw.forward(w, xi, yi, v, bits)
+        largest = max(largest, float(np.abs(state.h).max()))
+        c = nw.sample_coefficients(state, yi, v, derivative)
+        in_region = ((state.loss > 0)[..., None] & (state.h > 0)).astype(float)
+        component = population.component(w, i)
+        norms = np.linalg.norm(component, axis=-2, keepdims=True)
+        unit = np.divide(component, norms, out=np.zeros_like(component), where=norms > 0)
+        inner = -c * (xi @ unit)
+        fields["p"].append(in_region.mean(axis=-2))
+        fields["g"].append(np.linalg.norm(nw.mean_gradient(xi, c), axis=-2))
+        fields["a"].append(inner.mean(axis=-2))
+        fields["vp"].append(in_region.var(axis=-2, ddof=1))
+        fields["va"].append(inner.var(axis=-2, ddof=1))
+        centred = (in_region - in_region.mean(axis=-2, keepdims=True)) * (
+            inner - inner.mean(axis=-2, keepdims=True)
+        )
+        fields["c"].append(centred.sum(axis=-2) / (xi.shape[0] - 1))
+    stacked = {k: np.stack(f, axis=1) for k, f in fields.items()}
+    return LemmaTerms(
+        prob=stacked["p"],
+        grad_norm=stacked["g"],
+        inner=stacked["a"],
+        var_prob=stacked["vp"],
+        var_inner=stacked["va"],
+        cov=stacked["c"],
+        samples=int(counts[0]),
+        largest_input=largest,
+    )
+
+
+def lemma51_bound(terms: LemmaTerms, v: np.ndarray, delta_tilde: float, radius: float):
+    """Lemma 5.1's lower bound on ``P(Omega_W^j)``: ``|grad_j l_i| / (v^_j delta~ M)``."""
+    return terms.grad_norm / (nw.v_hat(v)[None, None, :] * delta_tilde * radius)
+
+
+def lemma53_factor(v: np.ndarray, delta: float, cp: float) -> np.ndarray:
+    """``kappa_{i,j} = v~_{i,j} delta / (2 C_p)``, shape (n, k): Lemma 5.3 reads
+    ``<w~, -grad> >= kappa P^2``."""
+    return nw.v_tilde(v) * delta / (2 * cp)
+
+
+def lemma53_gap(terms: LemmaTerms, kappa: np.ndarray, exponent: float = 2.0):
+    """``inner - kappa P^exponent`` and its delta-method standard error, (R, n, k) each."""
+    p = terms.prob
+    gap = terms.inner - kappa * p**exponent
+    slope = kappa * exponent * p ** (exponent - 1)
+    var = terms.var_inner + slope**2 * terms.var_prob - 2 * slope * terms.cov
+    return gap, np.sqrt(np.maximum(var, 0.0) / terms.samples)
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """Coarse-gradient descent runs with the per-class quantities of Lemma 5.5.
+
+    Attributes
+    ----------
+    result : the :class:`~quantheory.cg.network.DescentResult`.
+    components : (T + 1, R, n, k) ``|w_{j,i}^t|``.
+    class_gradients : (T, R, n, k) ``|grad_j l_i(W^t)|`` (0 once a run stopped).
+    largest_weight : (R, k) ``max_t |w_j^t|``, the observed R of Proposition 1.
+    """
+
+    result: nw.DescentResult
+    components: np.ndarray
+    class_gradients: np.ndarray
+    largest_weight: np.ndarray
+
+    @property
+    def increments(self) -> np.ndarray:
+        """``|w_{j,i}^{t+1}| - |w_{j,i}^t|``, shape (T, R, n, k)."""
+        return np.diff(self.components, axis=0)
+
+
+def tracked_descent(
+    population: AnnulusPopulation,
+    w0: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    v: np.ndarray,
+    bits: int,
+    derivative: nw.Derivative,
+    eta: float,
+    max_steps: int,
+) -> Trajectories:
+    """Run (8) on the sample and record ``|w_{j,i}^t|`` and ``|grad_j l_i(W^t)|``.
+
+    The sample must hold equally many inputs of every class, so that the
+    sample-mean gradient is ``(1/n) sum_i grad l_i`` as in (9).
+    """
+    n = population.n_classes
+    steps_total = max_steps + 1
+    shape = (w0.shape[0], n, w0.shape[-1])
+    components = np.zeros((steps_total, *shape))
+    gradients = np.zeros((max_steps, *shape))
+    largest = np.zeros((w0.shape[0], w0.shape[-1]))
+    classes = [y == i for i in range(n)]
+    last = [0]
+
+    def observe(step: int, active: np.ndarray, c: np.ndarray, w: np.ndarray) -> None:
+        components[step] = unit_components(population, w)
+        largest[:] = np.maximum(largest, np.linalg.norm(w, axis=-2))
+        for i, members in enumerate(classes):
+            grad = nw.mean_gradient(x[members], c[:, members])
+            gradients[step, active, i] = np.linalg.norm(grad, axis=-2)
+        last[0] = step
+
+    result = nw.coarse_gradient_descent(
+        w0, x, y, v, bits, derivative, eta, max_steps, observer=observe
+    )
+    end = last[0] + 1
+    components[end:] = unit_components(population, result.w)
+    largest[:] = np.maximum(largest, np.linalg.norm(result.w, axis=-2))
+    return Trajectories(result, components, gradients, largest)
+
+
+def lemma55_bound(
+    v: np.ndarray, delta: float, delta_tilde: float, cp: float, radius: float, eta: float
+) -> np.ndarray:
+    """The factor ``eta v~ delta / (2 n C_p v^^2 delta~^2 M^2)`` of Lemma 5.5, (n, k).
+
+    Lemma 5.5: ``|w_{j,i}^{t+1}| - |w_{j,i}^t| >= factor * |grad_j l_i(W^t)|^2``.
+    """
+    n = v.shape[0]
+    return (
+        eta * nw.v_tilde(v) * delta / (2 * n * cp * nw.v_hat(v) ** 2 * delta_tilde**2 * radius**2)
+    )
+
+
+def prop1_bound(
+    v: np.ndarray,
+    delta: float,
+    delta_tilde: float,
+    cp: float,
+    radius: float,
+    eta: float,
+    largest_weight: np.ndarray,
+) -> np.ndarray:
+    """Proposition 1: ``sum_t |grad_j l_i(W^t)|^2 <= R / factor`` (Lemma 5.5's factor).
+
+    ``largest_weight`` (R, k) is the observed bound R on ``|w_j^t|``; returns (R, n, k).
+    """
+    factor = lemma55_bound(v, delta, delta_tilde, cp, radius, eta)
+    with np.errstate(divide="ignore"):
+        return largest_weight[:, None, :] / np.where(factor > 0, factor, np.nan)[None]
