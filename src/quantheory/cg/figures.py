@@ -45,3 +45,48 @@ def plot_surrogates(bits: int, bound: float) -> plt.Figure:
     axes[0, 0].set_ylabel("$g(x)$")
     axes[1, 0].set_ylabel("$g'(x)$")
     return fig
+
+
+def plot_lemma53(terms: dict, factors: dict[str, np.ndarray]) -> plt.Figure:
+    """Lemma 5.3 at random W: the inner product against its bound ``kappa P^2``.
+
+    ``factors`` maps each surrogate to its (n, k) ``kappa``; every point is one
+    (W, i, j) pair with ``v~ > 0`` and ``P > 0``; the line is equality.
+    """
+    fig, axes = figure(ncols=len(terms), width=3.0, height=3.0, sharey=True)
+    for ax, (name, t) in zip(np.atleast_1d(axes), terms.items(), strict=True):
+        kappa = factors[name]
+        pairs = (kappa[None] > 0) & (t.prob > 0)
+        bound = (kappa[None] * t.prob**2)[pairs]
+        ax.loglog(bound, t.inner[pairs], ".", ms=2, alpha=0.4, color=COLORS["measured"])
+        line = np.array([bound.min(), bound.max()])
+        ax.loglog(line, line, color=COLORS["theory"], lw=1, label="equality")
+        ax.set_title(LABELS[name])
+        ax.set_xlabel(r"bound $\tilde v\,\delta P^2 / (2C_p)$")
+    np.atleast_1d(axes)[0].set_ylabel(r"$\langle \tilde w_{j,i}, -\tilde\nabla_{w_j} l_i\rangle$")
+    np.atleast_1d(axes)[0].legend(loc="upper left")
+    return fig
+
+
+def plot_growth(runs: dict, tracked: np.ndarray, bounds: dict[str, np.ndarray]) -> plt.Figure:
+    """Left: ``|w_{j,i}^t|`` for the tracked pairs of one ReLU run. Right: for each
+    surrogate, the largest ratio of the partial sum of ``|grad_j l_i|^2`` to
+    Proposition 1's bound (``bounds[name]`` is (R, n, k)) over runs and pairs."""
+    fig, (left, right) = figure(ncols=2, width=4.0, height=3.0)
+    relu = runs["relu"]
+    first = relu.components[:, 0][:, tracked]
+    stop = relu.result.steps_to_zero[0]
+    end = stop + 1 if stop >= 0 else first.shape[0]
+    left.plot(np.arange(end), first[:end], color=COLORS["measured"], lw=0.8, alpha=0.7)
+    left.set_xlabel("step $t$")
+    left.set_ylabel(r"$|w_{j,i}^t|$, pairs with $v_{i,j} > 0$")
+    left.set_title("ReLU surrogate, first run")
+    for name, run in runs.items():
+        partial = np.cumsum(run.class_gradients**2, axis=0)[:, :, tracked]
+        ratio = (partial / bounds[name][:, tracked][None]).max(axis=(1, 2))
+        right.semilogy(np.arange(1, ratio.size + 1), ratio, label=LABELS[name])
+    right.axhline(1.0, color=COLORS["theory"], lw=1, ls="--", label="Proposition 1")
+    right.set_xlabel("step $T$")
+    right.set_ylabel(r"$\sum_{t<T} |\tilde\nabla_{w_j} l_i|^2$ / bound (largest)")
+    right.legend(loc="lower right")
+    return fig

@@ -16,8 +16,9 @@ import numpy as np
 
 from quantheory.cg import network as nw
 from quantheory.cg import surrogates as sg
-from quantheory.cg.population import AnnulusPopulation
-from quantheory.validation import positive_float
+from quantheory.cg.population import AnnulusPopulation, log_uniform, random_weights
+from quantheory.seeding import SeedLike, spawn
+from quantheory.validation import positive_float, positive_int
 
 
 def derivative_bounds(name: str, bits: int, bound: float) -> tuple[float, float]:
@@ -138,12 +139,15 @@ class Trajectories:
     result : the :class:`~quantheory.cg.network.DescentResult`.
     components : (T + 1, R, n, k) ``|w_{j,i}^t|``.
     class_gradients : (T, R, n, k) ``|grad_j l_i(W^t)|`` (0 once a run stopped).
+    region_counts : (T, R, n, k) samples of class i with a non-zero coefficient
+        for unit j, i.e. in ``Omega_W^j`` when ``v_{i,j} > 0``.
     largest_weight : (R, k) ``max_t |w_j^t|``, the observed R of Proposition 1.
     """
 
     result: nw.DescentResult
     components: np.ndarray
     class_gradients: np.ndarray
+    region_counts: np.ndarray
     largest_weight: np.ndarray
 
     @property
@@ -173,6 +177,7 @@ def tracked_descent(
     shape = (w0.shape[0], n, w0.shape[-1])
     components = np.zeros((steps_total, *shape))
     gradients = np.zeros((max_steps, *shape))
+    counts = np.zeros((max_steps, *shape), dtype=np.int64)
     largest = np.zeros((w0.shape[0], w0.shape[-1]))
     classes = [y == i for i in range(n)]
     last = [0]
@@ -183,6 +188,7 @@ def tracked_descent(
         for i, members in enumerate(classes):
             grad = nw.mean_gradient(x[members], c[:, members])
             gradients[step, active, i] = np.linalg.norm(grad, axis=-2)
+            counts[step, active, i] = np.count_nonzero(c[:, members], axis=1)
         last[0] = step
 
     result = nw.coarse_gradient_descent(
@@ -191,7 +197,7 @@ def tracked_descent(
     end = last[0] + 1
     components[end:] = unit_components(population, result.w)
     largest[:] = np.maximum(largest, np.linalg.norm(result.w, axis=-2))
-    return Trajectories(result, components, gradients, largest)
+    return Trajectories(result, components, gradients, counts, largest)
 
 
 def lemma55_bound(
@@ -223,3 +229,93 @@ def prop1_bound(
     factor = lemma55_bound(v, delta, delta_tilde, cp, radius, eta)
     with np.errstate(divide="ignore"):
         return largest_weight[:, None, :] / np.where(factor > 0, factor, np.nan)[None]
+
+
+@dataclass(frozen=True)
+class RandomWeightStudy:
+    """The lemma terms for every admissible surrogate at the same random weights.
+
+    Attributes
+    ----------
+    w : (R, d, k) weights, run r Gaussian with a log-uniform scale.
+    x, y : the sample they are evaluated on.
+    terms : surrogate name -> :class:`LemmaTerms`.
+    """
+
+    w: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    terms: dict[str, LemmaTerms]
+
+
+def random_weight_study(
+    population: AnnulusPopulation,
+    v: np.ndarray,
+    bits: int,
+    n_weights: int,
+    per_class: int,
+    scale_range: tuple[float, float],
+    seed: SeedLike,
+) -> RandomWeightStudy:
+    """Draw ``n_weights`` random W and a sample; estimate the lemma terms for each surrogate."""
+    seeds = spawn(seed, ["scales", "weights", "sample"])
+    shape = (n_weights, population.dim, v.shape[1])
+    w = random_weights(
+        shape, log_uniform(*scale_range, n_weights, seeds["scales"]), seeds["weights"]
+    )
+    x, y = population.sample(per_class, seeds["sample"])
+    terms = {
+        name: lemma_terms(population, w, x, y, v, bits, sg.surrogate_functions(name, bits)[1])
+        for name in sg.ADMISSIBLE
+    }
+    return RandomWeightStudy(w, x, y, terms)
+
+
+def descent_study(
+    population: AnnulusPopulation,
+    v: np.ndarray,
+    bits: int,
+    eta: float,
+    runs: int,
+    init_scale: float,
+    per_class: int,
+    max_steps: int,
+    seed: SeedLike,
+) -> dict[str, Trajectories]:
+    """Tracked coarse-gradient descent from the same random starts, one batch per surrogate."""
+    seeds = spawn(seed, ["sample", "starts"])
+    x, y = population.sample(per_class, seeds["sample"])
+    shape = (positive_int("runs", runs), population.dim, v.shape[1])
+    w0 = random_weights(
+        shape, np.full(runs, positive_float("init_scale", init_scale)), seeds["starts"]
+    )
+    return {
+        name: tracked_descent(
+            population, w0, x, y, v, bits, sg.surrogate_functions(name, bits)[1], eta, max_steps
+        )
+        for name in sg.ADMISSIBLE
+    }
+
+
+def trajectory_derivative_bounds(
+    name: str, bits: int, run: Trajectories, radius: float
+) -> tuple[float, float]:
+    """``(delta, delta~)`` on (0, B] with ``B = max_t |w_j^t| M``, a bound on every ``h_j``."""
+    return derivative_bounds(name, bits, float(run.largest_weight.max()) * radius)
+
+
+def proposition1_bounds(
+    population: AnnulusPopulation,
+    v: np.ndarray,
+    bits: int,
+    eta: float,
+    runs: dict[str, Trajectories],
+) -> dict[str, np.ndarray]:
+    """Proposition 1's bound for every surrogate's runs, (R, n, k) each."""
+    out = {}
+    for name, run in runs.items():
+        delta, delta_tilde = trajectory_derivative_bounds(name, bits, run, population.outer)
+        out[name] = prop1_bound(
+            v, delta, delta_tilde, population.cp, population.outer, eta, run.largest_weight
+        )
+    return out
