@@ -97,11 +97,12 @@ def forward(w: np.ndarray, x: np.ndarray, y: np.ndarray, v: np.ndarray, bits: in
     """Pre-activations, hinge loss, rival class and prediction for every sample and run."""
     h = np.asarray(x, dtype=float) @ np.asarray(w, dtype=float)
     outputs = quantized_relu(h, bits) @ v.T
-    own_class = np.arange(v.shape[0]) == y[:, None]
-    own = np.where(own_class, outputs, 0.0).sum(axis=-1)
-    others = np.where(own_class, -np.inf, outputs)
+    labels = np.broadcast_to(y[:, None], (*outputs.shape[:-1], 1))
+    own = np.take_along_axis(outputs, labels, -1)[..., 0]
+    others = np.where(np.arange(v.shape[0]) == y[:, None], -np.inf, outputs)
     rival = others.argmax(axis=-1)
-    loss = np.maximum(0.0, 1.0 - own + others.max(axis=-1))
+    best_other = np.take_along_axis(others, rival[..., None], -1)[..., 0]
+    loss = np.maximum(0.0, 1.0 - own + best_other)
     return ForwardPass(h=h, loss=loss, rival=rival, predicted=outputs.argmax(axis=-1))
 
 
@@ -140,16 +141,20 @@ def coarse_gradient(
 
 
 def mean_gradient(x: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
-    """``mean_x c_{x,j} x``: (N, d) inputs and (..., N, k) coefficients give (..., d, k)."""
-    return np.einsum("nd,...nk->...dk", x, coefficients) / x.shape[0]
+    """``mean_x c_{x,j} x``: (N, d) or (..., N, d) inputs and (..., N, k) coefficients
+    give (..., d, k)."""
+    return np.matmul(np.swapaxes(x, -1, -2), coefficients) / x.shape[-2]
 
 
 def _checked(x: np.ndarray, y: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, ...]:
     v = check_second_layer(v)
     x = np.asarray(x, dtype=float)
     y = np.asarray(y)
-    if x.ndim != 2 or y.shape != (x.shape[0],):
-        raise ValueError(f"x must be (N, d) and y (N,), got {x.shape} and {y.shape}")
+    if x.ndim not in (2, 3) or y.shape != (x.shape[-2],):
+        raise ValueError(
+            f"x must be (N, d), or (R, N, d) with one sample per run, and y (N,); "
+            f"got {x.shape} and {y.shape}"
+        )
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= v.shape[0]:
         raise ValueError(f"y must hold integer labels in [0, {v.shape[0]}), got {y[:5]!r}...")
     return x, y, v
@@ -164,12 +169,10 @@ class DescentResult:
     w : (R, d, k) final weights.
     steps_to_zero : (R,) first step at which the sample loss was exactly 0
         (``-1`` if never within the budget).
-    weights : (T + 1, R, d, k) iterates, only when ``keep_path`` was set.
     """
 
     w: np.ndarray
     steps_to_zero: np.ndarray
-    weights: np.ndarray | None = None
 
     @property
     def converged(self) -> np.ndarray:
@@ -185,14 +188,12 @@ def coarse_gradient_descent(
     derivative: Derivative,
     eta: float,
     max_steps: int,
-    keep_path: bool = False,
     observer: Observer | None = None,
 ) -> DescentResult:
     """Iterate (8), ``W <- W - eta * coarse gradient``, on every run of ``w0`` (R, d, k).
 
     A run stops (and is no longer computed) once its sample loss is exactly 0:
-    its coarse gradient is then 0, so it would never move again. With
-    ``keep_path`` every iterate is stored (stopped runs repeat their weights).
+    its coarse gradient is then 0, so it would never move again.
     ``observer(step, active, coefficients, w)`` is called before every update
     with the indices of the runs still moving, their per-sample coefficients
     ``c`` (R_active, N, k) of (7) and all weights ``w`` (R, d, k).
@@ -201,27 +202,26 @@ def coarse_gradient_descent(
     eta = positive_float("eta", eta)
     max_steps = positive_int("max_steps", max_steps)
     w = np.array(w0, dtype=float)
-    if w.ndim != 3 or w.shape[1:] != (x.shape[1], v.shape[1]):
-        raise ValueError(f"w0 must be (R, {x.shape[1]}, {v.shape[1]}), got {w.shape}")
+    if w.ndim != 3 or w.shape[1:] != (x.shape[-1], v.shape[1]):
+        raise ValueError(f"w0 must be (R, {x.shape[-1]}, {v.shape[1]}), got {w.shape}")
+    if x.ndim == 3 and x.shape[0] != w.shape[0]:
+        raise ValueError(f"x holds {x.shape[0]} samples but w0 has {w.shape[0]} runs")
     steps = np.full(w.shape[0], -1)
-    path = [w.copy()] if keep_path else None
     active = np.arange(w.shape[0])
     for step in range(max_steps + 1):
-        state = forward(w[active], x, y, v, bits)
+        sample = x if x.ndim == 2 else x[active]
+        state = forward(w[active], sample, y, v, bits)
         done = ~np.any(state.loss > 0, axis=-1)
         steps[active[done]] = step
         active, state = active[~done], _subset(state, ~done)
+        sample = x if x.ndim == 2 else x[active]
         if step == max_steps or active.size == 0:
-            if keep_path:
-                path.extend([w.copy()] * (max_steps - step))
             break
         c = sample_coefficients(state, y, v, derivative)
         if observer is not None:
             observer(step, active, c, w)
-        w[active] -= eta * mean_gradient(x, c)
-        if keep_path:
-            path.append(w.copy())
-    return DescentResult(w=w, steps_to_zero=steps, weights=np.stack(path) if keep_path else None)
+        w[active] -= eta * mean_gradient(sample, c)
+    return DescentResult(w=w, steps_to_zero=steps)
 
 
 def _subset(state: ForwardPass, keep: np.ndarray) -> ForwardPass:

@@ -60,20 +60,32 @@ def surrogate_expression(name: str, bits: int) -> sp.Expr:
 def surrogate_functions(name: str, bits: int) -> tuple[Callable, Callable]:
     """NumPy ``g`` and ``g'``, lambdified from :func:`surrogate_expression`."""
     expr = surrogate_expression(name, bits)
-    derivative = sp.diff(expr, x)
-    g = sp.lambdify(x, expr, modules="numpy")
-    dg = sp.lambdify(x, derivative, modules="numpy")
+    return numpy_piecewise(expr), numpy_piecewise(sp.diff(expr, x))
 
-    def evaluate(function: Callable) -> Callable:
-        def on_array(values: np.ndarray) -> np.ndarray:
-            values = np.asarray(values, dtype=float)
-            # a Piecewise is evaluated on every branch; unused branches may divide by zero
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.asarray(function(values), dtype=float) * np.ones_like(values)
 
-        return on_array
+def numpy_piecewise(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
+    """A NumPy function of ``x`` for ``expr``, a Piecewise evaluated with nested ``where``.
 
-    return evaluate(g), evaluate(dg)
+    Each piece and each condition is lambdified on its own; the first true
+    condition wins, as in SymPy. (SymPy's own printer uses ``np.select``,
+    several times slower on large arrays.)
+    """
+    pieces = expr.args if isinstance(expr, sp.Piecewise) else ((expr, sp.true),)
+    parts = [
+        (sp.lambdify(x, piece, modules="numpy"), sp.lambdify(x, condition, modules="numpy"))
+        for piece, condition in pieces
+    ]
+
+    def evaluate(values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        out = np.full(values.shape, np.nan)
+        # every piece is evaluated everywhere; unused pieces may divide by zero
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for piece, condition in reversed(parts):
+                out = np.where(condition(values), piece(values), out)
+        return out
+
+    return evaluate
 
 
 @dataclass(frozen=True)
