@@ -71,3 +71,42 @@ def show_figure(fig: Any, name: str) -> Path | None:
     plt.close(fig)
     print(f"figure {name!r} saved to {path}")
     return path
+
+
+class Table:
+    """A small table that renders as HTML in the page and as aligned text in a terminal.
+
+    Parameters
+    ----------
+    headers : column titles.
+    rows : one sequence of cells per row (converted with ``str``).
+    """
+
+    def __init__(self, headers: list[str], rows: list[list[Any]]) -> None:
+        if any(len(row) != len(headers) for row in rows):
+            raise ValueError(f"every row must have {len(headers)} cells, as many as the headers")
+        self.headers = [str(h) for h in headers]
+        self.rows = [[str(cell) for cell in row] for row in rows]
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.headers)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+            for row in self.rows
+        )
+        return (
+            f'<table class="qt-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        )
+
+    def as_text(self) -> str:
+        widths = [
+            max(len(r[i]) for r in [self.headers, *self.rows]) for i in range(len(self.headers))
+        ]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+            for row in [self.headers, *self.rows]
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)

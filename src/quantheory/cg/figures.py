@@ -90,3 +90,48 @@ def plot_growth(runs: dict, tracked: np.ndarray, bounds: dict[str, np.ndarray]) 
     right.set_ylabel(r"$\sum_{t<T} |\tilde\nabla_{w_j} l_i|^2$ / bound (largest)")
     right.legend(loc="lower right")
     return fig
+
+
+def plot_norm_growth(runs: dict, labels: dict) -> plt.Figure:
+    """Weight norm of every layer over epochs, relative to its start (mean over seeds).
+
+    ``runs`` maps a Table 2 row to its :class:`~quantheory.cg.digits.TrainingRun`;
+    ``labels`` maps the same keys to legend labels.
+    """
+    first = next(iter(runs.values()))
+    layers = first.weight_norms.shape[-1]
+    fig, axes = figure(ncols=layers, width=3.1, height=2.9, sharey=True)
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for (key, run), color in zip(runs.items(), cycle, strict=False):
+        relative = run.weight_norms / run.weight_norms[0]
+        epochs = np.arange(relative.shape[0])
+        for layer, ax in enumerate(np.atleast_1d(axes)):
+            ax.plot(epochs, relative[:, :, layer].mean(axis=1), color=color, label=labels[key])
+    for layer, ax in enumerate(np.atleast_1d(axes)):
+        ax.set_title(f"weight matrix {layer + 1}")
+        ax.set_xlabel("epoch")
+    np.atleast_1d(axes)[0].set_ylabel("norm / initial norm")
+    np.atleast_1d(axes)[-1].legend(loc="lower right", fontsize=7)
+    return fig
+
+
+def plot_angle_sweep(sweep) -> plt.Figure:
+    """Box plots of iterations to zero loss and of ``|W|`` against theta (Figure 3).
+
+    One row per noise level of the :class:`~quantheory.cg.angle.AngleSweep`.
+    """
+    levels = sweep.noise_levels.size
+    fig, axes = figure(ncols=2, nrows=levels, width=4.0, height=2.4, sharex=True, squeeze=False)
+    ticks = [f"{np.rad2deg(t):.0f}°" for t in sweep.thetas]
+    for row, level in enumerate(sweep.noise_levels):
+        for col, data in enumerate((sweep.steps[row], sweep.norms[row])):
+            ax = axes[row, col]
+            ax.boxplot(list(data), tick_labels=ticks, widths=0.6)
+            ax.set_yscale("log")
+        axes[row, 0].set_ylabel(f"noise {level:g}\niterations")
+        axes[row, 1].set_ylabel("$|W|$ at zero loss")
+    axes[-1, 0].set_xlabel(r"angle $\theta$ between the planes")
+    axes[-1, 1].set_xlabel(r"angle $\theta$ between the planes")
+    axes[0, 0].set_title("iterations to zero loss")
+    axes[0, 1].set_title(r"$|W| = \sum_j |w_j|$")
+    return fig

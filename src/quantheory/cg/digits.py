@@ -1,0 +1,333 @@
+"""Table 2 and Figure 6 on real data: scikit-learn's bundled 8x8 handwritten digits.
+
+A small multilayer perceptron, ``64 -> H -> H -> 10``, trained in NumPy with
+the backward pass written from the formulas. Each hidden layer is a linear map
+(no bias), batch normalisation without affine parameters (so the
+pre-activations are standardised, as in the paper's modified batch norm), and
+an activation: ReLU for the full-precision network, or the b-bit quantized
+ReLU with step ``tau``, ``sigma_tau(u) = tau sigma(u / tau)``, whose backward
+pass uses the coarse gradient: ``sigma'`` replaced by ``g'(u / tau)``. The step
+``tau`` is fixed before training by a Lloyd-Max fit of the uniform quantizer
+to N(0, 1) input. Several seeds train at once: every array carries a leading
+seed axis.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import integrate, optimize, stats
+
+from quantheory.cg import surrogates as sg
+from quantheory.seeding import SeedLike, generator, spawn
+from quantheory.validation import one_of, positive_float, positive_int
+
+BN_EPS = 1e-5
+FULL_PRECISION = "full_precision"
+#: control: quantized forward pass, no gradient to the hidden layers
+FROZEN_HIDDEN = "frozen_hidden"
+
+
+def lloyd_max_step(bits: int) -> float:
+    """The step ``tau`` minimising ``E[(x - tau sigma(x / tau))^2; x > 0]``, x ~ N(0, 1).
+
+    The b-bit quantizer with step tau maps (tau(a-1), tau a] to tau a for
+    ``a = 1 .. q_b`` and everything above ``tau q_b`` to ``tau q_b``; negative
+    inputs map to 0 exactly. Lloyd-Max with uniform levels: the mean squared
+    error is integrated against the Gaussian density and minimised over tau.
+    """
+    q = sg.max_level(bits)
+
+    def error(tau: float) -> float:
+        total = 0.0
+        for a in range(1, q + 1):
+            total += integrate.quad(
+                lambda t, level=a: (t - tau * level) ** 2 * stats.norm.pdf(t),
+                tau * (a - 1),
+                tau * a,
+            )[0]
+        total += integrate.quad(lambda t: (t - tau * q) ** 2 * stats.norm.pdf(t), tau * q, np.inf)[
+            0
+        ]
+        return total
+
+    result = optimize.minimize_scalar(error, bounds=(1e-3, 4.0), method="bounded")
+    return float(result.x)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden-layer activation and the derivative its backward pass uses.
+
+    ``surrogate`` is ``"full_precision"`` (ReLU, true derivative), the name of
+    a surrogate (quantized forward, coarse backward), or ``"frozen_hidden"``
+    (quantized forward, zero backward: only the output layer learns).
+    """
+
+    surrogate: str
+    bits: int = 32
+    tau: float = 1.0
+
+    def forward(self, u: np.ndarray) -> np.ndarray:
+        if self.surrogate == FULL_PRECISION:
+            return np.maximum(u, 0.0)
+        return self.tau * sg.quantized_relu(u / self.tau, self.bits)
+
+    def backward(self, u: np.ndarray) -> np.ndarray:
+        """The factor the chain rule multiplies by: ``1{u > 0}`` or ``g'(u / tau)``."""
+        if self.surrogate == FULL_PRECISION:
+            return (u > 0).astype(float)
+        if self.surrogate == FROZEN_HIDDEN:
+            return np.zeros_like(u)
+        return sg.surrogate_functions(self.surrogate, self.bits)[1](u / self.tau)
+
+
+def activation(surrogate: str, bits: int | None = None) -> Activation:
+    """The activation of one Table 2 row (``bits`` ignored for full precision)."""
+    one_of("surrogate", surrogate, (FULL_PRECISION, FROZEN_HIDDEN, *sg.ADMISSIBLE))
+    if surrogate == FULL_PRECISION:
+        return Activation(FULL_PRECISION)
+    bits = positive_int("bits", bits)
+    return Activation(surrogate, bits, lloyd_max_step(bits))
+
+
+def batch_norm(s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Standardise over the batch axis (-2): returns ``u``, the mean and the variance."""
+    mean = s.mean(axis=-2, keepdims=True)
+    var = s.var(axis=-2, keepdims=True)
+    return (s - mean) / np.sqrt(var + BN_EPS), mean, var
+
+
+def batch_norm_backward(du: np.ndarray, u: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """``dL/ds`` from ``dL/du`` for ``u = (s - mean) / sqrt(var + eps)`` over the batch."""
+    return (
+        du - du.mean(axis=-2, keepdims=True) - u * (du * u).mean(axis=-2, keepdims=True)
+    ) / np.sqrt(var + BN_EPS)
+
+
+@dataclass
+class Network:
+    """Weights of ``S`` networks trained together (leading axis: seed).
+
+    Attributes
+    ----------
+    weights : hidden and output weight matrices, shapes (S, in, out).
+    bias : (S, 1, classes) output bias.
+    running : per hidden layer (mean, var) for evaluation, shapes (S, 1, H).
+    """
+
+    weights: list[np.ndarray]
+    bias: np.ndarray
+    running: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+
+def init_network(seeds: int, sizes: tuple[int, ...], seed: SeedLike) -> Network:
+    """He-normal weights for layer sizes ``(inputs, H, .., classes)``, ``seeds`` copies."""
+    rng = generator(seed)
+    weights = [
+        rng.standard_normal((seeds, a, b)) * np.sqrt(2.0 / a) for a, b in itertools.pairwise(sizes)
+    ]
+    running = [(np.zeros((seeds, 1, b)), np.ones((seeds, 1, b))) for b in sizes[1:-1]]
+    return Network(weights, np.zeros((seeds, 1, sizes[-1])), running)
+
+
+@dataclass(frozen=True)
+class Cache:
+    """What the backward pass needs from a training-mode forward pass."""
+
+    inputs: list[np.ndarray]
+    normalised: list[np.ndarray]
+    variances: list[np.ndarray]
+    means: list[np.ndarray]
+    logits: np.ndarray
+
+
+def forward(net: Network, x: np.ndarray, act: Activation, training: bool) -> Cache:
+    """Logits for inputs ``x`` (S, B, 64); batch statistics when ``training``."""
+    inputs, normalised, variances, means = [], [], [], []
+    a = x
+    for layer, w in enumerate(net.weights[:-1]):
+        inputs.append(a)
+        s = a @ w
+        if training:
+            u, mean, var = batch_norm(s)
+        else:
+            mean, var = net.running[layer]
+            u = (s - mean) / np.sqrt(var + BN_EPS)
+        normalised.append(u)
+        variances.append(var)
+        means.append(mean)
+        a = act.forward(u)
+    inputs.append(a)
+    return Cache(inputs, normalised, variances, means, a @ net.weights[-1] + net.bias)
+
+
+def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean cross-entropy per seed (S,) and its gradient with respect to the logits."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_prob = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    picked = np.take_along_axis(log_prob, labels[..., None], -1)[..., 0]
+    grad = np.exp(log_prob)
+    np.put_along_axis(
+        grad, labels[..., None], np.take_along_axis(grad, labels[..., None], -1) - 1, -1
+    )
+    return -picked.mean(axis=-1), grad / labels.shape[-1]
+
+
+def backward(
+    net: Network, cache: Cache, labels: np.ndarray, act: Activation
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Loss per seed, weight gradients (same shapes as ``net.weights``) and bias gradient.
+
+    Written from the formulas: softmax cross-entropy, the linear maps, batch
+    normalisation, and the activation's :meth:`Activation.backward` factor.
+    """
+    loss, d_logits = cross_entropy(cache.logits, labels)
+    grads = [np.zeros(0)] * len(net.weights)
+    grads[-1] = np.swapaxes(cache.inputs[-1], -1, -2) @ d_logits
+    d_bias = d_logits.sum(axis=-2, keepdims=True)
+    da = d_logits @ np.swapaxes(net.weights[-1], -1, -2)
+    for layer in range(len(net.weights) - 2, -1, -1):
+        u = cache.normalised[layer]
+        du = da * act.backward(u)
+        ds = batch_norm_backward(du, u, cache.variances[layer])
+        grads[layer] = np.swapaxes(cache.inputs[layer], -1, -2) @ ds
+        da = ds @ np.swapaxes(net.weights[layer], -1, -2)
+    return loss, grads, d_bias
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Momentum SGD as in the paper: ``lr`` divided by 10 every ``decay_every`` epochs."""
+
+    epochs: int
+    lr: float = 0.1
+    momentum: float = 0.9
+    batch: int = 64
+    decay_every: int = 20
+
+    def rate(self, epoch: int) -> float:
+        return self.lr * 0.1 ** (epoch // self.decay_every)
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """One Table 2 row trained with ``S`` seeds.
+
+    Attributes
+    ----------
+    accuracy : (S,) held-out accuracy after the last epoch, in [0, 1].
+    weight_norms : (epochs + 1, S, layers) Frobenius norm of every weight
+        matrix at the start and after each epoch.
+    train_loss : (epochs, S) mean training loss of each epoch.
+    """
+
+    accuracy: np.ndarray
+    weight_norms: np.ndarray
+    train_loss: np.ndarray
+
+
+def train(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    act: Activation,
+    hidden: int,
+    seeds: int,
+    schedule: Schedule,
+    seed: SeedLike,
+) -> TrainingRun:
+    """Train ``seeds`` networks at once; every seed has its own init and batch order."""
+    x_train, y_train, x_test, y_test = data
+    streams = spawn(seed, ["init", "batches"])
+    sizes = (x_train.shape[1], hidden, hidden, int(y_train.max()) + 1)
+    net = init_network(positive_int("seeds", seeds), sizes, streams["init"])
+    velocity = [np.zeros_like(w) for w in net.weights]
+    bias_velocity = np.zeros_like(net.bias)
+    rng = generator(streams["batches"])
+    norms = [np.stack([np.linalg.norm(w, axis=(1, 2)) for w in net.weights], axis=-1)]
+    losses = []
+    n_batches = x_train.shape[0] // schedule.batch
+    for epoch in range(positive_int("epochs", schedule.epochs)):
+        order = np.argsort(rng.random((seeds, x_train.shape[0])), axis=1)
+        epoch_loss = np.zeros(seeds)
+        rate = schedule.rate(epoch)
+        for b in range(n_batches):
+            idx = order[:, b * schedule.batch : (b + 1) * schedule.batch]
+            cache = forward(net, x_train[idx], act, training=True)
+            loss, grads, d_bias = backward(net, cache, y_train[idx], act)
+            epoch_loss += loss / n_batches
+            for layer, grad in enumerate(grads):
+                velocity[layer] = schedule.momentum * velocity[layer] - rate * grad
+                net.weights[layer] += velocity[layer]
+            bias_velocity = schedule.momentum * bias_velocity - rate * d_bias
+            net.bias += bias_velocity
+            for layer, (mean, var) in enumerate(net.running):
+                net.running[layer] = (
+                    0.9 * mean + 0.1 * cache.means[layer],
+                    0.9 * var + 0.1 * cache.variances[layer],
+                )
+        norms.append(np.stack([np.linalg.norm(w, axis=(1, 2)) for w in net.weights], axis=-1))
+        losses.append(epoch_loss)
+    logits = forward(net, np.broadcast_to(x_test, (seeds, *x_test.shape)), act, False).logits
+    accuracy = (logits.argmax(axis=-1) == y_test).mean(axis=-1)
+    return TrainingRun(accuracy, np.stack(norms), np.stack(losses))
+
+
+def load_digits_split(test_fraction: float, seed: SeedLike):
+    """scikit-learn's bundled digits, a stratified split, features standardised on train.
+
+    Returns ``(x_train, y_train, x_test, y_test)``; nothing is downloaded.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    data = load_digits()
+    fraction = positive_float("test_fraction", test_fraction)
+    state = int(generator(seed).integers(2**31))
+    x_train, x_test, y_train, y_test = train_test_split(
+        data.data, data.target, test_size=fraction, stratify=data.target, random_state=state
+    )
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)  # pixels that are 0 in every training image stay 0
+    return (x_train - mean) / std, y_train, (x_test - mean) / std, y_test
+
+
+def finite_difference_error(
+    x: np.ndarray,
+    labels: np.ndarray,
+    hidden: int,
+    coordinates: int,
+    seed: SeedLike,
+    step: float = 1e-5,
+    backward_pass=backward,
+) -> float:
+    """Largest gap between the backward pass and central differences, relative to
+    the largest entry of the layer's gradient.
+
+    The full-precision network (ReLU, where the loss is differentiable at
+    almost every point) on one training-mode batch ``x`` (B, 64); ``coordinates``
+    random entries of every weight matrix are perturbed by ``+-step``.
+    ``backward_pass`` lets tests substitute a wrong one.
+    """
+    streams = spawn(seed, ["init", "coordinates"])
+    act = Activation(FULL_PRECISION)
+    sizes = (x.shape[1], hidden, hidden, int(labels.max()) + 1)
+    net = init_network(1, sizes, streams["init"])
+    xs, ys = x[None], labels[None]
+    _, grads, _ = backward_pass(net, forward(net, xs, act, True), ys, act)
+    rng = generator(streams["coordinates"])
+    worst = 0.0
+    for layer, w in enumerate(net.weights):
+        scale = float(np.abs(grads[layer]).max())
+        for _ in range(positive_int("coordinates", coordinates)):
+            index = (0, rng.integers(w.shape[1]), rng.integers(w.shape[2]))
+            original = w[index]
+            w[index] = original + step
+            up = cross_entropy(forward(net, xs, act, True).logits, ys)[0][0]
+            w[index] = original - step
+            down = cross_entropy(forward(net, xs, act, True).logits, ys)[0][0]
+            w[index] = original
+            numeric = (up - down) / (2 * step)
+            worst = max(worst, abs(numeric - grads[layer][index]) / scale)
+    return worst
