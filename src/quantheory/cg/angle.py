@@ -6,7 +6,8 @@ grid ``r (cos(phi) a + sin(phi) b)`` of its plane's basis ``(a, b)``, with
 ``r = 1.0, 1.1, .., 2.0`` and ``phi = j pi / 40``, ``j = 1..80``: 880 points per
 class. The network has ``k = 24`` units, ``v_{i,j} = 1/2`` on class i's block
 of 12, the 4-bit quantized ReLU, the ReLU surrogate and ``eta = 1``; training
-is full-batch coarse-gradient descent until the loss is exactly zero.
+is full-batch coarse-gradient descent until the loss is exactly zero, run by
+the compiled kernel :mod:`quantheory.cg.kernel`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantheory.cg import network as nw
-from quantheory.cg import surrogates as sg
+from quantheory.cg.kernel import relu_coarse_gradient_descent
 from quantheory.seeding import SeedLike, generator, paired, spawn
 from quantheory.validation import nonnegative_float, positive_float, positive_int
 
@@ -89,7 +90,7 @@ def angle_sweep(
     levels = np.array([nonnegative_float("noise level", s) for s in noise_levels])
     starts = positive_int("starts", starts)
     init_scale = positive_float("init_scale", init_scale)
-    v, derivative = second_layer(), sg.surrogate_functions("relu", BITS)[1]
+    v = second_layer()
     steps = np.zeros((levels.size, thetas.size, starts), dtype=int)
     norms = np.zeros(steps.shape)
     for (li, ai), child in paired(
@@ -101,7 +102,7 @@ def angle_sweep(
             (starts, *x.shape)
         )
         w0 = init_scale * generator(streams["start"]).standard_normal((starts, 4, UNITS))
-        result = nw.coarse_gradient_descent(w0, data, y, v, BITS, derivative, ETA, max_steps)
+        result = relu_coarse_gradient_descent(w0, data, y, v, BITS, ETA, max_steps)
         steps[li, ai] = result.steps_to_zero
         norms[li, ai] = nw.column_norm_sum(result.w)
     return AngleSweep(thetas, levels, steps, norms, init_scale, max_steps)
