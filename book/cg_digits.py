@@ -48,10 +48,10 @@
 
 from quantheory.cg import digits
 from quantheory.cg import digits_claims as checks
-from quantheory.cg.figures import LABELS, plot_norm_growth
+from quantheory.cg.figures import plot_norm_growth
 from quantheory.cg.surrogates import ADMISSIBLE
 from quantheory.claims import ChapterClaims
-from quantheory.display import Table, glue, show, show_figure
+from quantheory.display import glue, show, show_figure
 from quantheory.scale import by_scale, current_scale
 from quantheory.seeding import describe, paired, spawn
 
@@ -110,27 +110,7 @@ for (name, bits), child in paired(rows, seeds["training"]):
     act = digits.activation(name, None if bits == 32 else bits)
     runs[(name, bits)] = digits.train(data, act, HIDDEN, SEEDS, SCHEDULE, child)
 
-labels = {
-    key: "full precision"
-    if key[0] == digits.FULL_PRECISION
-    else f"{LABELS[key[0]]}, {key[1]}-bit"
-    for key in rows
-}
-show(
-    Table(
-        ["g(x)", "bit-width b", "digits accuracy (%)", "paper, MNIST (%)"],
-        [
-            [
-                "—" if name == digits.FULL_PRECISION else LABELS[name],
-                bits,
-                f"{100 * runs[(name, bits)].accuracy.mean():.2f} ± "
-                f"{100 * runs[(name, bits)].accuracy.std(ddof=1):.2f}",
-                f"{checks.PAPER_TABLE2[(name, bits)]:.2f}",
-            ]
-            for name, bits in rows
-        ],
-    )
-)
+show(checks.table2(runs))
 
 # %% [markdown]
 # Mean ± standard deviation over the seeds of the held-out accuracy
@@ -178,7 +158,7 @@ claims.record(
 # grow, and the growth slows as they do.
 
 # %%
-show_figure(plot_norm_growth(runs, labels), "fig-cg-norms")
+show_figure(plot_norm_growth(runs), "fig-cg-norms")
 claims.record(
     checks.norm_growth_claim(runs, SATURATION, describe(seeds["training"]))
 )

@@ -309,10 +309,10 @@ glue("cg-median-steps", int(np.median(steps)))
 
 # %% [markdown]
 # The median run needs {glue:text}`cg-median-steps` steps. A few fresh inputs
-# still have a margin below 1 (positive hinge loss) although none is
-# misclassified: the sample is not the population, and those inputs lie in the
-# gaps between training points near a class's hyperplanes. The theorem's
-# population dynamics would close them; a larger training sample shrinks them.
+# still have a margin below 1 (positive hinge loss), although none is
+# misclassified. This is a finite-sample effect: the runs descend on 1,000
+# inputs per class, while the theorem speaks of the whole population, and the
+# fresh inputs with a small margin fall between training points.
 #
 # ## Summary
 #

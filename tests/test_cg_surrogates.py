@@ -72,3 +72,16 @@ def test_errors():
         sg.surrogate_expression("tanh", 2)
     with pytest.raises(ValueError, match=r"inner_radius must be below outer_radius"):
         annulus.line_integrals(2.0, 1.0, np.array([0.0]))
+
+
+@pytest.mark.parametrize("name", sg.SURROGATES)
+def test_numpy_surrogates_equal_sympys_own_lambdify(name):
+    grid = np.concatenate([np.linspace(-2, 12, 2801), [0.0, 1.0, 3.0]])
+    expr = sg.surrogate_expression(name, 2)
+    for ours, symbolic in zip(
+        sg.surrogate_functions(name, 2), (expr, sp.diff(expr, sg.x)), strict=True
+    ):
+        reference = sp.lambdify(sg.x, symbolic, modules="numpy")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expected = np.asarray(reference(grid), dtype=float) * np.ones_like(grid)
+        np.testing.assert_allclose(ours(grid), expected, rtol=1e-14, atol=0)

@@ -8,7 +8,9 @@ import numpy as np
 from scipy import stats
 
 from quantheory.cg.digits import FULL_PRECISION, TrainingRun
+from quantheory.cg.surrogates import LABELS
 from quantheory.claims import Claim
+from quantheory.display import Table
 
 #: the paper's Table 2 (MNIST, LeNet-5), validation accuracy in percent
 PAPER_TABLE2 = {
@@ -24,6 +26,29 @@ PAPER_TABLE2 = {
 GRADIENT_TOLERANCE = 1e-6
 
 Row = tuple[str, int]
+
+
+def row_label(row: Row) -> str:
+    """``"full precision"`` or e.g. ``"ReLU, 2-bit"``."""
+    name, bits = row
+    return "full precision" if name == FULL_PRECISION else f"{LABELS[name]}, {bits}-bit"
+
+
+def table2(runs: Mapping[Row, TrainingRun]) -> Table:
+    """Table 2 in the paper's layout: surrogate, bit-width, mean +- std accuracy (%),
+    with the paper's MNIST number of the same row beside it."""
+    cells = []
+    for (name, bits), run in runs.items():
+        accuracy = 100 * run.accuracy
+        cells.append(
+            [
+                "— (full precision)" if name == FULL_PRECISION else LABELS[name],
+                bits,
+                f"{accuracy.mean():.2f} ± {accuracy.std(ddof=1):.2f}",
+                f"{PAPER_TABLE2[(name, bits)]:.2f}",
+            ]
+        )
+    return Table(["g(x)", "bit-width b", "digits accuracy (%)", "paper, MNIST (%)"], cells)
 
 
 def accuracy_gap(full: np.ndarray, quantized: np.ndarray) -> tuple[float, float, float]:
@@ -57,7 +82,9 @@ def table2_claim(
         gap, low, high = accuracy_gap(full, run.accuracy)
         ok &= high <= margin
         worst = max(worst, high)
-        rows[f"{name}, {bits} bits: gap (95% CI), points"] = f"{gap:.2f} ({low:.2f}, {high:.2f})"
+        rows[f"{row_label((name, bits))}: gap (95% CI), points"] = (
+            f"{gap:.2f} ({low:.2f}, {high:.2f})"
+        )
     rows["backward pass vs finite differences, relative"] = gradient_error
     seeds = full.size
     return Claim(
@@ -108,7 +135,7 @@ def norm_growth_claim(runs: Mapping[Row, TrainingRun], saturation: float, seed_l
         worst_ratio = max(worst_ratio, ratio)
         relative = growth / norms[0]
         smallest_growth = min(smallest_growth, float(relative.min()))
-        label = "full precision" if name == FULL_PRECISION else f"{name}, {bits} bits"
+        label = row_label((name, bits))
         rows[f"{label}: growth, % (smallest layer)"] = f"{100 * relative.min():.1f}"
         rows[f"{label}: second-half / first-half growth"] = ratio
     return Claim(

@@ -6,15 +6,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from quantheory.cg import surrogates as sg
+from quantheory.cg.digits_claims import row_label
+from quantheory.cg.surrogates import LABELS
 from quantheory.plotting import COLORS, figure
-
-LABELS = {
-    "relu": "ReLU",
-    "reverse_exponential": "reverse exponential",
-    "log_tailed_relu": "log-tailed ReLU",
-    "clipped_relu": "clipped ReLU (fails)",
-    "identity": "identity (fails)",
-}
 
 
 def plot_sigma(bits_values: tuple[int, ...] = (1, 2)) -> plt.Figure:
@@ -53,7 +47,7 @@ def plot_lemma53(terms: dict, factors: dict[str, np.ndarray]) -> plt.Figure:
     ``factors`` maps each surrogate to its (n, k) ``kappa``; every point is one
     (W, i, j) pair with ``v~ > 0`` and ``P > 0``; the line is equality.
     """
-    fig, axes = figure(ncols=len(terms), width=3.0, height=3.0, sharey=True)
+    fig, axes = figure(ncols=len(terms), width=3.2, height=3.3, sharey=True)
     for ax, (name, t) in zip(np.atleast_1d(axes), terms.items(), strict=True):
         kappa = factors[name]
         pairs = (kappa[None] > 0) & (t.prob > 0)
@@ -63,7 +57,7 @@ def plot_lemma53(terms: dict, factors: dict[str, np.ndarray]) -> plt.Figure:
         ax.loglog(line, line, color=COLORS["theory"], lw=1, label="equality")
         ax.set_title(LABELS[name])
         ax.set_xlabel(r"bound $\tilde v\,\delta P^2 / (2C_p)$")
-    np.atleast_1d(axes)[0].set_ylabel(r"$\langle \tilde w_{j,i}, -\tilde\nabla_{w_j} l_i\rangle$")
+    np.atleast_1d(axes)[0].set_ylabel(r"inner product $\langle \tilde w, -\tilde\nabla\rangle$")
     np.atleast_1d(axes)[0].legend(loc="upper left")
     return fig
 
@@ -92,11 +86,11 @@ def plot_growth(runs: dict, tracked: np.ndarray, bounds: dict[str, np.ndarray]) 
     return fig
 
 
-def plot_norm_growth(runs: dict, labels: dict) -> plt.Figure:
+def plot_norm_growth(runs: dict) -> plt.Figure:
     """Weight norm of every layer over epochs, relative to its start (mean over seeds).
 
-    ``runs`` maps a Table 2 row to its :class:`~quantheory.cg.digits.TrainingRun`;
-    ``labels`` maps the same keys to legend labels.
+    ``runs`` maps a Table 2 row ``(surrogate, bits)`` to its
+    :class:`~quantheory.cg.digits.TrainingRun`.
     """
     first = next(iter(runs.values()))
     layers = first.weight_norms.shape[-1]
@@ -106,7 +100,7 @@ def plot_norm_growth(runs: dict, labels: dict) -> plt.Figure:
         relative = run.weight_norms / run.weight_norms[0]
         epochs = np.arange(relative.shape[0])
         for layer, ax in enumerate(np.atleast_1d(axes)):
-            ax.plot(epochs, relative[:, :, layer].mean(axis=1), color=color, label=labels[key])
+            ax.plot(epochs, relative[:, :, layer].mean(axis=1), color=color, label=row_label(key))
     for layer, ax in enumerate(np.atleast_1d(axes)):
         ax.set_title(f"weight matrix {layer + 1}")
         ax.set_xlabel("epoch")
@@ -126,8 +120,14 @@ def plot_angle_sweep(sweep) -> plt.Figure:
     for row, level in enumerate(sweep.noise_levels):
         for col, data in enumerate((sweep.steps[row], sweep.norms[row])):
             ax = axes[row, col]
-            ax.boxplot(list(data), tick_labels=ticks, widths=0.6)
-            ax.set_yscale("log")
+            ax.boxplot(
+                list(data),
+                tick_labels=ticks,
+                widths=0.6,
+                medianprops={"color": COLORS["accent"]},
+                flierprops={"markersize": 3},
+            )
+        axes[row, 0].set_yscale("log")
         axes[row, 0].set_ylabel(f"noise {level:g}\niterations")
         axes[row, 1].set_ylabel("$|W|$ at zero loss")
     axes[-1, 0].set_xlabel(r"angle $\theta$ between the planes")

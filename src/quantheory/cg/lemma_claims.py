@@ -153,7 +153,7 @@ def lemma53_claim(
     ratios, z_scores = np.concatenate(ratios), np.concatenate(z_scores)
     threshold = z_threshold(z_scores.size)
     passed = bool(np.all(z_scores > -threshold))
-    rows["most negative z of the gap"] = float(z_scores.min())
+    rows["smallest z of the gap"] = float(z_scores.min())
     return Claim(
         id="cg.lemma5_3",
         statement=(
@@ -162,7 +162,7 @@ def lemma53_claim(
         ),
         passed=passed,
         measured=rows,
-        expected={"most negative z of the gap": f"> -{threshold:.2f}"},
+        expected={"smallest z of the gap": f"> -{threshold:.2f}"},
         method=(
             f"{z_scores.size:,} (W, i, j) pairs with v~ > 0 and P > 0, "
             f"{next(iter(terms.values())).samples:,} samples per class; the gap "

@@ -22,6 +22,14 @@ from quantheory.validation import one_of, positive_float, positive_int
 x = sp.Symbol("x", real=True)
 
 SURROGATES = ("relu", "reverse_exponential", "log_tailed_relu", "clipped_relu", "identity")
+#: how the book names each surrogate in tables and legends
+LABELS = {
+    "relu": "ReLU",
+    "reverse_exponential": "reverse exponential",
+    "log_tailed_relu": "log-tailed ReLU",
+    "clipped_relu": "clipped ReLU (fails)",
+    "identity": "identity (fails)",
+}
 #: the three surrogates of the paper that satisfy Assumption 2 on a bounded range
 ADMISSIBLE = ("relu", "reverse_exponential", "log_tailed_relu")
 
