@@ -216,14 +216,7 @@ claims.record(
 )
 
 # %%
-factors = {
-    name: lm.lemma53_factor(
-        graded,
-        lm.derivative_bounds(name, BITS, t.largest_input)[0],
-        population.cp,
-    )
-    for name, t in study.terms.items()
-}
+factors = lm.lemma53_factors(study.terms, graded, BITS, population.cp)
 show_figure(plot_lemma53(study.terms, factors), "fig-cg-lemma53")
 
 # %% [markdown]

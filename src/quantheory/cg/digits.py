@@ -133,6 +133,11 @@ def init_network(seeds: int, sizes: tuple[int, ...], seed: SeedLike) -> Network:
     return Network(weights, np.zeros((seeds, 1, sizes[-1])), running)
 
 
+def weight_norms(net: Network) -> np.ndarray:
+    """Frobenius norm of every weight matrix of every seed, shape (S, layers)."""
+    return np.stack([np.linalg.norm(w, axis=(1, 2)) for w in net.weights], axis=-1)
+
+
 @dataclass(frozen=True)
 class Cache:
     """What the backward pass needs from a training-mode forward pass."""
@@ -245,7 +250,7 @@ def train(
     velocity = [np.zeros_like(w) for w in net.weights]
     bias_velocity = np.zeros_like(net.bias)
     rng = generator(streams["batches"])
-    norms = [np.stack([np.linalg.norm(w, axis=(1, 2)) for w in net.weights], axis=-1)]
+    norms = [weight_norms(net)]
     losses = []
     n_batches = x_train.shape[0] // schedule.batch
     for epoch in range(positive_int("epochs", schedule.epochs)):
@@ -267,7 +272,7 @@ def train(
                     0.9 * mean + 0.1 * cache.means[layer],
                     0.9 * var + 0.1 * cache.variances[layer],
                 )
-        norms.append(np.stack([np.linalg.norm(w, axis=(1, 2)) for w in net.weights], axis=-1))
+        norms.append(weight_norms(net))
         losses.append(epoch_loss)
     logits = forward(net, np.broadcast_to(x_test, (seeds, *x_test.shape)), act, False).logits
     accuracy = (logits.argmax(axis=-1) == y_test).mean(axis=-1)
@@ -300,7 +305,6 @@ def finite_difference_error(
     coordinates: int,
     seed: SeedLike,
     step: float = 1e-5,
-    backward_pass=backward,
 ) -> float:
     """Largest gap between the backward pass and central differences, relative to
     the largest entry of the layer's gradient.
@@ -308,14 +312,13 @@ def finite_difference_error(
     The full-precision network (ReLU, where the loss is differentiable at
     almost every point) on one training-mode batch ``x`` (B, 64); ``coordinates``
     random entries of every weight matrix are perturbed by ``+-step``.
-    ``backward_pass`` lets tests substitute a wrong one.
     """
     streams = spawn(seed, ["init", "coordinates"])
     act = Activation(FULL_PRECISION)
     sizes = (x.shape[1], hidden, hidden, int(labels.max()) + 1)
     net = init_network(1, sizes, streams["init"])
     xs, ys = x[None], labels[None]
-    _, grads, _ = backward_pass(net, forward(net, xs, act, True), ys, act)
+    _, grads, _ = backward(net, forward(net, xs, act, True), ys, act)
     rng = generator(streams["coordinates"])
     worst = 0.0
     for layer, w in enumerate(net.weights):

@@ -111,11 +111,16 @@ def table2_claim(
     )
 
 
-def growth_halves_ratio(run: TrainingRun) -> float:
-    """Largest (over seeds and layers) growth in the second half over the first half."""
+def growth_halves(run: TrainingRun) -> tuple[np.ndarray, np.ndarray]:
+    """Norm growth over the first and the second half of training, (S, layers) each."""
     norms = run.weight_norms
     half = norms.shape[0] // 2
-    first, second = norms[half] - norms[0], norms[-1] - norms[half]
+    return norms[half] - norms[0], norms[-1] - norms[half]
+
+
+def growth_halves_ratio(run: TrainingRun) -> float:
+    """Largest (over seeds and layers) growth in the second half over the first half."""
+    first, second = growth_halves(run)
     return float(np.max(second / np.where(first > 0, first, np.nan)))
 
 
@@ -128,8 +133,8 @@ def norm_growth_claim(runs: Mapping[Row, TrainingRun], saturation: float, seed_l
     rows, ok, worst_ratio, smallest_growth = {}, True, 0.0, np.inf
     for (name, bits), run in runs.items():
         norms = run.weight_norms
+        first, _ = growth_halves(run)
         growth = norms[-1] - norms[0]
-        first = norms[norms.shape[0] // 2] - norms[0]
         ratio = growth_halves_ratio(run)
         ok &= bool(np.all(growth > 0)) and bool(np.all(first > 0)) and ratio < saturation
         worst_ratio = max(worst_ratio, ratio)

@@ -25,6 +25,7 @@ def _descend(w, x, y, v, top, eta, max_steps, steps):  # pragma: no cover - comp
     for r in prange(runs):
         weights = w[r]
         h = np.empty(units)
+        levels = np.empty(units)
         outputs = np.empty(classes)
         grad = np.empty((dim, units))
         for step in range(max_steps + 1):
@@ -36,11 +37,11 @@ def _descend(w, x, y, v, top, eta, max_steps, steps):  # pragma: no cover - comp
                     for a in range(dim):
                         total += x[r, s, a] * weights[a, j]
                     h[j] = total
+                    levels[j] = min(max(np.ceil(total), 0.0), top)
                 for i in range(classes):
                     total = 0.0
                     for j in range(units):
-                        level = min(max(np.ceil(h[j]), 0.0), top)
-                        total += v[i, j] * level
+                        total += v[i, j] * levels[j]
                     outputs[i] = total
                 label = y[s]
                 rival = -1

@@ -136,19 +136,18 @@ def lemma53_claim(
     ``exponent`` exists so that tests can state the inequality wrongly.
     """
     rows, ratios, z_scores = {}, [], []
+    factors = lm.lemma53_factors(dict(terms), setting.v, setting.bits, setting.population.cp)
     for name, t in terms.items():
-        delta, _ = lm.derivative_bounds(name, setting.bits, t.largest_input)
-        kappa = lm.lemma53_factor(setting.v, delta, setting.population.cp)
+        kappa = factors[name]
         gap, se = lm.lemma53_gap(t, kappa, exponent)
         pairs = (kappa[None] > 0) & (t.prob > 0)
-        ratio = t.inner[pairs] / (kappa[None] * t.prob**exponent)[pairs]
-        z = gap[pairs] / np.maximum(se[pairs], np.finfo(float).tiny)
+        bound = (kappa[None] * t.prob**exponent)[pairs]
+        inner, inner_se = t.inner[pairs], np.sqrt(t.var_inner[pairs] / t.samples)
+        ratio = inner / bound
         ratios.append(ratio)
-        z_scores.append(z)
+        z_scores.append(gap[pairs] / np.maximum(se[pairs], np.finfo(float).tiny))
         k = int(np.argmin(ratio))
-        low = (t.inner[pairs][k] - 1.96 * np.sqrt(t.var_inner[pairs][k] / t.samples)) / (
-            kappa[None] * t.prob**exponent
-        )[pairs][k]
+        low = (inner[k] - 1.96 * inner_se[k]) / bound[k]
         rows[f"{name}: smallest inner / bound"] = f"{ratio[k]:.3f} (95% CI lower end {low:.3f})"
     ratios, z_scores = np.concatenate(ratios), np.concatenate(z_scores)
     threshold = z_threshold(z_scores.size)

@@ -121,6 +121,17 @@ def lemma53_factor(v: np.ndarray, delta: float, cp: float) -> np.ndarray:
     return nw.v_tilde(v) * delta / (2 * cp)
 
 
+def lemma53_factors(
+    terms: dict[str, LemmaTerms], v: np.ndarray, bits: int, cp: float
+) -> dict[str, np.ndarray]:
+    """:func:`lemma53_factor` for every surrogate, with its ``delta`` on the range of
+    pre-activations that surrogate's terms saw."""
+    return {
+        name: lemma53_factor(v, derivative_bounds(name, bits, t.largest_input)[0], cp)
+        for name, t in terms.items()
+    }
+
+
 def lemma53_gap(terms: LemmaTerms, kappa: np.ndarray, exponent: float = 2.0):
     """``inner - kappa P^exponent`` and its delta-method standard error, (R, n, k) each."""
     p = terms.prob
