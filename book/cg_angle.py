@@ -53,12 +53,13 @@ from quantheory.cg.figures import plot_angle_sweep
 from quantheory.claims import ChapterClaims
 from quantheory.display import glue, show_figure
 from quantheory.scale import by_scale, current_scale
-from quantheory.seeding import describe, spawn
+from quantheory.seeding import chapter_seed, describe, spawn
 
-SEED = 20210303  # every experiment spawns its own stream from this seed
+# the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
+SEED = chapter_seed(20210303)
 seeds = spawn(SEED, ["sweep"])
 claims = ChapterClaims()
-print(f"scale: {current_scale()}, seed: {SEED}")
+print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%
 THETAS = np.deg2rad([30, 42, 54, 66, 78, 90])

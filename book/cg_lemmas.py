@@ -81,12 +81,13 @@ from quantheory.cg.surrogates import surrogate_functions
 from quantheory.claims import ChapterClaims
 from quantheory.display import glue, show_figure
 from quantheory.scale import by_scale, current_scale
-from quantheory.seeding import describe, spawn
+from quantheory.seeding import chapter_seed, describe, spawn
 
-SEED = 20210301  # every experiment spawns its own stream from this seed
+# the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
+SEED = chapter_seed(20210301)
 seeds = spawn(SEED, ["population", "random_weights", "descent", "fresh"])
 claims = ChapterClaims()
-print(f"scale: {current_scale()}, seed: {SEED}")
+print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%
 N_CLASSES, DIM, INNER, OUTER = 3, 7, 1.0, 2.0

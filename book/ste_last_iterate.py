@@ -50,16 +50,17 @@ import numpy as np
 from quantheory.claims import ChapterClaims
 from quantheory.display import glue, show_figure
 from quantheory.scale import by_scale, current_scale
-from quantheory.seeding import paired, spawn
+from quantheory.seeding import chapter_seed, describe, paired, spawn
 from quantheory.ste import sample_complexity as sc
 from quantheory.ste import sample_complexity_claims as checks
 from quantheory.ste.engine import sample_trials
 from quantheory.ste.sample_complexity_figures import plot_last_vs_ergodic
 
-SEED = 20250526  # every experiment spawns its own stream from this seed
+# the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
+SEED = chapter_seed(20250526)
 seeds = spawn(SEED, ["absorbing", "last_boot", "ergodic_boot"])
 claims = ChapterClaims()
-print(f"scale: {current_scale()}, seed: {SEED}")
+print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%
 ABSORBING_SETTINGS = ((10, 8), (25, 32), (50, 100))  # (n, N)

@@ -56,13 +56,14 @@
 from quantheory.claims import ChapterClaims
 from quantheory.display import show_figure
 from quantheory.scale import by_scale, current_scale
-from quantheory.seeding import spawn
+from quantheory.seeding import chapter_seed, describe, spawn
 from quantheory.ste import nongaussian as ng
 from quantheory.ste import sample_complexity as sc
 
-SEED = 20250528  # every experiment spawns its own stream from this seed
+# the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
+SEED = chapter_seed(20250528)
 claims = ChapterClaims()
-print(f"scale: {current_scale()}, seed: {SEED}")
+print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%
 N_DIM = 20

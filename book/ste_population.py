@@ -69,7 +69,7 @@ import numpy as np
 from quantheory.claims import ChapterClaims
 from quantheory.display import glue, show, show_figure
 from quantheory.scale import by_scale, current_scale
-from quantheory.seeding import spawn
+from quantheory.seeding import chapter_seed, describe, spawn
 from quantheory.ste import population as pop
 from quantheory.ste import population_claims as checks
 from quantheory.ste import symbolic as sym
@@ -79,10 +79,11 @@ from quantheory.ste.figures import (
     plot_sign_disagreement,
 )
 
-SEED = 20250523  # every experiment spawns its own stream from this seed
+# the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
+SEED = chapter_seed(20250523)
 seeds = spawn(SEED, ["sign_moment", "disagreement", "population", "dynamics"])
 claims = ChapterClaims()
-print(f"scale: {current_scale()}, seed: {SEED}")
+print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %% [markdown]
 # The sizes of every experiment follow the scale switch

@@ -54,7 +54,7 @@ import numpy as np
 from quantheory.claims import ChapterClaims
 from quantheory.display import glue, show_figure
 from quantheory.scale import by_scale, current_scale
-from quantheory.seeding import spawn
+from quantheory.seeding import chapter_seed, describe, spawn
 from quantheory.ste import recurrence as rec
 from quantheory.ste import recurrence_claims as checks
 from quantheory.ste.recurrence_figures import (
@@ -63,10 +63,11 @@ from quantheory.ste.recurrence_figures import (
     plot_trajectory,
 )
 
-SEED = 20250527  # every experiment spawns its own stream from this seed
+# the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
+SEED = chapter_seed(20250527)
 seeds = spawn(SEED, ["escape", "recurrence", "noise_sweep", "sample_sweep"])
 claims = ChapterClaims()
-print(f"scale: {current_scale()}, seed: {SEED}")
+print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%
 N_DIM, N_SAMPLES, NOISE = 25, 140, 0.5  # the paper's Figure 1 (right); m = 128

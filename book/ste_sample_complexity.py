@@ -66,7 +66,7 @@ import numpy as np
 from quantheory.claims import ChapterClaims
 from quantheory.display import glue, show_figure
 from quantheory.scale import by_scale, current_scale
-from quantheory.seeding import spawn
+from quantheory.seeding import chapter_seed, describe, spawn
 from quantheory.ste import sample_complexity as sc
 from quantheory.ste import sample_complexity_claims as checks
 from quantheory.ste.model import second_layer
@@ -76,12 +76,13 @@ from quantheory.ste.sample_complexity_figures import (
     plot_phase_transition,
 )
 
-SEED = 20250525  # every experiment spawns its own stream from this seed
+# the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
+SEED = chapter_seed(20250525)
 seeds = spawn(
     SEED, ["deviation", "deviation_boot", "exponent_boot", "shape", "noise"]
 )
 claims = ChapterClaims()
-print(f"scale: {current_scale()}, seed: {SEED}")
+print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %% [markdown]
 # The sizes of every experiment follow the scale switch.

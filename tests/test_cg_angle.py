@@ -65,6 +65,7 @@ def test_angle_claim_passes(sweep):
     assert claim.passed, claim.measured
 
 
+@pytest.mark.mutation("cg.fig3_angle")
 def test_angle_claim_fails_for_a_reversed_trend_or_a_run_that_did_not_finish(sweep):
     reversed_sweep = dataclasses.replace(sweep, steps=sweep.steps[:, ::-1])
     assert not angle_claim(reversed_sweep, "s").passed

@@ -78,6 +78,7 @@ def test_training_is_reproducible(data):
     np.testing.assert_array_equal(a.weight_norms, b.weight_norms)
 
 
+@pytest.mark.mutation("cg.table2_digits")
 def test_table2_claim_passes_and_fails_for_frozen_hidden_layers(table):
     runs, frozen = table
     assert checks.table2_claim(runs, 3.0, 1e-9, "s").passed
@@ -86,6 +87,7 @@ def test_table2_claim_passes_and_fails_for_frozen_hidden_layers(table):
     assert not checks.table2_claim(runs, 3.0, 1e-3, "s").passed  # backward pass off
 
 
+@pytest.mark.mutation("cg.fig6_norm_growth")
 def test_norm_growth_claim_passes_and_fails_for_shrinking_norms(table):
     runs, _ = table
     assert checks.norm_growth_claim(runs, 0.9, "s").passed

@@ -43,6 +43,7 @@ def test_population_rejects_bad_arguments():
         annulus_population(2, 5, 2.0, 1.0, seed=0)
 
 
+@pytest.mark.mutation("cg.lemma4_decomposition")
 def test_decomposition_claim_passes_and_fails_off_the_subspaces(study):
     setting = checks.Setting(POPULATION, GRADED, 2, 1.0)
     claim = checks.decomposition_claim(setting, study.w, study.x, study.y, RELU, "s")
@@ -56,6 +57,7 @@ def test_setting_rejects_a_mismatched_second_layer():
         checks.Setting(POPULATION, nw.block_second_layer(3, 1), 2, 1.0)
 
 
+@pytest.mark.mutation("cg.lemma5_1")
 def test_lemma51_claim_passes_and_fails_with_a_wrong_radius(study):
     assert checks.lemma51_claim(checks.Setting(POPULATION, GRADED, 2, 1.0), study.terms, "s").passed
     small_ball = dataclasses.replace(POPULATION, outer=1.0)  # M = 1 halves the bound's divisor
@@ -64,6 +66,7 @@ def test_lemma51_claim_passes_and_fails_with_a_wrong_radius(study):
     ).passed
 
 
+@pytest.mark.mutation("cg.lemma5_3")
 def test_lemma53_claim_passes_and_fails_with_a_wrong_exponent(study):
     setting = checks.Setting(POPULATION, GRADED, 2, 1.0)
     assert checks.lemma53_claim(setting, study.terms, "s").passed
@@ -86,6 +89,7 @@ def test_dynamics_claims_pass(runs):
     assert checks.thm31_claim(setting, runs, fresh, "s").passed
 
 
+@pytest.mark.mutation("cg.lemma5_5_monotone")
 def test_lemma55_claim_fails_for_shrinking_norms_or_a_wrong_step(runs):
     setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
     reversed_runs = {
@@ -97,11 +101,13 @@ def test_lemma55_claim_fails_for_shrinking_norms_or_a_wrong_step(runs):
     assert not checks.lemma55_claim(dataclasses.replace(setting, eta=4000.0), runs, "s").passed
 
 
+@pytest.mark.mutation("cg.prop1_summable")
 def test_prop1_claim_fails_with_a_wrong_step(runs):
     setting = checks.Setting(POPULATION, HALVES, 2, 4000.0)
     assert not checks.prop1_claim(setting, runs, "s").passed
 
 
+@pytest.mark.mutation("cg.thm31_perfect")
 def test_thm31_claim_fails_when_runs_stop_early():
     short = lm.descent_study(POPULATION, HALVES, 2, 4.0, 2, 0.3, 300, 3, seed=3)
     setting = checks.Setting(POPULATION, HALVES, 2, 4.0)

@@ -17,6 +17,7 @@ def test_sigma_staircase_claim_passes():
     assert checks.sigma_staircase_claim().passed
 
 
+@pytest.mark.mutation("cg.sigma_staircase")
 @pytest.mark.parametrize(
     "wrong",
     [
@@ -37,6 +38,7 @@ def test_assumption2_claim_passes_and_reports_the_derived_constants():
     assert not derived["clipped_relu"].satisfied and not derived["identity"].satisfied
 
 
+@pytest.mark.mutation("cg.assumption2_constants")
 def test_assumption2_claim_fails_for_a_wrong_stated_constant():
     wrong = {
         **checks.STATED_CONSTANTS,
@@ -59,6 +61,7 @@ def test_lambdified_surrogates_match_their_definitions():
     np.testing.assert_allclose(dg(x), [0, 1, 1, 1 / 3])
 
 
+@pytest.mark.mutation("cg.Cp_annulus")
 def test_cp_claim_passes_and_fails_for_the_through_centre_formula():
     assert checks.cp_annulus_claim([(1.0, 2.0)]).passed
     wrong = 2 / (sp.pi * (annulus.outer + annulus.inner))  # the line through the centre

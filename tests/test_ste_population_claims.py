@@ -41,6 +41,7 @@ def test_gauss_sign_moment(sign_moment_samples):
     assert checks.gauss_sign_moment_claim(sign_moment_samples).passed
 
 
+@pytest.mark.mutation("ste.gauss_sign_moment")
 @pytest.mark.parametrize(
     "wrong", [sp.sqrt(1 / sp.pi), -sp.sqrt(2 / sp.pi), 2 / sp.pi, sp.sqrt(2 / sp.pi) * 1.05]
 )
@@ -54,6 +55,7 @@ def test_sign_disagreement(disagreement_sample):
     assert checks.sign_disagreement_claim(disagreement_sample).passed
 
 
+@pytest.mark.mutation("ste.sign_disagreement")
 @pytest.mark.parametrize(
     "wrong",
     [
@@ -84,6 +86,7 @@ def test_population_gradient(population_samples):
     assert checks.population_gradient_claim(population_samples).passed
 
 
+@pytest.mark.mutation("ste.population_gradient")
 @pytest.mark.parametrize(
     "wrong",
     [
@@ -104,6 +107,7 @@ def test_population_loss(population_samples):
     assert checks.population_loss_claim(population_samples).passed
 
 
+@pytest.mark.mutation("ste.population_loss")
 @pytest.mark.parametrize(
     "wrong",
     [
@@ -126,6 +130,7 @@ def test_population_dynamics(dynamics_runs):
     assert all(run.hitting_time.min() >= 0 for run in dynamics_runs)
 
 
+@pytest.mark.mutation("ste.population_dynamics")
 @pytest.mark.parametrize(
     "wrong",
     [

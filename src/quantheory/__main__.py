@@ -28,10 +28,13 @@ def find_claims_file(build_dir: Path) -> Path:
 
 def format_table(rows: list[dict]) -> str:
     width = max(len(r["id"]) for r in rows)
-    lines = [f"{'claim':{width}s}  {'status':7s}  key numbers"]
+    lines = [f"{'claim':{width}s}  {'status':7s}  {'kind':7s}  key numbers (margin)"]
     for row in rows:
         detail = row.get("key_numbers") or f"({row.get('statement', '')})"
-        lines.append(f"{row['id']:{width}s}  {row['status']:7s}  {detail}")
+        if row.get("margin"):
+            detail += f" (margin: {row['margin']})"
+        kind = row.get("kind") or "-"
+        lines.append(f"{row['id']:{width}s}  {row['status']:7s}  {kind:7s}  {detail}")
     return "\n".join(lines)
 
 
@@ -48,8 +51,12 @@ def claims_command(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "scale": payload["scale"],
+                    "master_seed": payload.get("master_seed"),
                     "rows": [
-                        {k: r.get(k) for k in ("id", "status", "docname", "key_numbers", "claim")}
+                        {
+                            k: r.get(k)
+                            for k in ("id", "status", "kind", "docname", "key_numbers", "margin", "claim")
+                        }
                         for r in rows
                     ],
                 },
@@ -57,7 +64,10 @@ def claims_command(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(f"claims of the book built at scale {payload['scale']!r} ({path})")
+        print(
+            f"claims of the book built at scale {payload['scale']!r}, master seed "
+            f"{payload.get('master_seed')} ({path})"
+        )
         print(format_table(rows))
     failed = any(r["status"] == "fail" for r in rows)
     missing = any(r["status"] == "missing" for r in rows)

@@ -22,6 +22,12 @@ from quantheory.display import show
 
 CLAIM_ID_PATTERN = re.compile(r"^[a-z]+\.[A-Za-z0-9_]+$")
 
+#: the two kinds of claim, shown apart in the report
+KINDS: dict[str, str] = {
+    "theorem": "theorem check",
+    "finding": "finding",
+}
+
 SPEC_CLAIMS: dict[str, str] = {
     "ste.gauss_sign_moment": "E[sign(<z,u>) z] = sqrt(2/pi) u/|u| for z ~ N(0, I_n)",
     "ste.sign_disagreement": "P(sign<z,u> != sign<z,w>) = angle(u,w)/pi",
@@ -36,6 +42,10 @@ SPEC_CLAIMS: dict[str, str] = {
     "ste.thm3_recurrence": "under label noise the iterate leaves and returns to w* repeatedly",
     "ste.nongaussian_failure": "non-centred inputs break recovery by the ergodic estimate",
     "ste.normalization_restores": "standardizing the inputs restores recovery",
+    "ste.thm1_v_shape": "how N50 moves with |v|_1^2/|v|_2^2 at fixed |v|_2 (finding)",
+    "ste.thm1_noise_growth": "N50 grows with the label-noise level (finding)",
+    "ste.linf_n_growth": "growth in n of the uniform deviation of g_N at fixed N",
+    "ste.nongaussian_population": "exact population gradient for shifted Gaussian inputs",
     "cg.sigma_staircase": "the b-bit quantized ReLU is a staircase of indicators",
     "cg.assumption2_constants": "surrogate derivative bounds delta, delta~ of Assumption 2",
     "cg.lemma4_decomposition": "the loss decomposes over the class subspaces (Lemmas 4.1, 4.3)",
@@ -48,6 +58,10 @@ SPEC_CLAIMS: dict[str, str] = {
     "cg.fig3_angle": "section 8.1: convergence at every angle, faster as theta -> pi/2",
     "cg.table2_digits": "quantized nets trained by coarse gradients near full precision",
     "cg.fig6_norm_growth": "weight norms stay bounded and grow overall",
+    "cg.thm31_bounded_iterates": "the hypothesis |W^t| <= R measured along descent",
+    "cg.graded_layer_study": "graded second layer: finite-sample or population behaviour",
+    "cg.table2_controls": "clipped ReLU and identity against the admissible surrogates",
+    "cg.fig6_controls": "weight-norm growth with constant step and without batch norm",
     "lr.spectrum_additive": "additive quantization adds delta^2 I to the data covariance",
     "lr.spectrum_multiplicative": "multiplicative quantization rescales H and keeps its decay",
     "lr.recursion_matches_mc": "exact excess-risk recursion matches Monte Carlo",
@@ -98,6 +112,13 @@ class Claim:
     summary
         The key numbers in one short line, for the report; generated from
         ``measured`` and ``expected`` when empty.
+    kind
+        ``"theorem"``: a check of a statement of the source papers;
+        ``"finding"``: the book's own falsifiable statement about what it
+        measured (what the papers do not say, or say otherwise).
+    margin
+        How far the claim was from failing, in one line (for example
+        ``"3.1 SE of 5.9 allowed"`` or ``"smallest ratio 1.27, fails below 1"``).
     """
 
     id: str
@@ -108,8 +129,12 @@ class Claim:
     method: str = ""
     seed: str | None = None
     summary: str = ""
+    kind: str = "theorem"
+    margin: str = ""
 
     def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {sorted(KINDS)}, got {self.kind!r}")
         if not CLAIM_ID_PATTERN.match(self.id):
             raise ValueError(
                 f"claim id must look like 'part.name' in lower case (e.g. 'ste.population_loss'), "
@@ -144,10 +169,12 @@ class Claim:
 
     def as_text(self) -> str:
         badge = "PASS" if self.passed else "FAIL"
-        lines = [f"[{badge}] {self.id}: {self.statement}"]
+        lines = [f"[{badge}] {self.id} ({KINDS[self.kind]}): {self.statement}"]
         for label, values in (("measured", self.measured), ("expected", self.expected)):
             for key, value in values.items():
                 lines.append(f"    {label:8s} {key}: {format_value(value)}")
+        if self.margin:
+            lines.append(f"    margin   {self.margin}")
         if self.method:
             lines.append(f"    method   {self.method}")
         if self.seed is not None:
@@ -165,6 +192,8 @@ class Claim:
                 f"<tr><td>{esc(key)}</td><td>{esc(measured)}</td><td>{esc(expected)}</td></tr>"
             )
         meta = esc(self.method)
+        if self.margin:
+            meta = f"<strong>Margin:</strong> {esc(self.margin)}. " + meta
         if self.seed is not None:
             meta += f" Seed: <code>{esc(self.seed)}</code>."
         payload = esc(json.dumps(self.to_json()), quote=True)
@@ -173,7 +202,8 @@ class Claim:
             f'<div class="qt-claim qt-{self.status}" id="{self.anchor}" '
             f'data-qt-claim="{payload}">'
             f'<div class="qt-claim-head"><span class="qt-badge">{badge}</span> '
-            f"<code>{esc(self.id)}</code></div>"
+            f"<code>{esc(self.id)}</code> "
+            f'<span class="qt-kind qt-kind-{self.kind}">{KINDS[self.kind]}</span></div>'
             f'<p class="qt-claim-statement">{esc(self.statement)}</p>'
             '<table class="qt-claim-table"><thead><tr><th>quantity</th><th>measured</th>'
             f"<th>predicted / bound</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -197,21 +227,23 @@ class ClaimsSummary:
 
     def as_text(self) -> str:
         width = max((len(c.id) for c in self.claims), default=10)
-        lines = [f"{'claim':{width}s}  status  key numbers"]
+        lines = [f"{'claim':{width}s}  status  kind     key numbers (margin)"]
         for c in self.claims:
-            lines.append(f"{c.id:{width}s}  {c.status:6s}  {c.key_numbers()}")
+            margin = f" (margin: {c.margin})" if c.margin else ""
+            lines.append(f"{c.id:{width}s}  {c.status:6s}  {c.kind:7s}  {c.key_numbers()}{margin}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         rows = "".join(
             f'<tr class="qt-{c.status}"><td><a href="#{c.anchor}"><code>{html.escape(c.id)}'
             f'</code></a></td><td class="qt-status">{c.status.upper()}</td>'
-            f"<td>{html.escape(c.key_numbers())}</td></tr>"
+            f"<td>{KINDS[c.kind]}</td><td>{html.escape(c.key_numbers())}</td>"
+            f"<td>{html.escape(c.margin)}</td></tr>"
             for c in self.claims
         )
         return (
-            '<table class="qt-summary"><thead><tr><th>claim</th><th>status</th>'
-            f"<th>key numbers</th></tr></thead><tbody>{rows}</tbody></table>"
+            '<table class="qt-summary"><thead><tr><th>claim</th><th>status</th><th>kind</th>'
+            f"<th>key numbers</th><th>margin</th></tr></thead><tbody>{rows}</tbody></table>"
         )
 
 

@@ -21,15 +21,16 @@ from typing import Any, TypeVar
 
 import quantheory
 from quantheory.scale import current_scale
+from quantheory.seeding import master_seed
 
 CACHE_ENV_VAR = "QUANTHEORY_CACHE_DIR"
 T = TypeVar("T")
 
 
 def package_fingerprint() -> str:
-    """Hash of every source file of the installed ``quantheory`` package and the scale."""
+    """Hash of every source file of ``quantheory``, the scale and the master seed."""
     root = Path(quantheory.__file__).parent
-    digest = hashlib.sha256(current_scale().encode())
+    digest = hashlib.sha256(f"{current_scale()}/{master_seed()}".encode())
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())

@@ -1,8 +1,11 @@
 """Explicit randomness: every experiment gets its own generator from a seed.
 
-Seeds are never global. A chapter fixes one integer seed, and each experiment
-takes a child :class:`numpy.random.SeedSequence` spawned from it, so adding an
-experiment never changes the numbers of another.
+Seeds are never global. The book has one *master seed* (``QUANTHEORY_SEED``,
+default 0); each chapter derives its own seed from it and a fixed salt of its
+own (:func:`chapter_seed`), and each experiment takes a child
+:class:`numpy.random.SeedSequence` spawned from that, so adding an experiment
+never changes the numbers of another, and ``QUANTHEORY_SEED=7`` reruns the
+whole book on fresh randomness.
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
+import os
+
 import numpy as np
 
+SEED_ENV_VAR = "QUANTHEORY_SEED"
 SeedLike = int | np.random.SeedSequence
 T = TypeVar("T")
 
@@ -29,6 +35,28 @@ def seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or a SeedSequence, got {seed!r}")
     return np.random.SeedSequence(int(seed))
+
+
+def master_seed() -> int:
+    """The book's master seed: ``QUANTHEORY_SEED`` (a non-negative integer), default 0."""
+    text = os.environ.get(SEED_ENV_VAR, "0").strip()
+    if not text.isdigit():
+        raise ValueError(
+            f"{SEED_ENV_VAR} must be a non-negative integer such as 0 or 7, got {text!r}"
+        )
+    return int(text)
+
+
+def chapter_seed(salt: int) -> np.random.SeedSequence:
+    """A chapter's seed: the master seed with the chapter's own ``salt`` as spawn key.
+
+    Different chapters (different salts) get independent streams; a different
+    master seed gives every chapter fresh ones. :func:`describe` labels it
+    ``master/salt``.
+    """
+    if isinstance(salt, bool) or not isinstance(salt, int) or salt < 0:
+        raise ValueError(f"salt must be a non-negative integer, got {salt!r}")
+    return np.random.SeedSequence(master_seed(), spawn_key=(salt,))
 
 
 def spawn(seed: SeedLike, names: list[str] | tuple[str, ...]) -> dict[str, np.random.SeedSequence]:

@@ -30,6 +30,7 @@ import quantheory
 from quantheory.claims import SPEC_CLAIMS, Claim, claims_in_html
 from quantheory.memo import CACHE_ENV_VAR, package_fingerprint
 from quantheory.scale import current_scale
+from quantheory.seeding import master_seed
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ def _report_rows(env: Any) -> list[dict[str, Any]]:
                     "anchor": claim.anchor,
                     "title": env.titles[docname].astext() if docname in env.titles else docname,
                     "key_numbers": claim.key_numbers(),
+                    "kind": claim.kind,
+                    "margin": claim.margin,
                     "claim": claim.to_json(),
                 }
             )
@@ -148,27 +151,29 @@ def _report_rows(env: Any) -> list[dict[str, Any]]:
                     "id": claim_id,
                     "status": "missing",
                     "docname": None,
+                    "kind": None,
+                    "margin": "",
                     "statement": SPEC_CLAIMS[claim_id],
                 }
             )
     return rows
 
 
-def _report_table(app: Sphinx, fromdocname: str) -> nodes.table:
+def _report_table(app: Sphinx, fromdocname: str, rows: list[dict[str, Any]]) -> nodes.table:
     table = nodes.table(classes=["qt-report"])
-    group = nodes.tgroup(cols=4)
+    group = nodes.tgroup(cols=5)
     table += group
-    for width in (22, 8, 20, 50):
+    for width in (22, 7, 18, 40, 22):
         group += nodes.colspec(colwidth=width)
     head = nodes.thead()
     group += head
     header = nodes.row()
-    for title in ("claim", "status", "chapter", "key numbers"):
+    for title in ("claim", "status", "chapter", "key numbers", "margin"):
         header += nodes.entry("", nodes.paragraph(text=title))
     head += header
     body = nodes.tbody()
     group += body
-    for row in _report_rows(app.env):
+    for row in rows:
         line = nodes.row(classes=[f"qt-{row['status']}"])
         line += nodes.entry("", nodes.paragraph("", "", nodes.literal(text=row["id"])))
         line += nodes.entry("", nodes.paragraph(text=row["status"].upper()))
@@ -182,8 +187,30 @@ def _report_table(app: Sphinx, fromdocname: str) -> nodes.table:
         line += nodes.entry(
             "", nodes.paragraph(text=row.get("key_numbers") or row.get("statement", ""))
         )
+        line += nodes.entry("", nodes.paragraph(text=row.get("margin") or ""))
         body += line
     return table
+
+
+REPORT_SECTIONS = (
+    ("theorem", "Theorem checks", "statements of the source papers, checked."),
+    ("finding", "Findings", "what the book measured that the papers do not say, or say "
+     "otherwise; each is a falsifiable statement with its interval."),
+    (None, "Not yet in the book", "ids of the specification that no chapter checks yet."),
+)
+
+
+def _report_sections(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
+    rows = _report_rows(app.env)
+    out: list[nodes.Node] = []
+    for kind, title, text in REPORT_SECTIONS:
+        chosen = [r for r in rows if r["kind"] == kind]
+        if not chosen:
+            continue
+        out.append(nodes.rubric(text=f"{title} ({len(chosen)})"))
+        out.append(nodes.paragraph(text=f"{title}: {text}"))
+        out.append(_report_table(app, fromdocname, chosen))
+    return out
 
 
 def _summary_paragraph(env: Any) -> nodes.paragraph:
@@ -194,13 +221,13 @@ def _summary_paragraph(env: Any) -> nodes.paragraph:
     return nodes.paragraph(
         text=f"{counts['pass']} claims pass, {counts['fail']} fail and {counts['missing']} "
         f"of the specification's {len(SPEC_CLAIMS)} ids are not yet in the book "
-        f"(scale: {current_scale()})."
+        f"(scale: {current_scale()}, master seed QUANTHEORY_SEED = {master_seed()})."
     )
 
 
 def _resolve_report(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
     for node in list(doctree.findall(claims_report_node)):
-        node.replace_self([_summary_paragraph(app.env), _report_table(app, fromdocname)])
+        node.replace_self([_summary_paragraph(app.env), *_report_sections(app, fromdocname)])
 
 
 def _drop_duplicate_scripts(
@@ -232,6 +259,7 @@ def _write_claims_json(app: Sphinx, exception: Exception | None) -> None:
         return
     payload = {
         "scale": current_scale(),
+        "master_seed": master_seed(),
         "fingerprint": app.config.quantheory_fingerprint,
         "rows": _report_rows(app.env),
     }

@@ -6,8 +6,19 @@ A statistical claim can fail by bad luck even when its theorem is true. The book
 allows a total probability of :data:`BOOK_FAILURE_PROBABILITY` (one in a million)
 that a correct theorem fails some build. It is split evenly over at most
 :data:`STATISTICAL_CLAIMS_IN_BOOK` statistical claims, and within a claim evenly
-(Bonferroni) over its comparisons. :func:`z_threshold` turns that share into a
-two-sided normal critical value: at least 5 standard errors, usually about 6.
+(Bonferroni) over its comparisons. That share becomes a critical value with the
+quantile the sample size calls for:
+
+* :func:`z_threshold`, a normal quantile (about 5.7 for one comparison), for a
+  mean over many independent samples (hundreds or more);
+* :func:`t_threshold`, Student's t with ``dof`` degrees of freedom, for a
+  standard error estimated from few replicates (16 replicates need about 14
+  standard errors where the normal quantile would say 5.7);
+* :func:`budget_wilson_interval`, a Wilson interval at the budget's level, for
+  a rate.
+
+:func:`margin` phrases how far a statistic was from its threshold, for the
+claim's ``margin`` line.
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from scipy import stats as sps
 from quantheory.validation import positive_int
 
 BOOK_FAILURE_PROBABILITY = 1e-6
-STATISTICAL_CLAIMS_IN_BOOK = 40
+STATISTICAL_CLAIMS_IN_BOOK = 100
 
 
 def claim_alpha() -> float:
@@ -42,6 +53,43 @@ def z_threshold(n_comparisons: int = 1) -> float:
     6.0
     """
     return float(sps.norm.isf(comparison_alpha(n_comparisons) / 2))
+
+
+def t_threshold(dof: int, n_comparisons: int = 1) -> float:
+    """Critical |t| with ``dof`` degrees of freedom for one of ``n_comparisons`` tests.
+
+    Use it where a standard error comes from ``dof + 1`` replicates.
+
+    Examples
+    --------
+    >>> t_threshold(1000) > z_threshold() and t_threshold(15) > 2 * z_threshold()
+    True
+    """
+    dof = positive_int("dof", dof)
+    return float(sps.t.isf(comparison_alpha(n_comparisons) / 2, dof))
+
+
+def budget_wilson_interval(
+    successes: np.ndarray | int, trials: np.ndarray | int, n_comparisons: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson interval for a rate at the error budget's level for one of ``n_comparisons``."""
+    return wilson_interval(successes, trials, alpha=comparison_alpha(n_comparisons))
+
+
+def margin(statistic: float, threshold: float, unit: str = "SE", passes_below: bool = True) -> str:
+    """One line on how far ``statistic`` was from failing at ``threshold``.
+
+    Examples
+    --------
+    >>> margin(2.5, 5.9)
+    '2.5 SE, fails above 5.9 (3.4 to spare)'
+    >>> margin(1.27, 1.0, unit="", passes_below=False)
+    '1.27, fails below 1 (0.27 to spare)'
+    """
+    spare = threshold - statistic if passes_below else statistic - threshold
+    side = "above" if passes_below else "below"
+    unit_text = f" {unit}" if unit else ""
+    return f"{statistic:.3g}{unit_text}, fails {side} {threshold:.3g} ({spare:.2g} to spare)"
 
 
 @dataclass(frozen=True)
@@ -115,4 +163,5 @@ def wilson_interval(
     p = k / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
+    # the ends are exactly 0 at k = 0 and 1 at k = n; set them so, not off by rounding
+    return np.where(k == 0, 0.0, centre - half)[()], np.where(k == n, 1.0, centre + half)[()]

@@ -22,7 +22,7 @@ from scipy import optimize
 from quantheory.display import in_notebook
 from quantheory.memo import cached
 from quantheory.scale import by_scale
-from quantheory.seeding import SeedLike, describe, generator, paired, seed_sequence
+from quantheory.seeding import SeedLike, chapter_seed, describe, generator, paired, seed_sequence
 from quantheory.ste.engine import run_ste_method, sample_trials
 from quantheory.ste.model import second_layer, sign
 from quantheory.ste.symbolic import population_gradient_numeric
@@ -352,7 +352,8 @@ def uniform_deviation(
 
 
 # ---- The book's sweeps ---------------------------------------------------------------
-PHASE_GRID_SEED = 20250524
+#: the shared grid's salt: its seed is the master seed with this spawn key
+PHASE_GRID_SALT = 20250524
 
 
 def phase_grid_parameters() -> dict:
@@ -381,10 +382,11 @@ def log2_grid(first: int, last: int) -> tuple[int, ...]:
 def phase_transition_grid() -> SuccessGrid:
     """The noiseless (n, N) grid at m = 128, computed once per build (see :mod:`memo`)."""
     params = phase_grid_parameters()
+    seed = chapter_seed(PHASE_GRID_SALT)
     return cached(
         "phase_grid",
-        {**params, "seed": PHASE_GRID_SEED},
-        lambda: success_grid(seed=PHASE_GRID_SEED, **params),
+        {**params, "seed": describe(seed)},
+        lambda: success_grid(seed=seed, **params),
     )
 
 
