@@ -51,8 +51,8 @@ from quantheory.claims import ChapterClaims
 from quantheory.display import glue, show_figure
 from quantheory.scale import by_scale, current_scale
 from quantheory.seeding import chapter_seed, describe, paired, spawn
+from quantheory.ste import last_iterate_claims as last_checks
 from quantheory.ste import sample_complexity as sc
-from quantheory.ste import sample_complexity_claims as checks
 from quantheory.ste.engine import sample_trials
 from quantheory.ste.sample_complexity_figures import plot_last_vs_ergodic
 
@@ -93,7 +93,7 @@ absorbing_batches = [
 # %%
 grid = sc.phase_transition_grid()
 claims.record(
-    checks.last_iterate_claim(grid, absorbing_batches, ABSORBING_STEPS)
+    last_checks.last_iterate_claim(grid, absorbing_batches, ABSORBING_STEPS)
 )
 last_fit = sc.fit_exponent(
     grid.ns,
@@ -173,7 +173,7 @@ show_figure(plot_last_vs_ergodic(grid), "fig-last-iterate")
 #
 # With label noise $g_N(w^*) \neq 0$. Start a few trials at $w^*$ with
 # `sample_trials(25, 140, 5, 1, noise_std=0.5)` and
-# `checks.absorbing_violations(batch, 50)`. What do you see, and which chapter
+# `last_checks.absorbing_violations(batch, 50)`. What do you see, and which chapter
 # studies it?
 #
 # ```{exercise-end}

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
+from quantheory.ste import last_iterate_claims as last_checks
 from quantheory.ste import sample_complexity as sc
 from quantheory.ste import sample_complexity_claims as checks
 from quantheory.ste.engine import sample_trials
@@ -122,11 +123,11 @@ def test_bound_vs_empirical_claim_and_its_mutation():
 
 def test_last_iterate_claim_passes_and_detects_violations(small_grid):
     clean = [sample_trials(6, 10, 5, 1)]
-    assert checks.last_iterate_claim(small_grid, clean, 20).passed
+    assert last_checks.last_iterate_claim(small_grid, clean, 20).passed
     noisy = [sample_trials(6, 10, 5, 1, noise_std=0.5)]
-    assert checks.absorbing_violations(noisy[0], 20) == 5
-    assert not checks.last_iterate_claim(small_grid, noisy, 20).passed
+    assert last_checks.absorbing_violations(noisy[0], 20) == 5
+    assert not last_checks.last_iterate_claim(small_grid, noisy, 20).passed
     early = small_grid.last_only_early.copy()
     early[0, 0] = 1
     broken = sc.SuccessGrid(**{**small_grid.__dict__, "last_only_early": early})
-    assert not checks.last_iterate_claim(broken, clean, 20).passed
+    assert not last_checks.last_iterate_claim(broken, clean, 20).passed

@@ -55,7 +55,15 @@ def claims_command(args: argparse.Namespace) -> int:
                     "rows": [
                         {
                             k: r.get(k)
-                            for k in ("id", "status", "kind", "docname", "key_numbers", "margin", "claim")
+                            for k in (
+                                "id",
+                                "status",
+                                "kind",
+                                "docname",
+                                "key_numbers",
+                                "margin",
+                                "claim",
+                            )
                         }
                         for r in rows
                     ],

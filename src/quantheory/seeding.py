@@ -10,10 +10,9 @@ whole book on fresh randomness.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TypeVar
-
-import os
 
 import numpy as np
 

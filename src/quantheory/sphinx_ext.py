@@ -194,8 +194,12 @@ def _report_table(app: Sphinx, fromdocname: str, rows: list[dict[str, Any]]) -> 
 
 REPORT_SECTIONS = (
     ("theorem", "Theorem checks", "statements of the source papers, checked."),
-    ("finding", "Findings", "what the book measured that the papers do not say, or say "
-     "otherwise; each is a falsifiable statement with its interval."),
+    (
+        "finding",
+        "Findings",
+        "what the book measured that the papers do not say, or say "
+        "otherwise; each is a falsifiable statement with its interval.",
+    ),
     (None, "Not yet in the book", "ids of the specification that no chapter checks yet."),
 )
 
