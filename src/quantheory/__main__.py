@@ -14,6 +14,8 @@ from pathlib import Path
 
 from quantheory.sphinx_ext import CLAIMS_FILE
 
+ROW_FIELDS = ("id", "status", "kind", "docname", "key_numbers", "margin", "claim")
+
 
 def find_claims_file(build_dir: Path) -> Path:
     """Locate ``claims.json`` under a Jupyter Book build directory (or its html/)."""
