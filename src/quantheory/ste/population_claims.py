@@ -72,6 +72,7 @@ def gauss_sign_moment_claim(
             + ", ".join(str(s.u.shape[0]) for s in samples),
         ),
         seed=_seeds(samples),
+        margin=stats.margin(max_z, stats.z_threshold(k)),
         summary=(
             f"coefficient {float(widest.constant.mean):.4f} "
             f"(95% CI {float(low):.4f}-{float(high):.4f}) vs {float(statement):.4f}; "
@@ -92,6 +93,10 @@ def sign_disagreement_claim(
     predicted = sym.disagreement_numeric(sample.angles, statement)
     inside = (predicted >= low) & (predicted <= high)
     worst = int(np.argmax(np.abs(sample.rates - predicted)))
+    # share of each budget-level half-interval that the prediction's distance uses
+    half_width = np.where(predicted >= sample.rates, high - sample.rates, sample.rates - low)
+    gap = np.abs(sample.rates - predicted)
+    used = float(np.max(np.where(half_width > 0, gap / np.where(half_width > 0, half_width, 1), 0)))
     return Claim(
         id="ste.sign_disagreement",
         statement="P(sign<z,u> != sign<z,w>) = angle(u,w)/pi",
@@ -108,6 +113,7 @@ def sign_disagreement_claim(
             f"Wilson intervals at level 1 - {alpha:.1e} each (book error budget)."
         ),
         seed=sample.seed,
+        margin=stats.margin(used, 1.0, unit="of the interval's half-width"),
         summary=(
             f"prediction inside the Wilson interval at {int(inside.sum())}/{k} angles; "
             f"largest |rate - theta/pi| {float(np.abs(sample.rates - predicted)[worst]):.4f}; "
@@ -154,6 +160,7 @@ def population_gradient_claim(
             "configurations (" + "; ".join(s.config.label for s in samples) + ")",
         ),
         seed=_seeds(samples),
+        margin=stats.margin(max_z, stats.z_threshold(k)),
         summary=(
             f"{k} coordinates in {len(samples)} settings: max |z| {max_z:.2f} <= "
             f"{stats.z_threshold(k):.2f}; SymPy {'exact' if symbolic_ok else 'MISMATCH'}"
@@ -195,6 +202,7 @@ def population_loss_claim(
         expected={"max |z| over configurations": stats.z_threshold(k)},
         method=_method(k, f"{samples[0].loss.n:,} samples in each of {k} configurations"),
         seed=_seeds(samples),
+        margin=stats.margin(max_z, stats.z_threshold(k)),
         summary=(
             f"largest relative error {float(np.max(np.abs(means / predicted - 1))):.4f}; "
             f"max |z| {max_z:.2f} <= {stats.z_threshold(k):.2f}; "
@@ -264,6 +272,7 @@ def population_dynamics_claim(
             f"every start has reached w* and 20 steps more (at most "
             f"{max(r.n_steps for r in runs)} steps)."
         ),
+        margin=stats.margin(float(np.max(hit / bound)), 1.0, unit="x the bound"),
         summary=(
             f"{int(within.sum())}/{n_starts} starts within the bound, "
             f"{int(stayed_all.sum())}/{n_starts} stayed; largest time/bound "
