@@ -90,3 +90,21 @@ def test_spec_ids_are_well_formed_and_json_serialisable():
     for claim_id in SPEC_CLAIMS:
         make(claim_id)
     json.dumps(make().to_json())
+
+
+def test_kind_and_margin_are_shown_and_round_trip():
+    finding = make(kind="finding", margin="1.2 SE, fails above 5.7 (4.5 to spare)")
+    assert "(finding)" in finding.as_text() and "margin   1.2 SE" in finding.as_text()
+    page = finding._repr_html_()
+    assert "qt-kind-finding" in page and "Margin:" in page
+    assert claims_in_html(page)[0] == finding
+    summary = ClaimsSummary([make(), finding])
+    assert "finding" in summary.as_text() and "(margin: 1.2 SE" in summary.as_text()
+    assert make().kind == "theorem"
+
+
+def test_unknown_kind_is_a_readable_error():
+    with pytest.raises(
+        ValueError, match=r"kind must be one of \['finding', 'theorem'\], got 'lemma'"
+    ):
+        make(kind="lemma")

@@ -41,3 +41,33 @@ def test_seed_errors():
         seeding.seed_sequence(-1)
     with pytest.raises(ValueError, match=r"names must be distinct"):
         seeding.spawn(1, ["a", "a"])
+
+
+def test_chapter_seeds_follow_the_master_seed(monkeypatch):
+    monkeypatch.delenv("QUANTHEORY_SEED", raising=False)
+    assert seeding.master_seed() == 0
+    default = seeding.chapter_seed(11)
+    assert seeding.describe(default) == "0/11"
+    draw = lambda s: seeding.generator(s).standard_normal(3)  # noqa: E731
+    assert not np.array_equal(draw(default), draw(seeding.chapter_seed(12)))
+    monkeypatch.setenv("QUANTHEORY_SEED", "7")
+    other = seeding.chapter_seed(11)
+    assert seeding.describe(other) == "7/11"
+    assert not np.array_equal(draw(default), draw(other))
+    np.testing.assert_array_equal(draw(other), draw(seeding.chapter_seed(11)))
+
+
+@pytest.mark.parametrize("text", ["-1", "seven", "1.5"])
+def test_master_seed_errors_are_readable(monkeypatch, text):
+    monkeypatch.setenv("QUANTHEORY_SEED", text)
+    with pytest.raises(ValueError, match=r"QUANTHEORY_SEED must be a non-negative integer"):
+        seeding.master_seed()
+
+
+def test_the_master_seed_is_part_of_the_cache_fingerprint(monkeypatch):
+    from quantheory.memo import package_fingerprint
+
+    monkeypatch.setenv("QUANTHEORY_SEED", "0")
+    first = package_fingerprint()
+    monkeypatch.setenv("QUANTHEORY_SEED", "1")
+    assert package_fingerprint() != first

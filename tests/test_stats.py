@@ -44,3 +44,27 @@ def test_mean_estimate_needs_two_samples():
         stats.mean_estimate(np.ones((1, 3)))
     with pytest.raises(ValueError, match=r"n must be at least 2"):
         stats.pooled_mean_estimate(1.0, 1.0, 1)
+
+
+def test_t_threshold_is_wider_than_normal_for_few_replicates():
+    assert stats.t_threshold(15) > 1.9 * stats.z_threshold()
+    assert stats.t_threshold(100_000) == pytest.approx(stats.z_threshold(), rel=1e-3)
+    assert stats.t_threshold(15, 4) > stats.t_threshold(15, 1)
+    with pytest.raises(ValueError, match="dof"):
+        stats.t_threshold(0)
+
+
+def test_budget_wilson_interval_is_wider_than_95_percent_and_exact_at_the_ends():
+    low, high = stats.budget_wilson_interval(40, 80)
+    low95, high95 = stats.wilson_interval(40, 80)
+    assert low < low95 and high > high95
+    assert stats.wilson_interval(0, 50)[0] == 0.0
+    assert stats.wilson_interval(50, 50)[1] == 1.0
+
+
+def test_margin_text():
+    assert stats.margin(2.5, 5.9) == "2.5 SE, fails above 5.9 (3.4 to spare)"
+    assert (
+        stats.margin(1.27, 1.0, unit="", passes_below=False)
+        == "1.27, fails below 1 (0.27 to spare)"
+    )
