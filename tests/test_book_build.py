@@ -33,6 +33,10 @@ def test_report_lists_parts_one_and_two_as_pass_and_the_rest_as_missing(quick_bo
     report = (quick_book / "_build" / "html" / "book" / "report.html").read_text()
     assert 'href="ste_population.html#claim-ste-population-dynamics"' in report
     assert f"{len(IN_THE_BOOK)} claims pass, 0 fail" in report
+    assert "master seed QUANTHEORY_SEED = 0" in report
+    assert "Theorem checks (" in report and "Findings (" in report
+    findings = {r["id"] for r in claims_json(quick_book)["rows"] if r.get("kind") == "finding"}
+    assert {"ste.thm1_v_shape", "ste.thm1_noise_growth"} <= findings
 
 
 def test_cli_reads_the_build(quick_book):
@@ -86,3 +90,18 @@ def test_a_package_change_reexecutes_and_a_failing_claim_fails_the_build(tmp_pat
     assert result.returncode != 0
     assert "ste.gauss_sign_moment" in result.stdout + result.stderr
     assert not (folder / "_build" / "html" / "claims.json").exists()
+
+
+def test_another_master_seed_gives_fresh_numbers_and_still_passes(tmp_path):
+    folder = copy_book(tmp_path / "book", chapters=("book/ste_population",))
+    runs = {}
+    for seed in ("0", "5"):
+        result = build_book(folder, QUANTHEORY_SEED=seed)
+        assert result.returncode == 0, result.stderr[-3000:]
+        payload = claims_json(folder)
+        assert payload["master_seed"] == int(seed)
+        runs[seed] = {r["id"]: r["claim"] for r in payload["rows"] if r["status"] == "pass"}
+    moment = "ste.gauss_sign_moment"
+    assert runs["5"][moment]["seed"].startswith("5/")
+    assert runs["0"][moment]["seed"].startswith("0/")
+    assert runs["5"][moment]["measured"] != runs["0"][moment]["measured"]
