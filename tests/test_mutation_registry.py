@@ -62,3 +62,11 @@ def test_mutation_marks_name_real_claims(repo_root):
     checked = claims_in_package(repo_root / "src" / "quantheory")
     unknown = sorted(set(mutated) - checked - set(SPEC_CLAIMS))
     assert not unknown, f"mutation marks name claim ids that do not exist: {unknown}"
+
+
+def test_the_error_budget_covers_every_claim(repo_root):
+    """The budget is split over at most STATISTICAL_CLAIMS_IN_BOOK claims; the book has fewer."""
+    from quantheory.stats import STATISTICAL_CLAIMS_IN_BOOK
+
+    checked = claims_in_package(repo_root / "src" / "quantheory")
+    assert len(checked | set(SPEC_CLAIMS)) <= STATISTICAL_CLAIMS_IN_BOOK
