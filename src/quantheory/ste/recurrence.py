@@ -1,80 +1,42 @@
-"""Theorem 3: escape from and recurrence to w* under label noise.
+"""Theorem 3, second part: recurrence to w* under label noise.
 
-With label noise ``g_N(w*) != 0``. Started at a latent ``w0`` with
-``sign(w0) = w*``, the latent weights move on the straight line
-``w0 - t eta g_N(w*)`` until the first coordinate changes sign; that step is
-predicted in closed form by :func:`predicted_escape_time`. Long runs then
-show the iterate leaving w* and coming back again and again.
+Long noisy runs started at w* show the iterate leaving w* and coming back
+again and again. :func:`recurrence_map` runs them over a grid of sample sizes
+N and noise levels s, one set of independent training sets per cell. (The
+first escape, predicted in closed form, is in :mod:`quantheory.ste.escape`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numba
 import numpy as np
+from scipy import stats as sps
 
 from quantheory import stats
 from quantheory.display import in_notebook
 from quantheory.seeding import SeedLike, describe, paired
-from quantheory.ste.engine import TrialBatch, gradient_at, run_ste_method, sample_trials
-from quantheory.validation import positive_float, positive_int
+from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials
+from quantheory.validation import positive_int
 
 
-def predicted_escape_time(
-    w0: np.ndarray, w_star: np.ndarray, gradient: np.ndarray, step_size: float
-) -> np.ndarray:
-    """First step at which ``sign(w0 - t eta g) != w*``, per trial; shape (T,).
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """Run the engine's compiled kernel on one thread inside the block.
 
-    Coordinate j moves towards zero when ``w*_j g_j > 0``. With ``sign(0) = +1``
-    a coordinate with ``w*_j = +1`` flips once ``w0_j - t eta g_j < 0``, i.e. at
-    ``t = floor(w0_j / (eta g_j)) + 1``, and one with ``w*_j = -1`` flips once
-    ``w0_j - t eta g_j >= 0``, at ``t = ceil(|w0_j| / (eta |g_j|))``. The escape
-    time is the smallest of these (``inf`` if no coordinate moves towards zero).
+    A noisy run flips a few coordinates of a few trials at every step, so each
+    call of the kernel does little work; starting threads for it costs more
+    than it gains, most of all on a busy machine.
     """
-    step_size = positive_float("step_size", step_size)
-    w0, w_star, gradient = (np.asarray(x, dtype=float) for x in (w0, w_star, gradient))
-    if np.any(np.sign(w0) != w_star):
-        raise ValueError("w0 must have the signs of w_star (the run must start at w*)")
-    towards_zero = w_star * gradient > 0
-    with np.errstate(divide="ignore"):
-        ratio = np.abs(w0) / (step_size * np.abs(gradient))
-    times = np.where(w_star > 0, np.floor(ratio) + 1, np.ceil(ratio))
-    return np.min(np.where(towards_zero, times, np.inf), axis=1)
-
-
-@dataclass(frozen=True)
-class EscapeCheck:
-    """Predicted and simulated first escape times for one noise level."""
-
-    noise_std: float
-    predicted: np.ndarray
-    simulated: np.ndarray
-    seed: str
-
-
-def escape_experiment(
-    n: int,
-    n_samples: int,
-    noise_levels: Sequence[float],
-    n_trials: int,
-    step_size: float,
-    seed: SeedLike,
-    max_steps: int = 2000,
-) -> list[EscapeCheck]:
-    """For each noise level: start at ``w0 = w*`` and compare escape times."""
-    checks = []
-    for noise, child in paired(noise_levels, seed):
-        batch = sample_trials(n, n_samples, n_trials, child, noise_std=noise)
-        predicted = predicted_escape_time(
-            batch.w_star, batch.w_star, gradient_at(batch, batch.w_star), step_size
-        )
-        steps = int(min(max_steps, np.max(predicted[np.isfinite(predicted)], initial=1) + 2))
-        run = run_ste_method(batch, steps, step_size, w0=batch.w_star, record=True)
-        left = run.distance > 0
-        simulated = np.where(left.any(axis=1), np.argmax(left, axis=1), np.inf)
-        checks.append(EscapeCheck(noise, predicted, simulated, describe(child)))
-    return checks
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 @dataclass(frozen=True)
@@ -124,57 +86,165 @@ class RecurrenceRuns:
 
 
 def recurrence_runs(
-    n: int, n_samples: int, noise_std: float, n_trials: int, n_steps: int, seed: SeedLike
+    n: int,
+    n_samples: int,
+    noise_std: float,
+    n_trials: int,
+    n_steps: int,
+    seed: SeedLike,
+    progress: bool = False,
 ) -> RecurrenceRuns:
     """Run ``n_trials`` independent noisy training sets from ``w0 = w*`` for ``n_steps``."""
     n_steps = positive_int("n_steps", n_steps)
     batch = sample_trials(n, n_samples, n_trials, seed, noise_std=noise_std)
-    run = run_ste_method(batch, n_steps, w0=batch.w_star, record=True, progress=not in_notebook())
+    with single_threaded():
+        run = run_ste_method(
+            batch, n_steps, w0=batch.w_star, record=True, progress=progress and not in_notebook()
+        )
     return RecurrenceRuns(
         n, n_samples, noise_std, batch, run.distance, run.empirical_loss, describe(seed)
     )
 
 
-@dataclass(frozen=True)
-class OccupationSummary:
-    """Mean occupation of w* over training sets with a normal-approximation interval."""
-
-    label: float
-    mean: float
-    low: float
-    high: float
-
-    def __str__(self) -> str:
-        return (
-            f"{self.label:>6g}: occupation {self.mean:.3f} "
-            f"(95% CI {self.low:.3f} to {self.high:.3f})"
-        )
-
-
-def occupation_summary(runs: RecurrenceRuns, label: float) -> OccupationSummary:
-    """Mean occupation over training sets with its 95 % interval."""
-    estimate = stats.mean_estimate(runs.occupation())
-    low, high = estimate.interval(0.95)
-    return OccupationSummary(label, float(estimate.mean), float(low), float(high))
-
-
-def occupation_sweep(
+def recurrence_map(
     n: int,
-    settings: Sequence[tuple[int, float]],
+    sample_sizes: Sequence[int],
+    noise_levels: Sequence[float],
     n_runs: int,
     n_steps: int,
     seed: SeedLike,
-    label: str,
-) -> list[OccupationSummary]:
-    """Mean occupation of w* for each (N, s) in ``settings``, one child seed each.
+) -> dict[tuple[int, float], RecurrenceRuns]:
+    """Long runs from ``w0 = w*`` for every (N, s) of the grid, one child seed per cell.
 
-    ``label`` says which of the two varies (``"samples"`` or ``"noise"``); it
-    becomes the summary's label.
+    Returns
+    -------
+    dict
+        ``(N, s) -> RecurrenceRuns`` with ``n_runs`` independent training sets
+        of ``n_steps`` steps each, in the order N-major.
     """
-    if label not in ("samples", "noise"):
-        raise ValueError(f"label must be 'samples' or 'noise', got {label!r}")
-    summaries = []
-    for (n_samples, noise), child in paired(settings, seed):
-        runs = recurrence_runs(n, n_samples, noise, n_runs, n_steps, child)
-        summaries.append(occupation_summary(runs, n_samples if label == "samples" else noise))
-    return summaries
+    cells = [(int(N), float(s)) for N in sample_sizes for s in noise_levels]
+    return {
+        (N, s): recurrence_runs(n, N, s, n_runs, n_steps, child)
+        for (N, s), child in paired(cells, seed)
+    }
+
+
+def _t_statistic(samples: np.ndarray) -> float:
+    """|mean| / SE over runs; 0 when both vanish, inf for a constant non-zero value."""
+    estimate = stats.mean_estimate(samples)
+    mean, se = abs(float(estimate.mean)), float(estimate.se)
+    if se == 0:
+        return 0.0 if mean == 0 else float("inf")
+    return mean / se
+
+
+@dataclass(frozen=True)
+class CellStatistics:
+    """Recurrence statistics of one (N, s) cell, over its independent training sets.
+
+    The first fifth of each run is left out as burn-in; the rest is split into
+    two halves. ``threshold`` is the book's error-budget critical value (Student
+    t with ``n_runs - 1`` degrees of freedom); ``budget_low``/``budget_high``
+    are the occupation's interval at that level, ``low``/``high`` its 95 %
+    t interval.
+
+    Attributes
+    ----------
+    occupation, occupation_se : float
+        Mean fraction of steps at w* after burn-in, and its standard error.
+    returns_first, returns_second : numpy.ndarray of int, shape (R,)
+        Arrivals at w* in the first and in the second half, per run.
+    log_returns_low : float
+        Lower end of the budget interval of the mean of ``log(1 + returns)``
+        in the second half (the log tames the spread of return counts over
+        training sets; it is 0 exactly when a run never returns).
+    returns_t, occupation_t : float
+        |second - first half| / SE (paired over runs) for returns and occupation.
+    """
+
+    n: int
+    n_samples: int
+    noise_std: float
+    n_runs: int
+    n_steps: int
+    threshold: float
+    occupation: float
+    occupation_se: float
+    low: float
+    high: float
+    returns_first: np.ndarray
+    returns_second: np.ndarray
+    log_returns_low: float
+    returns_t: float
+    occupation_t: float
+
+    seed: str
+
+    @property
+    def budget_low(self) -> float:
+        return self.occupation - self.threshold * self.occupation_se
+
+    @property
+    def budget_high(self) -> float:
+        return self.occupation + self.threshold * self.occupation_se
+
+    @property
+    def occupation_z(self) -> float:
+        """Mean occupation / SE (inf when every run has the same positive occupation)."""
+        if self.occupation_se == 0:
+            return 0.0 if self.occupation == 0 else float("inf")
+        return self.occupation / self.occupation_se
+
+    @property
+    def recurrent(self) -> bool:
+        """Occupation and second-half returns both positive at the budget level.
+
+        Positive occupation: the iterate spends time at w*; positive returns:
+        it keeps leaving and coming back (a noiseless run sits at w* for ever,
+        with occupation 1 and no returns).
+        """
+        return self.budget_low > 0 and self.log_returns_low > 0
+
+    @property
+    def steady(self) -> bool:
+        """Neither returns nor occupation change between the halves (budget level)."""
+        return self.returns_t <= self.threshold and self.occupation_t <= self.threshold
+
+    @property
+    def returns_per_1000(self) -> float:
+        """Mean returns per 1000 steps after burn-in."""
+        steps = self.n_steps - (self.n_steps + 1) // 5
+        total = self.returns_first + self.returns_second
+        return float(1000 * total.mean() / steps)
+
+
+def cell_statistics(runs: RecurrenceRuns, n_comparisons: int) -> CellStatistics:
+    """Summarise one cell at the budget level of one of ``n_comparisons`` tests."""
+    length = runs.distance.shape[1]
+    burn = length // 5
+    middle = (burn + length) // 2
+    first, second = runs.returns(burn, middle + 1), runs.returns(middle)
+    occupation = runs.occupation(burn)
+    n_runs = occupation.size
+    threshold = stats.t_threshold(n_runs - 1, n_comparisons)
+    occ = stats.mean_estimate(occupation)
+    log_returns = stats.mean_estimate(np.log1p(second))
+    t95 = float(sps.t.isf(0.025, n_runs - 1))
+    return CellStatistics(
+        n=runs.n,
+        n_samples=runs.n_samples,
+        noise_std=runs.noise_std,
+        n_runs=n_runs,
+        n_steps=length - 1,
+        threshold=threshold,
+        occupation=float(occ.mean),
+        occupation_se=float(occ.se),
+        low=float(occ.mean - t95 * occ.se),
+        high=float(occ.mean + t95 * occ.se),
+        returns_first=first,
+        returns_second=second,
+        log_returns_low=float(log_returns.mean - threshold * log_returns.se),
+        returns_t=_t_statistic((second - first).astype(float)),
+        occupation_t=_t_statistic(runs.occupation(middle) - runs.occupation(burn, middle)),
+        seed=runs.seed,
+    )

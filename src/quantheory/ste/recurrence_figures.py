@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from quantheory.plotting import COLORS, figure
-from quantheory.ste.recurrence import OccupationSummary, RecurrenceRuns
+from quantheory.ste.recurrence import CellStatistics, RecurrenceRuns
 from quantheory.ste.symbolic import population_loss_numeric
 
 
@@ -59,24 +59,34 @@ def plot_recurrence_statistics(runs: RecurrenceRuns) -> plt.Figure:
     return fig
 
 
-def plot_occupation_sweeps(
-    by_noise: Sequence[OccupationSummary], by_samples: Sequence[OccupationSummary]
-) -> plt.Figure:
-    """Mean occupation of w* (95% CI) against the noise level and against N."""
-    fig, (left, right) = figure(ncols=2, width=4.2, height=3.2)
-    for ax, rows, label in (
-        (left, by_noise, "label-noise level $s$ (N = 140)"),
-        (right, by_samples, "number of samples $N$ (s = 0.5)"),
-    ):
-        x = np.array([r.label for r in rows])
-        mean = np.array([r.mean for r in rows])
-        err = [mean - np.array([r.low for r in rows]), np.array([r.high for r in rows]) - mean]
-        ax.errorbar(x, mean, yerr=err, fmt="o-", capsize=3, color=COLORS["measured"])
-        ax.set_xlabel(label)
-        ax.set_ylabel("mean occupation of $w^*$")
-        ax.set_ylim(bottom=0)
-    right.set_xscale("log")
-    sizes = [r.label for r in by_samples]
-    right.set_xticks(sizes, [f"{s:g}" for s in sizes])
-    right.xaxis.set_minor_formatter(NullFormatter())
+def plot_recurrence_map(table: Mapping[tuple[int, float], CellStatistics]) -> plt.Figure:
+    """Mean occupation of w* against the noise level, one line per N.
+
+    Thick bars: 95 % t intervals over training sets; thin bars: the book's
+    error-budget intervals. Filled markers: cells where recurrence is shown.
+    """
+    fig, ax = figure(width=6.0, height=3.6)
+    sizes = sorted({cell[0] for cell in table})
+    shades = [COLORS["muted"], COLORS["measured"], COLORS["theory"], COLORS["accent"]]
+    for index, N in enumerate(sizes):
+        rows = [table[cell] for cell in sorted(table) if cell[0] == N]
+        x = np.array([r.noise_std for r in rows]) * (1 + 0.04 * (index - 1))
+        mean = np.array([r.occupation for r in rows])
+        color = shades[index % len(shades)]
+        for low, high, width in (("budget_low", "budget_high", 0.8), ("low", "high", 2.4)):
+            lows = np.array([max(getattr(r, low), 0.0) for r in rows])
+            highs = np.array([min(getattr(r, high), 1.0) for r in rows])
+            ax.vlines(x, lows, highs, color=color, lw=width)
+        ax.plot(x, mean, "-", color=color, lw=1, label=f"N = {N}")
+        shown = np.array([r.recurrent for r in rows])
+        ax.plot(x[shown], mean[shown], "o", color=color)
+        ax.plot(x[~shown], mean[~shown], "o", mfc="white", color=color)
+    ax.set_xscale("log")
+    levels = sorted({cell[1] for cell in table})
+    ax.set_xticks(levels, [f"{s:g}" for s in levels])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("label-noise level $s$")
+    ax.set_ylabel("mean fraction of steps at $w^*$")
+    ax.set_ylim(-0.02, 1.0)
+    ax.legend(title="filled: recurrence shown")
     return fig
