@@ -55,11 +55,16 @@ def escape_time_claim(checks: Sequence[EscapeCheck]) -> Claim:
 
 
 def recurrence_table(
-    runs_by_cell: Mapping[tuple[int, float], RecurrenceRuns],
-) -> dict[tuple[int, float], CellStatistics]:
-    """Budget-level statistics of every cell of the recurrence map."""
-    k = TESTS_PER_CELL * len(runs_by_cell)
-    return {cell: cell_statistics(runs, k) for cell, runs in runs_by_cell.items()}
+    runs_by_cell: Mapping[tuple[int, float], RecurrenceRuns], control: RecurrenceRuns
+) -> tuple[dict[tuple[int, float], CellStatistics], CellStatistics]:
+    """Budget-level statistics of every cell of the map and of the noiseless control.
+
+    The budget is shared by :data:`TESTS_PER_CELL` tests in each cell and in
+    the control.
+    """
+    k = TESTS_PER_CELL * (len(runs_by_cell) + 1)
+    table = {cell: cell_statistics(runs, k) for cell, runs in runs_by_cell.items()}
+    return table, cell_statistics(control, k)
 
 
 def monotone_in_n(table: Mapping[tuple[int, float], CellStatistics]) -> bool:
@@ -80,7 +85,9 @@ def recurrence_map_text(table: Mapping[tuple[int, float], CellStatistics]) -> st
     return "; ".join(lines)
 
 
-def recurrence_claim(table: Mapping[tuple[int, float], CellStatistics]) -> Claim:
+def recurrence_claim(
+    table: Mapping[tuple[int, float], CellStatistics], control: CellStatistics
+) -> Claim:
     """``ste.thm3_recurrence``: where the iterate keeps returning to w*, and that it is steady.
 
     Passes when (a) in every cell neither the returns nor the occupation
@@ -90,7 +97,8 @@ def recurrence_claim(table: Mapping[tuple[int, float], CellStatistics]) -> Claim
     budget level (the iterate keeps leaving and coming back), is monotone in N at every
     noise level ("N large enough"); and (c) it is shown in the cell where the
     hypothesis is most nearly met, the largest N at the smallest noise (fixed
-    in advance). All tests are Student t over independent training sets at
+    in advance); and (d) the control without label noise, where w* is
+    absorbing, shows no recurrence. All tests are Student t over independent training sets at
     the book's budget (:data:`TESTS_PER_CELL` per cell).
     """
     cells = sorted(table)
@@ -101,6 +109,7 @@ def recurrence_claim(table: Mapping[tuple[int, float], CellStatistics]) -> Claim
     steady = all(c.steady for c in stats_)
     monotone = monotone_in_n(table)
     anchored = table[anchor].recurrent
+    control_clean = control.noise_std == 0 and not control.recurrent
     recurrent = [c for c in stats_ if c.recurrent]
     anchor_t = table[anchor].occupation_z
     runs, steps = stats_[0].n_runs, stats_[0].n_steps
@@ -110,30 +119,34 @@ def recurrence_claim(table: Mapping[tuple[int, float], CellStatistics]) -> Claim
             "with label noise and N large enough the iterate leaves w* and returns to it at a "
             "steady rate, spending a positive, stable fraction of the time there"
         ),
-        passed=bool(steady and monotone and anchored),
+        passed=bool(steady and monotone and anchored and control_clean),
         measured={
             "cells where recurrence is shown": f"{len(recurrent)} of {len(cells)}",
             "recurrence map": recurrence_map_text(table),
             "largest |second - first half| / SE (returns or occupation)": worst_halves,
             "recurrence monotone in N at every s": monotone,
             f"occupation at N={anchor[0]}, s={anchor[1]:g} / SE": anchor_t,
+            f"control s=0, N={control.n_samples}: recurrence shown": control.recurrent,
         },
         expected={
             "largest |second - first half| / SE (returns or occupation)": f"<= {threshold:.2f}",
             "recurrence monotone in N at every s": True,
             f"occupation at N={anchor[0]}, s={anchor[1]:g} / SE": f"> {threshold:.2f}",
+            f"control s=0, N={control.n_samples}: recurrence shown": False,
         },
         method=(
             f"{len(cells)} cells (N, s), m = 128, n = {table[anchor].n}, "
             f"{runs} training sets per cell, {steps} steps from w0 = w*, first fifth left out; "
             f"Student t over training sets ({runs - 1} dof) at the book's error budget, "
-            f"{TESTS_PER_CELL} tests per cell (critical value {threshold:.2f})."
+            f"{TESTS_PER_CELL} tests per cell (critical value {threshold:.2f}); control: "
+            f"{control.n_runs} noiseless training sets at N = {control.n_samples}."
         ),
         seed=", ".join(c.seed for c in stats_),
         summary=(
             f"recurrent in {len(recurrent)}/{len(cells)} cells ({recurrence_map_text(table)}); "
             f"halves agree everywhere: {'yes' if steady else 'NO'} "
-            f"(largest {worst_halves:.2f} SE of {threshold:.2f})"
+            f"(largest {worst_halves:.2f} SE of {threshold:.2f}); "
+            f"noiseless control: {'recurrent (WRONG)' if control.recurrent else 'stays at w*'}"
         ),
         margin=(
             f"halves: {stats.margin(worst_halves, threshold)}; occupation at the anchor cell: "
