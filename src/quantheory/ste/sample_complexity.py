@@ -6,19 +6,25 @@
 * :func:`fit_n50` fits a logistic curve in log N to each row of successes and
   returns N50(n), the sample size at 50 % success; :func:`fit_exponent` fits
   ``N50 = c n^alpha`` and bootstraps alpha.
+* :func:`local_exponents` gives the slope of log N50 against log n between
+  consecutive n, with bootstrap intervals.
 * :func:`uniform_deviation` measures ``max_u |g_N(u) - E g(u)|_inf`` over
-  every binary u, for nested sample sizes.
+  every binary u, for nested sample sizes; :func:`deviation_by_dimension`
+  measures it at one N for several n.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from scipy import optimize
 
+from quantheory import stats
 from quantheory.display import in_notebook
 from quantheory.memo import cached
 from quantheory.scale import by_scale
@@ -77,6 +83,22 @@ def _batches(n: int, n_samples: int, m: int, n_trials: int) -> list[int]:
     return [min(size, n_trials - start) for start in range(0, n_trials, size)]
 
 
+@contextmanager
+def _one_engine_thread() -> Iterator[None]:
+    """Run the engine's compiled flip update on one thread inside the block.
+
+    A step updates only the few trials whose iterate moved, so the work per
+    call is small; spreading it over threads costs more in synchronisation
+    than it gains, badly so on a busy machine (a 5 s cell instead of 0.1 s).
+    """
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
 def success_grid(
     ns: Sequence[int],
     sample_sizes: Sequence[int],
@@ -108,7 +130,43 @@ def success_grid(
     }
     cells = list(itertools.product(range(len(ns)), range(len(sample_sizes))))
     bar = tqdm(paired(cells, seed), desc="(n, N) grid", disable=in_notebook(), leave=False)
-    for (i, j), child in bar:
+    with _one_engine_thread():
+        _count_cells(
+            bar,
+            ns,
+            sample_sizes,
+            n_trials,
+            n_steps,
+            counts,
+            m=m,
+            v=v,
+            noise_std=noise_std,
+            family=family,
+            standardize=standardize,
+        )
+    return SuccessGrid(
+        np.array(ns),
+        np.array(sample_sizes),
+        n_trials,
+        n_steps,
+        noise_std,
+        seed=describe(seed),
+        **counts,
+    )
+
+
+def _count_cells(
+    cells: Iterator,
+    ns: list[int],
+    sample_sizes: list[int],
+    n_trials: int,
+    n_steps: int,
+    counts: dict[str, np.ndarray],
+    **setting,
+) -> None:
+    """Run every ``((i, j), seed)`` cell and add its recoveries to ``counts`` in place."""
+    m = setting["m"]
+    for (i, j), child in cells:
         n, N = ns[i], sample_sizes[j]
         for size, batch_seed in paired(_batches(n, N, m, n_trials), child):
             batch = sample_trials(
@@ -116,11 +174,7 @@ def success_grid(
                 N,
                 size,
                 batch_seed,
-                m=m,
-                v=v,
-                noise_std=noise_std,
-                family=family,
-                standardize=standardize,
+                **setting,
             )
             run = run_ste_method(batch, n_steps)
             ergodic_ok = np.all(run.ergodic_estimate() == batch.w_star, axis=1)
@@ -133,15 +187,6 @@ def success_grid(
             counts["fixed_not_at_star"][i, j] += (fixed & ~last_ok).sum()
             early = fixed & (run.frozen_at <= n_steps // 2)
             counts["last_only_early"][i, j] += (last_ok & ~ergodic_ok & early).sum()
-    return SuccessGrid(
-        np.array(ns),
-        np.array(sample_sizes),
-        n_trials,
-        n_steps,
-        noise_std,
-        seed=describe(seed),
-        **counts,
-    )
 
 
 # ---- N50 and the scaling exponent --------------------------------------------------
@@ -196,6 +241,8 @@ class ExponentFit:
     alpha_se : float
         Bootstrap standard error of alpha.
     alpha_samples : numpy.ndarray, shape (B,)
+    n50_samples : numpy.ndarray, shape (B, I)
+        The bootstrap's N50 of every row.
     """
 
     ns: np.ndarray
@@ -206,11 +253,29 @@ class ExponentFit:
     log_c: float
     alpha_se: float
     alpha_samples: np.ndarray
+    n50_samples: np.ndarray | None = None
 
     def alpha_interval(self, level: float = 0.95) -> tuple[float, float]:
         tail = 100 * (1 - level) / 2
         low, high = np.percentile(self.alpha_samples, [tail, 100 - tail])
         return float(low), float(high)
+
+    def log_n50_se(self) -> np.ndarray:
+        """Bootstrap standard error of log N50 for every row; shape (I,)."""
+        if self.n50_samples is None:
+            raise ValueError("this fit keeps no bootstrap samples of N50")
+        return np.std(np.log(self.n50_samples), axis=0, ddof=1)
+
+    def n50_budget_interval(self, n_comparisons: int) -> tuple[np.ndarray, np.ndarray]:
+        """N50 intervals at the error budget's level for one of ``n_comparisons`` tests.
+
+        ``log N50 +- z SE`` with the bootstrap SE of log N50 and the normal
+        quantile :func:`quantheory.stats.z_threshold`: the binomial bootstrap
+        redraws every cell of many trials, so the SE is well determined, but
+        its B resamples cannot reach a 1 - 1e-8 percentile directly.
+        """
+        half = stats.z_threshold(n_comparisons) * self.log_n50_se()
+        return self.n50 * np.exp(-half), self.n50 * np.exp(half)
 
 
 def _power_law(ns: np.ndarray, n50: np.ndarray) -> tuple[float, float]:
@@ -241,14 +306,22 @@ def _bootstrap_n50(
     return np.array(draws)
 
 
-def n50_intervals(
+def n50_with_samples(
     sample_sizes: np.ndarray, successes: np.ndarray, trials: int, n_boot: int, seed: SeedLike
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """N50 of every row with a 95 % binomial-bootstrap interval: (n50, low, high)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """N50 of every row (shape (I,)) and its binomial-bootstrap samples (shape (B, I))."""
     n50 = fit_n50(sample_sizes, successes, trials)
     draws = _bootstrap_n50(
         sample_sizes, successes, trials, positive_int("n_boot", n_boot), generator(seed)
     )
+    return n50, draws
+
+
+def n50_intervals(
+    sample_sizes: np.ndarray, successes: np.ndarray, trials: int, n_boot: int, seed: SeedLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """N50 of every row with a 95 % binomial-bootstrap interval: (n50, low, high)."""
+    n50, draws = n50_with_samples(sample_sizes, successes, trials, n_boot, seed)
     return n50, np.percentile(draws, 2.5, axis=0), np.percentile(draws, 97.5, axis=0)
 
 
@@ -265,11 +338,8 @@ def fit_exponent(
     The bootstrap redraws each cell's success count as Binomial(trials, rate)
     (the cells are independent), refits every N50 and alpha.
     """
-    n50 = fit_n50(sample_sizes, successes, trials)
+    n50, draws = n50_with_samples(sample_sizes, successes, trials, n_boot, seed)
     alpha, log_c = _power_law(grid_ns, n50)
-    draws = _bootstrap_n50(
-        sample_sizes, successes, trials, positive_int("n_boot", n_boot), generator(seed)
-    )
     alphas = np.array([_power_law(grid_ns, row)[0] for row in draws])
     return ExponentFit(
         np.asarray(grid_ns),
@@ -280,6 +350,56 @@ def fit_exponent(
         log_c,
         float(np.std(alphas, ddof=1)),
         alphas,
+        draws,
+    )
+
+
+@dataclass(frozen=True)
+class LocalExponents:
+    """Slopes of log N50 against log n between consecutive n of a grid.
+
+    Attributes
+    ----------
+    n_low, n_high : numpy.ndarray of int, shape (I - 1,)
+        The two ends of each n-range.
+    slope : numpy.ndarray, shape (I - 1,)
+        ``log(N50(n_high) / N50(n_low)) / log(n_high / n_low)``.
+    low, high : numpy.ndarray, shape (I - 1,)
+        95 % bootstrap percentile intervals.
+    se : numpy.ndarray, shape (I - 1,)
+        Bootstrap standard errors.
+    """
+
+    n_low: np.ndarray
+    n_high: np.ndarray
+    slope: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    se: np.ndarray
+
+    @property
+    def n_mid(self) -> np.ndarray:
+        """Geometric midpoint of each n-range; shape (I - 1,)."""
+        return np.sqrt(self.n_low * self.n_high)
+
+
+def local_exponents(fit: ExponentFit) -> LocalExponents:
+    """The exponent of N50 in n on each range between consecutive n, with intervals."""
+    if fit.n50_samples is None:
+        raise ValueError("local exponents need the bootstrap samples of N50")
+    log_n = np.log(fit.ns.astype(float))
+
+    def slopes(n50: np.ndarray) -> np.ndarray:
+        return np.diff(np.log(n50), axis=-1) / np.diff(log_n)
+
+    draws = slopes(fit.n50_samples)
+    return LocalExponents(
+        fit.ns[:-1],
+        fit.ns[1:],
+        slopes(fit.n50),
+        np.percentile(draws, 2.5, axis=0),
+        np.percentile(draws, 97.5, axis=0),
+        np.std(draws, axis=0, ddof=1),
     )
 
 
@@ -321,11 +441,16 @@ def uniform_deviation(
     seed: SeedLike,
     noise_std: float = 0.0,
     chunk: int = 256,
+    expected_gradient: Callable[..., np.ndarray] = population_gradient_numeric,
 ) -> DeviationSample:
     """Measure the uniform l-inf deviation of the STE gradient over all 2^n binary u.
 
     For each replicate one training set of ``max(sample_sizes)`` samples is
     drawn; the deviation at every smaller N uses its first N samples.
+    ``expected_gradient(U, w_star, v)`` (shape (chunk, n)) is the prediction
+    ``E g(u)`` the deviation is measured from; by default the SymPy-lambdified
+    statement of :mod:`quantheory.ste.symbolic`, which shares no code with
+    the sampling here.
     """
     sizes = np.array(sorted(positive_int("N", N) for N in sample_sizes))
     n_replicates = positive_int("n_replicates", n_replicates)
@@ -342,13 +467,60 @@ def uniform_deviation(
         for start in range(0, len(u_all), chunk):
             U = u_all[start : start + chunk]
             residual = sign(Z @ U.T).transpose(0, 2, 1) @ v - y[:, None]  # (N, chunk)
-            expected = population_gradient_numeric(U, w_star, v)  # (chunk, n)
+            expected = expected_gradient(U, w_star, v)  # (chunk, n)
             cumulative = np.cumsum(projections[:, None, :] * residual[:, :, None], axis=0)
             for j, N in enumerate(sizes):
                 gap = np.abs(cumulative[N - 1] / N - expected).max()
                 worst[j] = max(worst[j], gap)
         deviations[r] = worst
     return DeviationSample(n, m, noise_std, sizes, deviations, describe(seed))
+
+
+@dataclass(frozen=True)
+class DeviationGrowth:
+    """``D = max_u |g_N(u) - E g(u)|_inf`` at one N for several n.
+
+    Attributes
+    ----------
+    ns : numpy.ndarray of int, shape (I,)
+    n_samples : int
+    deviations : numpy.ndarray, shape (R, I)
+        Column i holds R independent replicates at ``ns[i]``.
+    """
+
+    ns: np.ndarray
+    m: int
+    n_samples: int
+    deviations: np.ndarray
+    seed: str
+
+
+def deviation_by_dimension(
+    ns: Sequence[int],
+    m: int,
+    n_samples: int,
+    n_replicates: int,
+    seed: SeedLike,
+    expected_gradient: Callable[..., np.ndarray] = population_gradient_numeric,
+) -> DeviationGrowth:
+    """:func:`uniform_deviation` at one N for each n (all 2^n binary u, exactly).
+
+    Every n gets its own child seed, so the columns are independent.
+    """
+    ns = [positive_int("n", n) for n in ns]
+    columns = [
+        uniform_deviation(
+            n, m, (n_samples,), n_replicates, child, expected_gradient=expected_gradient
+        ).deviations[:, 0]
+        for n, child in paired(ns, seed)
+    ]
+    return DeviationGrowth(
+        np.array(ns),
+        m,
+        positive_int("n_samples", n_samples),
+        np.stack(columns, axis=1),
+        describe(seed),
+    )
 
 
 # ---- The book's sweeps ---------------------------------------------------------------
@@ -366,10 +538,10 @@ def phase_grid_parameters() -> dict:
             "n_steps": 400,
         },
         full={
-            "ns": (10, 15, 25, 35, 50, 70),
-            "sample_sizes": log2_grid(4, 18),
-            "n_trials": 40,
-            "n_steps": 1000,
+            "ns": (10, 15, 25, 35, 50, 70, 100),
+            "sample_sizes": log2_grid(4, 19),
+            "n_trials": 32,
+            "n_steps": 500,
         },
     )
 
@@ -418,12 +590,15 @@ class N50Sweep:
     rows : list of SuccessGrid
         One single-row grid per variant.
     n50, low, high : numpy.ndarray, shape (V,)
+    samples : numpy.ndarray, shape (B, V)
+        The binomial bootstrap's N50 of every variant.
     """
 
     rows: list
     n50: np.ndarray
     low: np.ndarray
     high: np.ndarray
+    samples: np.ndarray | None = None
 
 
 def n50_sweep(
@@ -440,11 +615,17 @@ def n50_sweep(
         variants,
     )
     counts = np.vstack([row.ergodic for row in rows])
-    n50, low, high = n50_intervals(
+    n50, draws = n50_with_samples(
         np.asarray(grid_parameters["sample_sizes"]),
         counts,
         grid_parameters["n_trials"],
         n_boot,
         boot_seed,
     )
-    return N50Sweep(rows, n50, low, high)
+    return sweep_from_samples(rows, n50, draws)
+
+
+def sweep_from_samples(rows: list, n50: np.ndarray, draws: np.ndarray) -> N50Sweep:
+    """An :class:`N50Sweep` with 95 % percentile intervals from bootstrap ``draws`` (B, V)."""
+    low, high = np.percentile(draws, [2.5, 97.5], axis=0)
+    return N50Sweep(rows, n50, low, high, draws)

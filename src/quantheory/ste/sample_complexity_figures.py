@@ -7,7 +7,14 @@ import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from quantheory.plotting import COLORS, figure
-from quantheory.ste.sample_complexity import DeviationSample, ExponentFit, N50Sweep, SuccessGrid
+from quantheory.ste.sample_complexity import (
+    DeviationGrowth,
+    DeviationSample,
+    ExponentFit,
+    LocalExponents,
+    N50Sweep,
+    SuccessGrid,
+)
 
 
 def plot_deviation(sample: DeviationSample, fitted: float) -> plt.Figure:
@@ -33,6 +40,73 @@ def plot_deviation(sample: DeviationSample, fitted: float) -> plt.Figure:
     ax.set_xlabel("number of samples $N$")
     ax.set_ylabel(r"$\max_u \|g_N(u) - \mathbb{E}g(u)\|_\infty$")
     ax.legend()
+    return fig
+
+
+def plot_deviation_growth(growth: DeviationGrowth, fitted: float) -> plt.Figure:
+    """Uniform deviation at fixed N against n: replicates, mean, fit, and sqrt(n) for scale."""
+    fig, ax = figure(width=5.0, height=3.6)
+    for column, n in zip(growth.deviations.T, growth.ns, strict=True):
+        ax.plot(np.full(column.size, n), column, ".", color=COLORS["muted"], alpha=0.5)
+    mean = growth.deviations.mean(axis=0)
+    ax.plot(growth.ns, mean, "o-", color=COLORS["measured"], label="mean over training sets")
+    intercept = np.mean(np.log(mean) - fitted * np.log(growth.ns))
+    ax.plot(
+        growth.ns,
+        np.exp(intercept) * growth.ns**fitted,
+        color=COLORS["accent"],
+        ls="--",
+        label=f"fit: slope {fitted:.2f}",
+    )
+    ax.plot(
+        growth.ns,
+        mean[0] * np.sqrt(growth.ns / growth.ns[0]),
+        color=COLORS["theory"],
+        lw=1,
+        label=r"$\propto n^{1/2}$ (what the union bound allows)",
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(growth.ns)
+    ax.set_xlabel("dimension $n$")
+    ax.set_ylabel(rf"$\max_u \|g_N(u) - \mathbb{{E}}g(u)\|_\infty$, $N = {growth.n_samples}$")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_local_exponents(
+    local: LocalExponents, fit: ExponentFit, ns: np.ndarray, c_min: np.ndarray
+) -> plt.Figure:
+    """Local exponents of N50 by n-range (left) and the smallest constant C'(n) (right)."""
+    fig, (left, right) = figure(ncols=2, width=4.2, height=3.4)
+    left.errorbar(
+        local.n_mid,
+        local.slope,
+        yerr=[local.slope - local.low, local.high - local.slope],
+        xerr=[local.n_mid - local.n_low, local.n_high - local.n_mid],
+        fmt="o",
+        capsize=3,
+        color=COLORS["measured"],
+        label="slope between consecutive n (95% CI)",
+    )
+    left.axhline(2.0, color=COLORS["theory"], ls="--", lw=1.5, label="Theorem 1: 2")
+    left.axhline(
+        fit.alpha, color=COLORS["accent"], lw=1, label=rf"one fit: $\alpha$ = {fit.alpha:.2f}"
+    )
+    left.set_xscale("log")
+    left.set_xlabel("dimension $n$")
+    left.set_ylabel(r"local exponent $d \log N_{50} / d \log n$")
+    left.legend(fontsize=7)
+    right.plot(ns, c_min, "o-", color=COLORS["measured"])
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("dimension $n$")
+    right.set_ylabel(r"smallest $C'$ with bound $\geq N_{50}$")
+    for axis in (left.xaxis, right.xaxis):
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_formatter(NullFormatter())
     return fig
 
 
@@ -125,9 +199,17 @@ def _n50_points(ax: plt.Axes, x: np.ndarray, sweep: N50Sweep, fmt: str) -> None:
 
 
 def plot_n50_dependence(
-    ratios: np.ndarray, by_shape: N50Sweep, noise_levels: np.ndarray, by_noise: N50Sweep
+    ratios: np.ndarray,
+    by_shape: N50Sweep,
+    noise_levels: np.ndarray,
+    by_noise: N50Sweep,
+    bound_noise_ratio: np.ndarray,
 ) -> plt.Figure:
-    """N50 at n = 20 against |v|_1^2/|v|_2^2 (left) and the noise level (right)."""
+    """N50 at n = 20 against |v|_1^2/|v|_2^2 (left) and the noise level (right).
+
+    ``bound_noise_ratio`` (shape (S,)) is the bound's value at each noise level
+    divided by its value without noise.
+    """
     fig, (left, right) = figure(ncols=2, width=4.2, height=3.4)
     _n50_points(left, ratios, by_shape, "o")
     predicted = by_shape.n50[np.argmin(ratios)] * (ratios / ratios.min()) ** 2
@@ -144,6 +226,14 @@ def plot_n50_dependence(
     left.set_ylabel("N50 at n = 20")
     left.legend(fontsize=8)
     _n50_points(right, noise_levels, by_noise, "o-")
+    right.plot(
+        noise_levels,
+        by_noise.n50[0] * bound_noise_ratio,
+        color=COLORS["accent"],
+        ls="--",
+        label="bound's growth (C' = C'' = 1)",
+    )
+    right.legend(fontsize=8)
     right.set_xlabel("label-noise level $s$")
     right.set_ylabel("N50 at n = 20")
     right.set_yscale("log")
