@@ -1,22 +1,25 @@
-import dataclasses
-
 import numpy as np
 import pytest
 
 from quantheory.cg import digits
 from quantheory.cg import digits_claims as checks
+from quantheory.display import Table
 
 
 @pytest.fixture(scope="module")
-def data():
-    return digits.load_digits_split(0.25, seed=1)
+def splits():
+    return digits.load_digits_splits(6, 0.2, seed=1)
 
 
-def test_split_is_standardised_and_stratified(data):
-    x_train, _, x_test, y_test = data
-    assert x_train.shape[1] == 64 and x_train.shape[0] + x_test.shape[0] == 1797
-    np.testing.assert_allclose(x_train.mean(axis=0), 0, atol=1e-12)
-    assert set(np.unique(y_test)) == set(range(10))
+def test_splits_are_standardised_stratified_and_distinct(splits):
+    assert splits.x.shape == (6, 1797, 64) and splits.count == 6
+    assert splits.train.shape[1] + splits.test.shape[1] == 1797
+    for s in range(splits.count):
+        np.testing.assert_allclose(splits.x[s, splits.train[s]].mean(axis=0), 0, atol=1e-12)
+        assert not set(splits.train[s]) & set(splits.test[s])
+        counts = np.bincount(splits.y[splits.test[s]], minlength=10)
+        assert counts.min() >= 35  # stratified: every class about a tenth of 360
+    assert not np.array_equal(np.sort(splits.test[0]), np.sort(splits.test[1]))
 
 
 def test_lloyd_max_step_minimises_the_quantization_error():
@@ -31,16 +34,25 @@ def test_lloyd_max_step_minimises_the_quantization_error():
     assert error(tau) < error(0.9 * tau) and error(tau) < error(1.1 * tau)
 
 
-def test_backward_pass_matches_finite_differences(data):
-    assert digits.finite_difference_error(data[0][:32], data[1][:32], 16, 10, seed=2) < 1e-6
+def test_clipped_window_share_matches_sampling():
+    u = np.random.default_rng(1).standard_normal(400_000)
+    share = np.mean(u[u > 0] <= 0.5)
+    assert abs(checks.clipped_window_share(0.5) - share) < 0.005
 
 
-def test_finite_differences_catch_a_wrong_batch_norm_backward(data, monkeypatch):
+@pytest.mark.parametrize("normalise", [True, False])
+def test_backward_pass_matches_finite_differences(splits, normalise):
+    x, y = splits.x[0, splits.train[0, :32]], splits.y[splits.train[0, :32]]
+    assert digits.finite_difference_error(x, y, 16, 10, seed=2, normalise=normalise) < 1e-6
+
+
+def test_finite_differences_catch_a_wrong_batch_norm_backward(splits, monkeypatch):
     def no_centring(du, u, var):
         return du / np.sqrt(var + digits.BN_EPS)
 
     monkeypatch.setattr(digits, "batch_norm_backward", no_centring)
-    assert digits.finite_difference_error(data[0][:32], data[1][:32], 16, 10, seed=2) > 1e-3
+    x, y = splits.x[0, splits.train[0, :32]], splits.y[splits.train[0, :32]]
+    assert digits.finite_difference_error(x, y, 16, 10, seed=2) > 1e-3
 
 
 def test_activation_rejects_unknown_surrogates():
@@ -53,54 +65,43 @@ def test_quantized_activation_is_tau_times_the_staircase():
     u = np.array([-1.0, 0.0, 0.5 * act.tau, act.tau, 1.5 * act.tau, 10.0])
     np.testing.assert_allclose(act.forward(u) / act.tau, [0, 0, 1, 1, 2, 3])
     np.testing.assert_array_equal(act.backward(u), [0, 0, 1, 1, 1, 1])
+    clipped = digits.activation("clipped_relu", 2)
+    np.testing.assert_array_equal(clipped.backward(u), [0, 0, 1, 1, 0, 0])
+    np.testing.assert_array_equal(digits.activation("identity", 2).backward(u), np.ones(6))
 
 
-@pytest.fixture(scope="module")
-def table(data):
-    schedule = digits.Schedule(epochs=4, decay_every=3)
-    rows = [(digits.FULL_PRECISION, 32), ("relu", 2)]
-    runs = {
-        (name, bits): digits.train(
-            data, digits.activation(name, None if bits == 32 else bits), 32, 5, schedule, seed=3
-        )
-        for name, bits in rows
-    }
-    frozen = digits.train(data, digits.activation(digits.FROZEN_HIDDEN, 2), 32, 5, schedule, 3)
-    return runs, frozen
+def test_schedule_rates():
+    np.testing.assert_allclose(digits.Schedule(4, decay_every=2).rates(), [0.1, 0.1, 0.01, 0.01])
+    np.testing.assert_allclose(digits.Schedule(3, decay_every=None).rates(), [0.1] * 3)
 
 
-def test_training_is_reproducible(data):
-    schedule = digits.Schedule(epochs=1)
+def test_training_is_reproducible_and_paired_across_schedules(splits):
     act = digits.activation("relu", 2)
-    a = digits.train(data, act, 16, 2, schedule, seed=4)
-    b = digits.train(data, act, 16, 2, schedule, seed=4)
+    step = digits.Schedule(epochs=2, decay_every=1)
+    a = digits.train(splits, act, 16, step, seed=4)
+    b = digits.train(splits, act, 16, step, seed=4)
     np.testing.assert_array_equal(a.accuracy, b.accuracy)
     np.testing.assert_array_equal(a.weight_norms, b.weight_norms)
+    constant = digits.train(splits, act, 16, digits.Schedule(epochs=2, decay_every=None), seed=4)
+    np.testing.assert_array_equal(constant.weight_norms[:2], a.weight_norms[:2])
+    assert not np.array_equal(constant.weight_norms[2], a.weight_norms[2])
 
 
-@pytest.mark.mutation("cg.table2_digits")
-def test_table2_claim_passes_and_fails_for_frozen_hidden_layers(table):
-    runs, frozen = table
-    assert checks.table2_claim(runs, 3.0, 1e-9, "s").passed
-    broken = {**runs, ("relu", 2): frozen}
-    assert not checks.table2_claim(broken, 3.0, 1e-9, "s").passed
-    assert not checks.table2_claim(runs, 3.0, 1e-3, "s").passed  # backward pass off
+def test_paired_difference_interval_uses_the_budget_t_quantile():
+    from quantheory import stats
 
-
-@pytest.mark.mutation("cg.fig6_norm_growth")
-def test_norm_growth_claim_passes_and_fails_for_shrinking_norms(table):
-    runs, _ = table
-    assert checks.norm_growth_claim(runs, 0.9, "s").passed
-    shrinking = {
-        key: dataclasses.replace(run, weight_norms=run.weight_norms[::-1])
-        for key, run in runs.items()
-    }
-    assert not checks.norm_growth_claim(shrinking, 0.9, "s").passed
+    a = np.array([0.9, 0.95, 0.92, 0.94])
+    b = np.array([0.89, 0.93, 0.92, 0.91])
+    diff = 100 * (a - b)
+    d = checks.paired_difference(a, b, comparisons=2)
+    half = stats.t_threshold(3, 2) * diff.std(ddof=1) / 2
+    assert d.mean == pytest.approx(diff.mean())
+    assert d.high - d.mean == pytest.approx(half)
+    with pytest.raises(ValueError, match="paired"):
+        checks.paired_difference(a[:1], b[:1], 1)
 
 
 def test_table_rejects_ragged_rows():
-    from quantheory.display import Table
-
     with pytest.raises(ValueError, match="cells"):
         Table(["a", "b"], [[1]])
     assert "a" in Table(["a"], [[1]]).as_text()

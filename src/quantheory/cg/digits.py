@@ -85,8 +85,12 @@ class Activation:
 
 
 def activation(surrogate: str, bits: int | None = None) -> Activation:
-    """The activation of one Table 2 row (``bits`` ignored for full precision)."""
-    one_of("surrogate", surrogate, (FULL_PRECISION, FROZEN_HIDDEN, *sg.ADMISSIBLE))
+    """The activation of one Table 2 row (``bits`` ignored for full precision).
+
+    ``surrogate`` may also be ``"clipped_relu"`` or ``"identity"``, the
+    surrogates that violate Assumption 2 (the controls of Table 2).
+    """
+    one_of("surrogate", surrogate, (FULL_PRECISION, FROZEN_HIDDEN, *sg.SURROGATES))
     if surrogate == FULL_PRECISION:
         return Activation(FULL_PRECISION)
     bits = positive_int("bits", bits)
@@ -149,14 +153,23 @@ class Cache:
     logits: np.ndarray
 
 
-def forward(net: Network, x: np.ndarray, act: Activation, training: bool) -> Cache:
-    """Logits for inputs ``x`` (S, B, 64); batch statistics when ``training``."""
+def forward(
+    net: Network, x: np.ndarray, act: Activation, training: bool, normalise: bool = True
+) -> Cache:
+    """Logits for inputs ``x`` (S, B, 64); batch statistics when ``training``.
+
+    With ``normalise=False`` there is no batch normalisation: the activation
+    acts on the linear map's output (the control of Figure 6 whose loss is not
+    invariant to the scale of the hidden weights).
+    """
     inputs, normalised, variances, means = [], [], [], []
     a = x
     for layer, w in enumerate(net.weights[:-1]):
         inputs.append(a)
         s = a @ w
-        if training:
+        if not normalise:
+            u, mean, var = s, np.zeros(()), np.ones(())
+        elif training:
             u, mean, var = batch_norm(s)
         else:
             mean, var = net.running[layer]
@@ -182,12 +195,13 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
 
 
 def backward(
-    net: Network, cache: Cache, labels: np.ndarray, act: Activation
+    net: Network, cache: Cache, labels: np.ndarray, act: Activation, normalise: bool = True
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """Loss per seed, weight gradients (same shapes as ``net.weights``) and bias gradient.
 
     Written from the formulas: softmax cross-entropy, the linear maps, batch
-    normalisation, and the activation's :meth:`Activation.backward` factor.
+    normalisation (unless ``normalise=False``), and the activation's
+    :meth:`Activation.backward` factor.
     """
     loss, d_logits = cross_entropy(cache.logits, labels)
     grads = [np.zeros(0)] * len(net.weights)
@@ -197,7 +211,7 @@ def backward(
     for layer in range(len(net.weights) - 2, -1, -1):
         u = cache.normalised[layer]
         du = da * act.backward(u)
-        ds = batch_norm_backward(du, u, cache.variances[layer])
+        ds = batch_norm_backward(du, u, cache.variances[layer]) if normalise else du
         grads[layer] = np.swapaxes(cache.inputs[layer], -1, -2) @ ds
         da = ds @ np.swapaxes(net.weights[layer], -1, -2)
     return loss, grads, d_bias
@@ -205,21 +219,52 @@ def backward(
 
 @dataclass(frozen=True)
 class Schedule:
-    """Momentum SGD as in the paper: ``lr`` divided by 10 every ``decay_every`` epochs."""
+    """Momentum SGD as in the paper: ``lr`` divided by 10 every ``decay_every`` epochs.
+
+    ``decay_every=None`` keeps the learning rate constant (a control of Figure 6).
+    """
 
     epochs: int
     lr: float = 0.1
     momentum: float = 0.9
     batch: int = 64
-    decay_every: int = 20
+    decay_every: int | None = 20
 
     def rate(self, epoch: int) -> float:
+        if self.decay_every is None:
+            return self.lr
         return self.lr * 0.1 ** (epoch // self.decay_every)
+
+    def rates(self) -> np.ndarray:
+        """The learning rate of every epoch, shape (epochs,)."""
+        return np.array([self.rate(epoch) for epoch in range(self.epochs)])
+
+
+@dataclass(frozen=True)
+class Splits:
+    """``S`` stratified train/test splits of the digits, one per training slot.
+
+    Attributes
+    ----------
+    x : (S, N, 64) all N images, standardised with the mean and standard
+        deviation of the split's own training part.
+    y : (N,) labels.
+    train, test : (S, N_train) and (S, N_test) image indices of each split.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return self.train.shape[0]
 
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """One Table 2 row trained with ``S`` seeds.
+    """One network configuration trained on every split (``S`` slots).
 
     Attributes
     ----------
@@ -227,40 +272,49 @@ class TrainingRun:
     weight_norms : (epochs + 1, S, layers) Frobenius norm of every weight
         matrix at the start and after each epoch.
     train_loss : (epochs, S) mean training loss of each epoch.
+    rates : (epochs,) the learning rate of each epoch.
     """
 
     accuracy: np.ndarray
     weight_norms: np.ndarray
     train_loss: np.ndarray
+    rates: np.ndarray
 
 
 def train(
-    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    splits: Splits,
     act: Activation,
     hidden: int,
-    seeds: int,
     schedule: Schedule,
     seed: SeedLike,
+    normalise: bool = True,
 ) -> TrainingRun:
-    """Train ``seeds`` networks at once; every seed has its own init and batch order."""
-    x_train, y_train, x_test, y_test = data
+    """Train one network per split, all at once; slot ``s`` has its own init and batch order.
+
+    The same ``seed`` gives every configuration the same initialisations and
+    batch orders, so that rows trained with it are paired slot by slot.
+    """
     streams = spawn(seed, ["init", "batches"])
-    sizes = (x_train.shape[1], hidden, hidden, int(y_train.max()) + 1)
-    net = init_network(positive_int("seeds", seeds), sizes, streams["init"])
+    slots, n_train = splits.train.shape
+    sizes = (splits.x.shape[-1], hidden, hidden, int(splits.y.max()) + 1)
+    net = init_network(slots, sizes, streams["init"])
     velocity = [np.zeros_like(w) for w in net.weights]
     bias_velocity = np.zeros_like(net.bias)
     rng = generator(streams["batches"])
+    slot = np.arange(slots)[:, None]
     norms = [weight_norms(net)]
     losses = []
-    n_batches = x_train.shape[0] // schedule.batch
+    n_batches = n_train // schedule.batch
     for epoch in range(positive_int("epochs", schedule.epochs)):
-        order = np.argsort(rng.random((seeds, x_train.shape[0])), axis=1)
-        epoch_loss = np.zeros(seeds)
+        order = np.take_along_axis(
+            splits.train, np.argsort(rng.random((slots, n_train)), axis=1), axis=1
+        )
+        epoch_loss = np.zeros(slots)
         rate = schedule.rate(epoch)
         for b in range(n_batches):
             idx = order[:, b * schedule.batch : (b + 1) * schedule.batch]
-            cache = forward(net, x_train[idx], act, training=True)
-            loss, grads, d_bias = backward(net, cache, y_train[idx], act)
+            cache = forward(net, splits.x[slot, idx], act, True, normalise)
+            loss, grads, d_bias = backward(net, cache, splits.y[idx], act, normalise)
             epoch_loss += loss / n_batches
             for layer, grad in enumerate(grads):
                 velocity[layer] = schedule.momentum * velocity[layer] - rate * grad
@@ -274,28 +328,34 @@ def train(
                 )
         norms.append(weight_norms(net))
         losses.append(epoch_loss)
-    logits = forward(net, np.broadcast_to(x_test, (seeds, *x_test.shape)), act, False).logits
-    accuracy = (logits.argmax(axis=-1) == y_test).mean(axis=-1)
-    return TrainingRun(accuracy, np.stack(norms), np.stack(losses))
+    logits = forward(net, splits.x[slot, splits.test], act, False, normalise).logits
+    accuracy = (logits.argmax(axis=-1) == splits.y[splits.test]).mean(axis=-1)
+    return TrainingRun(accuracy, np.stack(norms), np.stack(losses), schedule.rates())
 
 
-def load_digits_split(test_fraction: float, seed: SeedLike):
-    """scikit-learn's bundled digits, a stratified split, features standardised on train.
+def load_digits_splits(count: int, test_fraction: float, seed: SeedLike) -> Splits:
+    """``count`` independent stratified random splits of scikit-learn's bundled digits.
 
-    Returns ``(x_train, y_train, x_test, y_test)``; nothing is downloaded.
+    Monte Carlo cross-validation: each split draws its own test set of
+    ``test_fraction`` of the 1,797 images (every class in proportion), so the
+    splits are independent replicates; the features of each are standardised
+    on its training part. Nothing is downloaded.
     """
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import StratifiedShuffleSplit
 
     data = load_digits()
-    fraction = positive_float("test_fraction", test_fraction)
     state = int(generator(seed).integers(2**31))
-    x_train, x_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=fraction, stratify=data.target, random_state=state
+    splitter = StratifiedShuffleSplit(
+        positive_int("count", count),
+        test_size=positive_float("test_fraction", test_fraction),
+        random_state=state,
     )
-    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    train, test = map(np.array, zip(*splitter.split(data.data, data.target), strict=True))
+    mean = data.data[train].mean(axis=1, keepdims=True)
+    std = data.data[train].std(axis=1, keepdims=True)
     std = np.where(std > 0, std, 1.0)  # pixels that are 0 in every training image stay 0
-    return (x_train - mean) / std, y_train, (x_test - mean) / std, y_test
+    return Splits((data.data[None] - mean) / std, data.target, train, test)
 
 
 def finite_difference_error(
@@ -305,20 +365,26 @@ def finite_difference_error(
     coordinates: int,
     seed: SeedLike,
     step: float = 1e-5,
+    normalise: bool = True,
 ) -> float:
     """Largest gap between the backward pass and central differences, relative to
     the largest entry of the layer's gradient.
 
     The full-precision network (ReLU, where the loss is differentiable at
-    almost every point) on one training-mode batch ``x`` (B, 64); ``coordinates``
-    random entries of every weight matrix are perturbed by ``+-step``.
+    almost every point), with or without batch normalisation, on one
+    training-mode batch ``x`` (B, 64); ``coordinates`` random entries of every
+    weight matrix are perturbed by ``+-step``.
     """
     streams = spawn(seed, ["init", "coordinates"])
     act = Activation(FULL_PRECISION)
     sizes = (x.shape[1], hidden, hidden, int(labels.max()) + 1)
     net = init_network(1, sizes, streams["init"])
     xs, ys = x[None], labels[None]
-    _, grads, _ = backward(net, forward(net, xs, act, True), ys, act)
+
+    def loss() -> float:
+        return float(cross_entropy(forward(net, xs, act, True, normalise).logits, ys)[0][0])
+
+    _, grads, _ = backward(net, forward(net, xs, act, True, normalise), ys, act, normalise)
     rng = generator(streams["coordinates"])
     worst = 0.0
     for layer, w in enumerate(net.weights):
@@ -327,9 +393,9 @@ def finite_difference_error(
             index = (0, rng.integers(w.shape[1]), rng.integers(w.shape[2]))
             original = w[index]
             w[index] = original + step
-            up = cross_entropy(forward(net, xs, act, True).logits, ys)[0][0]
+            up = loss()
             w[index] = original - step
-            down = cross_entropy(forward(net, xs, act, True).logits, ys)[0][0]
+            down = loss()
             w[index] = original
             numeric = (up - down) / (2 * step)
             worst = max(worst, abs(numeric - grads[layer][index]) / scale)

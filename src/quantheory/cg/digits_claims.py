@@ -1,14 +1,24 @@
-"""Claims of the digits chapter: Table 2 and the weight-norm growth of Figure 6."""
+"""Claims of the digits chapter on Table 2: the admissible surrogates and their controls.
+
+Every row of Table 2 is trained on the same ``S`` independent stratified
+splits with the same initialisations and batch orders (see
+:func:`quantheory.cg.digits.train`), so two rows are compared slot by slot:
+the paired differences are ``S`` independent replicates, and their mean gets
+a Student t interval at the error budget's level
+(:func:`quantheory.stats.t_threshold`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import stats as sps
 
-from quantheory.cg.digits import FULL_PRECISION, TrainingRun
-from quantheory.cg.surrogates import LABELS
+from quantheory import stats
+from quantheory.cg.digits import FROZEN_HIDDEN, FULL_PRECISION, TrainingRun
+from quantheory.cg.surrogates import ADMISSIBLE, LABELS
 from quantheory.claims import Claim
 from quantheory.display import Table
 
@@ -24,144 +34,239 @@ PAPER_TABLE2 = {
 }
 #: finite differences must agree with the backward pass to this relative error
 GRADIENT_TOLERANCE = 1e-6
+#: the surrogates of the controls, which violate Assumption 2
+INADMISSIBLE = ("clipped_relu", "identity")
+#: how the controls are named in Table 2
+CONTROL_LABELS = {
+    "clipped_relu": "clipped ReLU",
+    "identity": "identity",
+    FROZEN_HIDDEN: "none (hidden layers frozen)",
+}
 
 Row = tuple[str, int]
+
+
+def surrogate_label(name: str) -> str:
+    """How Table 2 names the surrogate of a row (a control's without "(fails)")."""
+    return CONTROL_LABELS[name] if name in CONTROL_LABELS else LABELS[name]
 
 
 def row_label(row: Row) -> str:
     """``"full precision"`` or e.g. ``"ReLU, 2-bit"``."""
     name, bits = row
-    return "full precision" if name == FULL_PRECISION else f"{LABELS[name]}, {bits}-bit"
+    return "full precision" if name == FULL_PRECISION else f"{surrogate_label(name)}, {bits}-bit"
 
 
-def table2(runs: Mapping[Row, TrainingRun]) -> Table:
-    """Table 2 in the paper's layout: surrogate, bit-width, mean +- std accuracy (%),
-    with the paper's MNIST number of the same row beside it."""
+def clipped_window_share(tau: float) -> float:
+    """``P(0 < u <= tau | u > 0)`` for ``u ~ N(0, 1)``: the positive pre-activations
+    through which the clipped ReLU surrogate (``g' = 0`` above ``x = 1``) passes gradient."""
+    return float(2 * (sps.norm.cdf(tau) - 0.5))
+
+
+def row_role(name: str) -> str:
+    """What a row is in Table 2: baseline, admissible surrogate or a control."""
+    if name == FULL_PRECISION:
+        return "baseline"
+    if name in ADMISSIBLE:
+        return "Assumption 2 holds"
+    if name == FROZEN_HIDDEN:
+        return "control: no gradient to hidden layers"
+    return "control: violates Assumption 2"
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Mean of ``S`` paired differences (in points) with its error-budget interval.
+
+    Attributes
+    ----------
+    mean, low, high : the mean and the ends of its t interval at the budget's
+        level for one of ``comparisons`` comparisons.
+    se : standard error of the mean.
+    """
+
+    mean: float
+    se: float
+    low: float
+    high: float
+
+    def text(self) -> str:
+        return f"{self.mean:.2f} ({self.low:.2f}, {self.high:.2f})"
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, comparisons: int) -> PairedDifference:
+    """``a - b`` slot by slot, in percentage points; ``a`` and ``b`` are (S,) accuracies."""
+    diff = 100 * (np.asarray(a) - np.asarray(b))
+    if diff.ndim != 1 or diff.size < 2:
+        raise ValueError(f"need at least 2 paired slots, got shape {diff.shape}")
+    se = float(diff.std(ddof=1) / np.sqrt(diff.size))
+    half = stats.t_threshold(diff.size - 1, comparisons) * se
+    mean = float(diff.mean())
+    return PairedDifference(mean, se, mean - half, mean + half)
+
+
+def admissible_mean(runs: Mapping[Row, TrainingRun], bits: int) -> np.ndarray:
+    """Accuracy per slot averaged over the three admissible surrogates at ``bits``, (S,)."""
+    return np.mean([runs[(name, bits)].accuracy for name in ADMISSIBLE], axis=0)
+
+
+def table2(runs: Mapping[Row, TrainingRun], comparisons: int) -> Table:
+    """Table 2 with its controls: accuracy (mean +- std over slots), the paired gap to
+    full precision with its budget-level interval, and the paper's MNIST number."""
+    full = runs[(FULL_PRECISION, 32)].accuracy
     cells = []
     for (name, bits), run in runs.items():
         accuracy = 100 * run.accuracy
+        gap = (
+            ""
+            if name == FULL_PRECISION
+            else paired_difference(full, run.accuracy, comparisons).text()
+        )
         cells.append(
             [
-                "— (full precision)" if name == FULL_PRECISION else LABELS[name],
+                "— (full precision)" if name == FULL_PRECISION else surrogate_label(name),
                 bits,
+                row_role(name),
                 f"{accuracy.mean():.2f} ± {accuracy.std(ddof=1):.2f}",
-                f"{PAPER_TABLE2[(name, bits)]:.2f}",
+                gap,
+                f"{PAPER_TABLE2[(name, bits)]:.2f}" if (name, bits) in PAPER_TABLE2 else "—",
             ]
         )
-    return Table(["g(x)", "bit-width b", "digits accuracy (%)", "paper, MNIST (%)"], cells)
-
-
-def accuracy_gap(full: np.ndarray, quantized: np.ndarray) -> tuple[float, float, float]:
-    """Mean gap ``full - quantized`` in points with a 95% Welch interval."""
-    gap = 100 * (full.mean() - quantized.mean())
-    va, vb = (
-        np.var(100 * full, ddof=1) / full.size,
-        np.var(100 * quantized, ddof=1) / quantized.size,
+    return Table(
+        [
+            "g(x)",
+            "bit-width b",
+            "row",
+            "digits accuracy (%)",
+            "gap to full precision, points (interval)",
+            "paper, MNIST (%)",
+        ],
+        cells,
     )
-    se = np.sqrt(va + vb)
-    if se == 0:
-        return gap, gap, gap
-    dof = (va + vb) ** 2 / (va**2 / (full.size - 1) + vb**2 / (quantized.size - 1))
-    half = float(stats.t.isf(0.025, dof)) * se
-    return gap, gap - half, gap + half
+
+
+def table2_comparisons(runs: Mapping[Row, TrainingRun]) -> int:
+    """Comparisons inside ``cg.table2_digits``: every admissible row and the frozen control."""
+    return sum(name in ADMISSIBLE or name == FROZEN_HIDDEN for name, _ in runs)
 
 
 def table2_claim(
     runs: Mapping[Row, TrainingRun], margin: float, gradient_error: float, seed_label: str
 ) -> Claim:
-    """``cg.table2_digits``: every quantized row within ``margin`` points of full precision.
+    """``cg.table2_digits``: every admissible row within ``margin`` points of full precision.
 
-    Passes when the upper end of the 95% interval of every gap is at most
-    ``margin`` and the backward pass agrees with finite differences.
+    Passes when the upper end of the budget-level interval of every admissible
+    row's paired gap is at most ``margin``, the control with frozen hidden
+    layers lies beyond it (lower end above ``margin``: the margin can fail),
+    and the backward pass agrees with finite differences.
     """
     full = runs[(FULL_PRECISION, 32)].accuracy
-    rows, ok, worst = {}, gradient_error <= GRADIENT_TOLERANCE, -np.inf
+    k = table2_comparisons(runs)
+    ok, worst, rows = gradient_error <= GRADIENT_TOLERANCE, -np.inf, {}
     for (name, bits), run in runs.items():
-        if name == FULL_PRECISION:
+        if name not in ADMISSIBLE:
             continue
-        gap, low, high = accuracy_gap(full, run.accuracy)
-        ok &= high <= margin
-        worst = max(worst, high)
-        rows[f"{row_label((name, bits))}: gap (95% CI), points"] = (
-            f"{gap:.2f} ({low:.2f}, {high:.2f})"
-        )
+        gap = paired_difference(full, run.accuracy, k)
+        ok &= gap.high <= margin
+        worst = max(worst, gap.high)
+        rows[f"{row_label((name, bits))}: gap (interval), points"] = gap.text()
+    frozen = [key for key in runs if key[0] == FROZEN_HIDDEN]
+    for key in frozen:
+        gap = paired_difference(full, runs[key].accuracy, k)
+        ok &= gap.low > margin
+        rows[f"control {row_label(key)}: gap (interval), points"] = gap.text()
     rows["backward pass vs finite differences, relative"] = gradient_error
-    seeds = full.size
+    slots = full.size
     return Claim(
         id="cg.table2_digits",
         statement=(
             "on scikit-learn's digits, networks with 2- and 4-bit quantized ReLU trained by the "
-            f"coarse gradient with each surrogate come within {margin:g} points of full precision"
+            f"coarse gradient with each admissible surrogate come within {margin:g} points of "
+            "full precision (and a network whose hidden layers cannot learn does not)"
         ),
-        passed=bool(ok),
+        passed=bool(ok and frozen),
         measured=rows,
         expected={
-            "upper end of every gap's 95% CI": f"<= {margin:g} points",
+            "upper end of every admissible gap's interval": f"<= {margin:g} points",
+            "lower end of the frozen control's gap": f"> {margin:g} points",
             "backward pass vs finite differences, relative": f"<= {GRADIENT_TOLERANCE:g}",
         },
         method=(
-            f"{seeds} seeds per row (independent initialisations and batch orders); held-out "
-            "accuracy after the last epoch; Welch t interval of the difference of means."
+            f"{slots} independent stratified train/test splits, each with its own "
+            "initialisation and batch order, shared by every row (paired); held-out accuracy "
+            f"after the last epoch; Student t interval (dof {slots - 1}) of the mean paired gap "
+            f"at the error budget's level for one of {k} comparisons."
         ),
         seed=seed_label,
         summary=(
-            f"full precision {100 * full.mean():.2f}%; largest gap's upper 95% bound "
+            f"full precision {100 * full.mean():.2f}%; largest admissible gap's upper bound "
             f"{worst:.2f} points (margin {margin:g})"
         ),
+        margin=stats.margin(worst, margin, unit="points"),
     )
 
 
-def growth_halves(run: TrainingRun) -> tuple[np.ndarray, np.ndarray]:
-    """Norm growth over the first and the second half of training, (S, layers) each."""
-    norms = run.weight_norms
-    half = norms.shape[0] // 2
-    return norms[half] - norms[0], norms[-1] - norms[half]
+def controls_claim(runs: Mapping[Row, TrainingRun], tolerance: float, seed_label: str) -> Claim:
+    """``cg.table2_controls`` (finding): how the inadmissible surrogates train.
 
+    The deficit of a control is the admissible surrogates' mean accuracy at
+    the same bit-width minus the control's, paired by slot. The finding:
 
-def growth_halves_ratio(run: TrainingRun) -> float:
-    """Largest (over seeds and layers) growth in the second half over the first half."""
-    first, second = growth_halves(run)
-    return float(np.max(second / np.where(first > 0, first, np.nan)))
-
-
-def norm_growth_claim(runs: Mapping[Row, TrainingRun], saturation: float, seed_label: str) -> Claim:
-    """``cg.fig6_norm_growth``: every weight norm ends above its start and levels off.
-
-    "Levels off" is measured as the growth over the second half of training
-    divided by the growth over the first half; it must stay below ``saturation``.
+    * identity (``g != 0`` for ``x <= 0``): the deficit's interval lies inside
+      ``+-tolerance`` at both bit-widths (equivalence, two one-sided tests at
+      the budget's level);
+    * clipped ReLU (``g' = 0`` for ``x > 1``): the 4-bit deficit is positive,
+      and larger than the 2-bit deficit (its gradient window ``(0, tau]``
+      narrows with the bit-width).
     """
-    rows, ok, worst_ratio, smallest_growth = {}, True, 0.0, np.inf
-    for (name, bits), run in runs.items():
-        norms = run.weight_norms
-        first, _ = growth_halves(run)
-        growth = norms[-1] - norms[0]
-        ratio = growth_halves_ratio(run)
-        ok &= bool(np.all(growth > 0)) and bool(np.all(first > 0)) and ratio < saturation
-        worst_ratio = max(worst_ratio, ratio)
-        relative = growth / norms[0]
-        smallest_growth = min(smallest_growth, float(relative.min()))
-        label = row_label((name, bits))
-        rows[f"{label}: growth, % (smallest layer)"] = f"{100 * relative.min():.1f}"
-        rows[f"{label}: second-half / first-half growth"] = ratio
+    k = 4
+    deficits = {
+        (name, bits): paired_difference(admissible_mean(runs, bits), runs[(name, bits)].accuracy, k)
+        for name in INADMISSIBLE
+        for bits in (2, 4)
+    }
+    clipped_growth = paired_difference(
+        runs[("clipped_relu", 2)].accuracy, runs[("clipped_relu", 4)].accuracy, k
+    )
+    identity = [deficits[("identity", bits)] for bits in (2, 4)]
+    equivalent = all(-tolerance <= d.low and d.high <= tolerance for d in identity)
+    clipped_worse = deficits[("clipped_relu", 4)].low > 0 and clipped_growth.low > 0
+    identity_room = min(tolerance - max(abs(d.low), abs(d.high)) for d in identity)
+    clipped_room = min(deficits[("clipped_relu", 4)].low, clipped_growth.low)
+    rows = {
+        f"{row_label(key)}: deficit (interval), points": d.text() for key, d in deficits.items()
+    }
+    rows["clipped ReLU: 4-bit deficit minus 2-bit deficit, points"] = clipped_growth.text()
+    slots = runs[(FULL_PRECISION, 32)].accuracy.size
     return Claim(
-        id="cg.fig6_norm_growth",
+        id="cg.table2_controls",
         statement=(
-            "without weight decay every layer's weight norm grows over training and levels "
-            "off (bounded), as Lemma 5.5 predicts"
+            "trained the same way, the identity surrogate (which violates Assumption 2) trains "
+            f"within {tolerance:g} points of the admissible surrogates at 2 and 4 bits, so "
+            "Assumption 2 is sufficient, not necessary, here; the clipped ReLU (which also "
+            "violates it) trains worse at 4 bits, and worse at 4 bits than at 2"
         ),
-        passed=bool(ok),
+        passed=bool(equivalent and clipped_worse),
         measured=rows,
         expected={
-            "growth": "> 0 for every layer, seed and row",
-            "second-half / first-half growth": f"< {saturation:g}",
+            "identity deficits' intervals": f"inside (-{tolerance:g}, {tolerance:g}) points",
+            "clipped ReLU 4-bit deficit and its growth from 2 bits": "lower ends > 0",
         },
         method=(
-            "Frobenius norm of each weight matrix at the start and after every epoch; "
-            "growth compared between the two halves of training."
+            "deficit = mean accuracy of the three admissible surrogates at the same bit-width "
+            f"minus the control's, paired over {slots} splits; Student t intervals "
+            f"(dof {slots - 1}) at the error budget's level for one of {k} comparisons; the "
+            "clipped ReLU at 2 bits enters only through the 4-bit minus 2-bit difference."
         ),
         seed=seed_label,
         summary=(
-            f"all norms grow (smallest {100 * smallest_growth:.1f}%); second half adds at most "
-            f"{worst_ratio:.2f} of the first half's growth"
+            f"identity deficits {identity[0].mean:.2f}, {identity[1].mean:.2f} points "
+            f"(tolerance {tolerance:g}); clipped ReLU 2-/4-bit "
+            f"{deficits[('clipped_relu', 2)].mean:.2f}/{deficits[('clipped_relu', 4)].mean:.2f}"
         ),
+        margin=(
+            f"identity: {identity_room:.2f} points to spare inside +-{tolerance:g}; clipped "
+            f"ReLU: smallest lower end {clipped_room:.2f} points, fails below 0"
+        ),
+        kind="finding",
     )
