@@ -135,3 +135,30 @@ def plot_angle_sweep(sweep) -> plt.Figure:
     axes[0, 0].set_title("iterations to zero loss")
     axes[0, 1].set_title(r"$|W| = \sum_j |w_j|$")
     return fig
+
+
+def plot_iterates(runs: dict, study: dict) -> plt.Figure:
+    """Left: ``|W^t|`` of every population run, one colour per second layer
+    (``runs`` maps a layer to its :class:`~quantheory.cg.iterates.IterateRun`).
+    Right: the graded layer's ``|W^t|`` at every sample size and in the population
+    (``study`` maps a label to a run), median over runs."""
+    fig, (left, right) = figure(ncols=2, width=4.0, height=3.0)
+    for (layer, run), color in zip(
+        runs.items(), (COLORS["measured"], COLORS["accent"]), strict=False
+    ):
+        steps = np.arange(run.total_norm.shape[0])
+        left.loglog(steps[1:], run.total_norm[1:], color=color, lw=0.9, alpha=0.8)
+        left.plot([], [], color=color, label=f"{layer} layer")
+    left.set_xlabel("step $t$")
+    left.set_ylabel(r"$|W^t| = \sum_j |w_j^t|$")
+    left.set_title("population descent (quadrature)")
+    left.legend(loc="upper left")
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for (label, run), color in zip(study.items(), cycle, strict=False):
+        steps = np.arange(1, run.total_norm.shape[0])
+        right.loglog(steps, np.median(run.total_norm[1:], axis=1), color=color, label=label)
+    right.set_xlabel("step $t$")
+    right.set_ylabel(r"median $|W^t|$, graded layer")
+    right.set_title("growing samples and the population")
+    right.legend(loc="upper left", fontsize=7)
+    return fig

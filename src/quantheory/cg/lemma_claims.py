@@ -1,4 +1,4 @@
-"""Claims of the lemmas chapter: Lemmas 4.1/4.3, 5.1, 5.3, 5.5, Proposition 1, Theorem 3.1."""
+"""Claims of the lemmas chapter: Lemmas 4.1/4.3, 5.1, 5.3, 5.5 and Proposition 1."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from quantheory.cg import lemmas as lm
 from quantheory.cg import network as nw
 from quantheory.cg.population import AnnulusPopulation
 from quantheory.claims import Claim
-from quantheory.stats import wilson_interval, z_threshold
+from quantheory.stats import z_threshold
 
 #: relative rounding tolerance of the exact (floating-point) checks
 ROUNDING = 1e-12
@@ -258,53 +258,4 @@ def prop1_claim(setting: Setting, runs: Mapping[str, lm.Trajectories], seed_labe
         method="partial sums over the whole run, every pair with v_{i,j} > 0, every run.",
         seed=seed_label,
         summary=f"largest partial sum is {largest:.2g} of the bound",
-    )
-
-
-def thm31_claim(
-    setting: Setting,
-    runs: Mapping[str, lm.Trajectories],
-    fresh: tuple[np.ndarray, np.ndarray],
-    seed_label: str,
-) -> Claim:
-    """``cg.thm31_perfect``: every run reaches zero sample loss and classifies fresh data."""
-    x, y = fresh
-    rows, ok, worst_upper = {}, True, 0.0
-    for name, run in runs.items():
-        result = run.result
-        state = nw.forward(result.w, x, y, setting.v, setting.bits)
-        errors = int(np.sum(state.predicted != y))
-        trials = result.w.shape[0] * y.size
-        upper = float(wilson_interval(errors, trials)[1])
-        positive = float(np.mean(state.loss > 0))
-        ok &= bool(result.converged.all()) and errors == 0
-        worst_upper = max(worst_upper, upper)
-        steps = result.steps_to_zero[result.converged]
-        rows[f"{name}: runs at zero loss"] = f"{int(result.converged.sum())}/{result.w.shape[0]}"
-        rows[f"{name}: steps (median, max)"] = (
-            f"{int(np.median(steps))}, {int(steps.max())}" if steps.size else "none"
-        )
-        rows[f"{name}: fresh errors"] = f"{errors}/{trials:,}"
-        rows[f"{name}: fresh inputs with loss > 0"] = f"{positive:.2%}"
-    return Claim(
-        id="cg.thm31_perfect",
-        statement=(
-            "coarse-gradient descent with each admissible surrogate reaches zero loss and "
-            "classifies the population perfectly (Theorem 3.1)"
-        ),
-        passed=bool(ok),
-        measured=rows,
-        expected={"runs at zero loss": "all", "fresh errors": "0"},
-        method=(
-            f"the population is represented by the training sample; zero loss there is exact. "
-            f"Perfect classification is checked on {y.size:,} fresh inputs per run (95% "
-            f"Wilson upper bound on the error rate {worst_upper:.1e}). The share of fresh "
-            "inputs with a margin below 1 is the finite-sample gap to zero population loss."
-        ),
-        seed=seed_label,
-        summary=(
-            f"all runs reach zero loss; 0 fresh errors (error rate < {worst_upper:.1e} at 95%)"
-            if ok
-            else "some run failed"
-        ),
     )

@@ -20,6 +20,16 @@ from quantheory.validation import positive_float, positive_int
 Derivative = Callable[[np.ndarray], np.ndarray]
 Observer = Callable[[int, np.ndarray, np.ndarray, np.ndarray], None]
 
+#: outputs are rounded to this resolution: they are sums of ``v_{i,j}`` times
+#: integers, so exact ties (a margin of exactly 1, two equal rivals) are frequent,
+#: and rounding resolves them as exact arithmetic would, whatever the order of the sums
+OUTPUT_RESOLUTION = 1e-9
+
+
+def round_outputs(outputs: np.ndarray) -> np.ndarray:
+    """``outputs`` rounded to :data:`OUTPUT_RESOLUTION`."""
+    return np.rint(outputs / OUTPUT_RESOLUTION) * OUTPUT_RESOLUTION
+
 
 def check_second_layer(v: np.ndarray) -> np.ndarray:
     """Return ``V`` as a float array after checking the paper's Assumption 1.
@@ -96,7 +106,7 @@ class ForwardPass:
 def forward(w: np.ndarray, x: np.ndarray, y: np.ndarray, v: np.ndarray, bits: int) -> ForwardPass:
     """Pre-activations, hinge loss, rival class and prediction for every sample and run."""
     h = np.asarray(x, dtype=float) @ np.asarray(w, dtype=float)
-    outputs = quantized_relu(h, bits) @ v.T
+    outputs = round_outputs(quantized_relu(h, bits) @ v.T)
     labels = np.broadcast_to(y[:, None], (*outputs.shape[:-1], 1))
     own = np.take_along_axis(outputs, labels, -1)[..., 0]
     others = np.where(np.arange(v.shape[0]) == y[:, None], -np.inf, outputs)
