@@ -85,7 +85,8 @@ RUNS = by_scale(quick=2, full=4)
 INIT_SCALE = 0.3  # W0 entries ~ N(0, 0.3^2)
 STEPS = by_scale(quick=3_000, full=12_000)
 PER_CLASS = 1_000  # the training sample of the previous chapter
-STUDY_STEPS = by_scale(quick=300, full=1_500)  # horizon of the sample-size study
+# horizon of the sample-size study
+STUDY_STEPS = by_scale(quick=300, full=1_500)
 STUDY_SIZES = by_scale(  # (inputs per class, runs)
     quick=((1_000, 2), (10_000, 2)),
     full=((1_000, 4), (10_000, 4), (100_000, 2)),
@@ -101,9 +102,7 @@ layers = {
         np.kron(np.eye(N_CLASSES), [[0.3, 0.5, 0.7, 0.9]])
     ),
 }
-w0 = random_weights(
-    (RUNS, DIM, 12), np.full(RUNS, INIT_SCALE), seeds["starts"]
-)
+w0 = random_weights((RUNS, DIM, 12), np.full(RUNS, INIT_SCALE), seeds["starts"])
 fresh = population.sample(FRESH_PER_CLASS, seeds["fresh"])
 
 # %% [markdown]
@@ -119,9 +118,13 @@ on_population = {
     layer: qd.population_descent(population, w0, v, BITS, "relu", ETA, STEPS)
     for layer, v in layers.items()
 }
-z = it.plane_coordinates(population, *population.sample(PER_CLASS, seeds["sample"]))
+z = it.plane_coordinates(
+    population, *population.sample(PER_CLASS, seeds["sample"])
+)
 on_sample = {
-    (layer, name): it.plane_descent(population, w0, z, v, BITS, name, ETA, STEPS)
+    (layer, name): it.plane_descent(
+        population, w0, z, v, BITS, name, ETA, STEPS
+    )
     for layer, v in layers.items()
     for name in ADMISSIBLE
 }
@@ -202,9 +205,7 @@ claims.record(
 
 # %%
 show_figure(
-    plot_iterates(
-        {k: r.iterates for k, r in on_population.items()}, study
-    ),
+    plot_iterates({k: r.iterates for k, r in on_population.items()}, study),
     "fig-cg-iterates",
 )
 

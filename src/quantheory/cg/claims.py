@@ -10,6 +10,7 @@ import sympy as sp
 from quantheory.cg import annulus
 from quantheory.cg import surrogates as sg
 from quantheory.claims import Claim
+from quantheory.stats import margin
 
 
 def staircase_grid(bits: int, spacing: float = 1e-3, offset: float = 1e-9) -> np.ndarray:
@@ -42,6 +43,7 @@ def sigma_staircase_claim(
             "spacing 1e-3 over [-1, q_b + 1] plus every jump point a and a +- 1e-9."
         ),
         summary=f"equal at all {points:,} points (b = {', '.join(map(str, bits_values))})",
+        margin=f"largest difference {worst:g} at {points:,} points; exact, any difference fails",
     )
 
 
@@ -111,6 +113,7 @@ def assumption2_claim(
             f"delta = 1/(B - q_b + 1) (b = {bits}, B = {bound:g}); clipped ReLU and "
             "identity violate it"
         ),
+        margin="exact SymPy equality of delta, delta~ (no tolerance); NumPy grid within rtol 1e-4",
     ), checks
 
 
@@ -143,4 +146,5 @@ def cp_annulus_claim(
             "points each) for annuli " + ", ".join(f"({a:g}, {b:g})" for a, b in radii) + "."
         ),
         summary=f"SymPy {'exact' if symbolic_ok else 'MISMATCH'}; numeric max within {worst:.1e}",
+        margin=margin(worst, 1e-3, unit="") + "; SymPy derivation exact",
     )

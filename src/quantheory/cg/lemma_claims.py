@@ -11,7 +11,7 @@ from quantheory.cg import lemmas as lm
 from quantheory.cg import network as nw
 from quantheory.cg.population import AnnulusPopulation
 from quantheory.claims import Claim
-from quantheory.stats import z_threshold
+from quantheory.stats import margin, z_threshold
 
 #: relative rounding tolerance of the exact (floating-point) checks
 ROUNDING = 1e-12
@@ -90,6 +90,7 @@ def decomposition_claim(
             f"losses identical; other components move by at most {moved:.1e} "
             f"(|W| up to {scale:.2g})"
         ),
+        margin=margin(moved, ROUNDING * scale, unit="") + f"; loss gap {loss_gap:g} (exact)",
     )
 
 
@@ -120,6 +121,7 @@ def lemma51_claim(setting: Setting, terms: Mapping[str, lm.LemmaTerms], seed_lab
         ),
         seed=seed_label,
         summary=f"smallest ratio P / bound {worst:.3f} over {pairs:,} pairs (>= 1 required)",
+        margin=margin(worst, 1.0, unit="", passes_below=False),
     )
 
 
@@ -170,6 +172,7 @@ def lemma53_claim(
         ),
         seed=seed_label,
         summary=f"smallest ratio inner / bound {ratios.min():.2f} over {ratios.size:,} pairs",
+        margin=margin(float(z_scores.min()), -threshold, unit="SE", passes_below=False),
     )
 
 
@@ -230,6 +233,7 @@ def lemma55_claim(setting: Setting, runs: Mapping[str, lm.Trajectories], seed_la
             f"no decrease beyond rounding ({worst_drop:.1e}); smallest increment / bound "
             f"{smallest:.2f}"
         ),
+        margin=margin(smallest, 1.0, unit="", passes_below=False),
     )
 
 
@@ -258,4 +262,5 @@ def prop1_claim(setting: Setting, runs: Mapping[str, lm.Trajectories], seed_labe
         method="partial sums over the whole run, every pair with v_{i,j} > 0, every run.",
         seed=seed_label,
         summary=f"largest partial sum is {largest:.2g} of the bound",
+        margin=margin(largest, 1.0, unit=""),
     )
