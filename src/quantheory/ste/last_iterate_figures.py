@@ -1,0 +1,58 @@
+"""Figures of the Theorem 2 chapter."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import NullFormatter
+
+from quantheory.plotting import COLORS, figure
+from quantheory.ste.last_iterate import LastVsErgodic
+
+
+def plot_n50_last_vs_ergodic(
+    comparison: LastVsErgodic, z_budget: float, tolerance: float
+) -> plt.Figure:
+    """Left: N50(n) of both estimates (95 % intervals). Right: their ratio.
+
+    The ratio's bars are the error-budget intervals (critical value
+    ``z_budget``); the shaded band is the finding's tolerance.
+    """
+    fig, (left, right) = figure(ncols=2, width=4.2, height=3.3)
+    ns = comparison.ns
+    for which, n50, color, shift in (
+        ("ergodic", comparison.n50_ergodic, COLORS["measured"], 0.97),
+        ("last", comparison.n50_last, COLORS["accent"], 1.03),
+    ):
+        low, high = comparison.n50_interval(which)
+        alpha, _ = comparison.exponent(which)
+        label = "ergodic $Q(\\bar w^T)$" if which == "ergodic" else "last $Q(w^T)$"
+        left.errorbar(
+            ns * shift,
+            n50,
+            yerr=[n50 - low, high - n50],
+            fmt="o-",
+            capsize=3,
+            color=color,
+            label=f"{label}: slope {alpha:.2f}",
+        )
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xticks(ns, [str(n) for n in ns])
+    left.xaxis.set_minor_formatter(NullFormatter())
+    left.set_xlabel("dimension $n$")
+    left.set_ylabel("$N_{50}$")
+    left.legend()
+    ratio = np.exp(comparison.log_ratio)
+    low, high = comparison.ratio_interval(z_budget)
+    right.axhspan(1 / tolerance, tolerance, color=COLORS["muted"], alpha=0.25, lw=0)
+    right.axhline(1.0, color=COLORS["theory"], lw=1)
+    right.errorbar(
+        ns, ratio, yerr=[ratio - low, high - ratio], fmt="o", capsize=3, color=COLORS["measured"]
+    )
+    right.set_xscale("log")
+    right.set_xticks(ns, [str(n) for n in ns])
+    right.xaxis.set_minor_formatter(NullFormatter())
+    right.set_xlabel("dimension $n$")
+    right.set_ylabel("$N_{50}$ last / $N_{50}$ ergodic")
+    return fig

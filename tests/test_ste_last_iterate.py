@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from quantheory.ste import last_iterate as li
+from quantheory.ste import last_iterate_claims as last_checks
+from quantheory.ste import sample_complexity as sc
+from quantheory.ste.engine import sample_trials
+
+SIZES = np.array(sc.log2_grid(2, 14))
+
+
+def test_logistic_n50_agrees_with_the_fit_of_the_theorem_1_chapter():
+    rng = np.random.default_rng(0)
+    p = expit(3.0 * (np.log(SIZES)[None, :] - np.log([[12.0], [40.0]])))
+    counts = rng.binomial(30, p)
+    np.testing.assert_allclose(
+        li.logistic_n50(SIZES, counts, 30), sc.fit_n50(SIZES, counts, 30), rtol=1e-4
+    )
+    flat = np.zeros((1, SIZES.size), dtype=int)
+    assert np.isnan(li.logistic_n50(SIZES, flat, 30)[0])
+
+
+@pytest.fixture(scope="module")
+def clean_grid():
+    return sc.success_grid([6, 12], SIZES, 16, 200, 7)
+
+
+@pytest.fixture(scope="module")
+def noisy_grid():
+    """Label noise s = 0.3: the last iterate keeps wandering, the ergodic average does not."""
+    return sc.success_grid([6, 10], SIZES, 30, 100, 3, noise_std=0.3)
+
+
+@pytest.fixture(scope="module")
+def clean_batches():
+    return [sample_trials(6, 10, 5, 1), sample_trials(12, 30, 5, 2)]
+
+
+def test_outcome_counts_partition_every_cell(clean_grid):
+    counts = li.outcome_counts(clean_grid)
+    assert np.all(counts.sum(axis=-1) == clean_grid.n_trials)
+    twice = li.swap_estimates(li.swap_estimates(clean_grid))
+    np.testing.assert_array_equal(twice.last_only, clean_grid.last_only)
+    np.testing.assert_array_equal(twice.ergodic, clean_grid.ergodic)
+
+
+def test_model_gradient_at_w_star_vanishes_only_without_noise(clean_batches):
+    assert not np.any(li.model_absorbing_gradients(clean_batches))
+    noisy = [sample_trials(6, 10, 5, 1, noise_std=0.5)]
+    assert np.all(li.model_absorbing_gradients(noisy) > 0)
+
+
+def test_last_iterate_claims_pass_on_a_clean_grid(clean_grid, clean_batches):
+    comparison = li.compare_last_and_ergodic(clean_grid, 300, 0)
+    claim = last_checks.last_iterate_claim(comparison, clean_grid, clean_batches, 20)
+    assert claim.passed, claim.as_text()
+    finding = last_checks.last_vs_ergodic_claim(comparison)
+    assert finding.passed, finding.as_text()
+    assert finding.kind == "finding"
+
+
+@pytest.mark.mutation("ste.thm2_last_iterate")
+def test_last_iterate_claim_fails_when_w_star_is_not_absorbing(clean_grid):
+    comparison = li.compare_last_and_ergodic(clean_grid, 300, 0)
+    noisy = [sample_trials(6, 10, 5, 1, noise_std=0.5)]
+    assert li.absorbing_violations(noisy[0], 20) == 5
+    assert not last_checks.last_iterate_claim(comparison, clean_grid, noisy, 20).passed
+
+
+@pytest.mark.mutation("ste.thm2_last_iterate")
+def test_last_iterate_claim_fails_with_swapped_estimates(noisy_grid, clean_batches):
+    comparison = li.compare_last_and_ergodic(noisy_grid, 300, 0)
+    honest = last_checks.last_iterate_claim(comparison, noisy_grid, clean_batches, 20)
+    assert honest.passed, honest.as_text()  # the last iterate needs more samples here
+    swapped_grid = li.swap_estimates(noisy_grid)
+    swapped = li.compare_last_and_ergodic(swapped_grid, 300, 0)
+    assert not last_checks.last_iterate_claim(swapped, swapped_grid, clean_batches, 20).passed
+
+
+@pytest.mark.mutation("ste.thm2_last_iterate")
+def test_last_iterate_claim_fails_for_an_early_last_only_success(clean_grid, clean_batches):
+    early = clean_grid.last_only_early.copy()
+    early[0, 0] = 1
+    broken = sc.SuccessGrid(**{**clean_grid.__dict__, "last_only_early": early})
+    comparison = li.compare_last_and_ergodic(clean_grid, 300, 0)
+    assert not last_checks.last_iterate_claim(comparison, broken, clean_batches, 20).passed
+
+
+@pytest.mark.mutation("ste.thm2_last_vs_ergodic")
+def test_finding_fails_when_the_last_iterate_wanders(noisy_grid):
+    """With label noise the last iterate needs 2-3 times the samples: out of tolerance."""
+    comparison = li.compare_last_and_ergodic(noisy_grid, 300, 0)
+    assert not last_checks.last_vs_ergodic_claim(comparison).passed
+
+
+@pytest.mark.mutation("ste.thm2_last_vs_ergodic")
+def test_finding_fails_when_the_last_iterate_is_ahead(noisy_grid):
+    swapped = li.compare_last_and_ergodic(li.swap_estimates(noisy_grid), 300, 0)
+    assert not last_checks.last_vs_ergodic_claim(swapped).passed
