@@ -40,28 +40,44 @@ from quantheory.validation import (
     real_vector,
 )
 
-INPUT_FAMILIES = ("gaussian", "shifted_gaussian", "exponential", "uniform", "rademacher")
+INPUT_FAMILIES = (
+    "gaussian",
+    "shifted_gaussian",
+    "exponential",
+    "uniform",
+    "rademacher",
+    "student_t",
+)
 #: families whose entries have mean 0 and variance 1 (the others are not centred)
-CENTRED_FAMILIES = ("gaussian", "uniform", "rademacher")
-SHIFT = 2.0  # mean of the entries of the shifted Gaussian family
+CENTRED_FAMILIES = ("gaussian", "uniform", "rademacher", "student_t")
+SHIFT = 2.0  # default mean of the entries of the shifted Gaussian family
+STUDENT_DOF = 5  # degrees of freedom of the Student t family
+#: whose inputs the teacher's labels are computed on (see :func:`sample_trials`)
+TEACHER_INPUTS = ("network", "raw")
 
 
-def draw_inputs(rng: np.random.Generator, family: str, shape: tuple[int, ...]) -> np.ndarray:
+def draw_inputs(
+    rng: np.random.Generator, family: str, shape: tuple[int, ...], *, shift: float = SHIFT
+) -> np.ndarray:
     """iid input entries of ``shape`` from one of :data:`INPUT_FAMILIES`.
 
-    ``gaussian``: N(0, 1). ``shifted_gaussian``: N(2, 1). ``exponential``:
-    Exp(1) (mean 1, variance 1). ``uniform``: U(-sqrt 3, sqrt 3) (mean 0,
-    variance 1). ``rademacher``: +-1 with probability 1/2 each.
+    ``gaussian``: N(0, 1). ``shifted_gaussian``: N(shift, 1) (default
+    N(2, 1)). ``exponential``: Exp(1) (mean 1, variance 1). ``uniform``:
+    U(-sqrt 3, sqrt 3) (mean 0, variance 1). ``rademacher``: +-1 with
+    probability 1/2 each. ``student_t``: Student t with :data:`STUDENT_DOF`
+    degrees of freedom scaled to variance 1 (heavy tails, kurtosis 9).
     """
     one_of("family", family, INPUT_FAMILIES)
     if family == "gaussian":
         return rng.standard_normal(shape)
     if family == "shifted_gaussian":
-        return SHIFT + rng.standard_normal(shape)
+        return float(shift) + rng.standard_normal(shape)
     if family == "exponential":
         return rng.standard_exponential(shape)
     if family == "uniform":
         return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), shape)
+    if family == "student_t":
+        return rng.standard_t(STUDENT_DOF, shape) * np.sqrt((STUDENT_DOF - 2) / STUDENT_DOF)
     return rng.choice(np.array([-1.0, 1.0]), size=shape)
 
 
@@ -134,13 +150,19 @@ def sample_trials(
     noise_std: float = 0.0,
     family: str = "gaussian",
     standardize: bool = False,
+    shift: float = SHIFT,
+    teacher_inputs: str = "network",
 ) -> TrialBatch:
     """Draw ``n_trials`` independent training sets of ``n_samples`` samples.
 
     Each trial has its own random teacher ``w*`` in {-1, +1}^n. With
-    ``standardize=True`` the input normalization is part of the network: the
-    teacher and the trained network both see the standardized inputs (see
-    :func:`standardize_features`), as in a network with a normalization layer.
+    ``standardize=True`` the trained network sees the standardized inputs
+    (see :func:`standardize_features`). ``teacher_inputs`` says what the
+    teacher's labels are computed on: ``"network"`` (the default) on the
+    inputs the network sees, as in a network with a normalization layer that
+    the teacher shares; ``"raw"`` on the raw inputs, so that with
+    ``standardize=True`` the labels come from other inputs than the network
+    is trained on. ``shift`` is the mean of the ``shifted_gaussian`` family.
     """
     n = positive_int("n", n)
     n_samples = positive_int("n_samples", n_samples)
@@ -149,12 +171,12 @@ def sample_trials(
     v = second_layer(m) if v is None else real_vector("v", v, m)
     noise_std = nonnegative_float("noise_std", noise_std)
     one_of("family", family, INPUT_FAMILIES)
+    one_of("teacher_inputs", teacher_inputs, TEACHER_INPUTS)
     rng = generator(seed)
     w_star = rng.choice(np.array([-1.0, 1.0]), size=(n_trials, n))
-    Z = draw_inputs(rng, family, (n_trials, n, n_samples, m))
-    if standardize:
-        Z = standardize_features(Z)
-    pre = np.einsum("tjkm,tj->tkm", Z, w_star)
+    raw = draw_inputs(rng, family, (n_trials, n, n_samples, m), shift=shift)
+    Z = standardize_features(raw) if standardize else raw
+    pre = np.einsum("tjkm,tj->tkm", raw if teacher_inputs == "raw" else Z, w_star)
     label_signs = np.where(pre >= 0, 1, -1).astype(np.int8)
     noise = noise_std * rng.standard_normal((n_trials, n_samples))
     return TrialBatch(Z, label_signs, noise, v, w_star, describe(seed))
