@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from quantheory.seeding import generator
 from quantheory.ste import engine as E
 
 
@@ -53,10 +54,43 @@ def test_iterates_do_not_depend_on_the_step_size_from_zero():
 
 @pytest.mark.parametrize("family", E.INPUT_FAMILIES)
 def test_input_families_have_their_stated_moments(family):
+    """Mean and variance; the Student t's variance 1 has kurtosis 9, so 200k draws suffice."""
     x = E.draw_inputs(np.random.default_rng(0), family, (200_000,))
     mean = {"shifted_gaussian": E.SHIFT, "exponential": 1.0}.get(family, 0.0)
     assert x.mean() == pytest.approx(mean, abs=0.02)
     assert x.var() == pytest.approx(1.0, abs=0.03)
+
+
+def test_shift_moves_the_mean_of_the_shifted_family_only():
+    rng = np.random.default_rng(2)
+    assert E.draw_inputs(rng, "shifted_gaussian", (50_000,), shift=0.5).mean() == pytest.approx(
+        0.5, abs=0.02
+    )
+    assert E.draw_inputs(rng, "gaussian", (50_000,), shift=3.0).mean() == pytest.approx(
+        0.0, abs=0.02
+    )
+
+
+def test_teacher_inputs_default_labels_the_inputs_the_network_sees():
+    default = E.sample_trials(6, 30, 3, 4, family="exponential", standardize=True)
+    network = E.sample_trials(
+        6, 30, 3, 4, family="exponential", standardize=True, teacher_inputs="network"
+    )
+    np.testing.assert_array_equal(default.label_signs, network.label_signs)
+    assert np.all(E.gradient_at(default, default.w_star) == 0.0)
+
+
+def test_raw_teacher_labels_come_from_the_raw_inputs():
+    batch = E.sample_trials(
+        6, 30, 3, 4, family="exponential", standardize=True, teacher_inputs="raw"
+    )
+    rng = generator(4)  # the same draws, in the order sample_trials makes them
+    w_star = rng.choice(np.array([-1.0, 1.0]), size=(3, 6))
+    Z_raw = E.draw_inputs(rng, "exponential", (3, 6, 30, 128))
+    expected = np.where(np.einsum("tjkm,tj->tkm", Z_raw, w_star) >= 0, 1, -1)
+    np.testing.assert_array_equal(batch.label_signs, expected)
+    np.testing.assert_allclose(batch.Z, E.standardize_features(Z_raw))
+    assert np.all(np.any(E.gradient_at(batch, batch.w_star) != 0, axis=1))
 
 
 def test_standardize_features_centres_and_scales_each_feature():
@@ -71,6 +105,8 @@ def test_standardize_features_centres_and_scales_each_feature():
 def test_argument_errors():
     with pytest.raises(ValueError, match=r"family must be one of 'gaussian'.*got 'cauchy'"):
         E.sample_trials(3, 4, 2, 0, family="cauchy")
+    with pytest.raises(ValueError, match=r"teacher_inputs must be one of 'network'"):
+        E.sample_trials(3, 4, 2, 0, teacher_inputs="standardized")
     with pytest.raises(ValueError, match=r"v must have length 128, got length 3"):
         E.sample_trials(3, 4, 2, 0, v=np.ones(3))
     batch = E.sample_trials(3, 4, 2, 0)

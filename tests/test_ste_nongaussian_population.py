@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+from scipy import special
+
+from quantheory.ste import nongaussian_population as npop
+from quantheory.ste.model import second_layer
+from quantheory.ste.symbolic import population_gradient_numeric
+
+SETTINGS = [
+    npop.ShiftedSetting(1.0, 6, 8, "ones"),
+    npop.ShiftedSetting(2.0, 6, 8, "random"),
+    npop.ShiftedSetting(1.0, 6, 8, "teacher"),
+]
+LIMIT = npop.LimitSetting(mu=1.0, n=8, m=8, n_steps=100, n_samples=1500)
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return npop.shifted_gradient_experiment(SETTINGS, 20_000, 4)
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return [npop.compare_with_population(LIMIT, 160, 6)]
+
+
+def test_sympy_derivation_gives_the_stated_formula():
+    assert npop.formula_is_derived()
+
+
+def test_formula_reduces_to_the_gaussian_theorem_at_zero_shift():
+    rng = np.random.default_rng(0)
+    U = rng.choice([-1.0, 1.0], size=(5, 9))
+    w = rng.choice([-1.0, 1.0], size=9)
+    v = second_layer(12)
+    np.testing.assert_allclose(
+        npop.population_gradient_shifted(U, w, v, 0.0), population_gradient_numeric(U, w, v)
+    )
+    np.testing.assert_array_equal(npop.population_gradient_shifted(w, w, v, 1.5), 0.0)
+
+
+def test_the_full_sign_flip_of_mu_is_a_symmetry():
+    rng = np.random.default_rng(1)
+    U = rng.choice([-1.0, 1.0], size=(4, 7))
+    w, v = rng.choice([-1.0, 1.0], size=7), second_layer(5)
+    np.testing.assert_allclose(
+        npop.population_gradient_shifted(U, w, v, 1.3),
+        npop.population_gradient_shifted(U, w, v, -1.3),
+    )
+
+
+def test_monte_carlo_agrees_and_the_claim_passes(samples, comparison):
+    assert npop.gradient_z_scores(samples).max() < 5
+    claim = npop.nongaussian_population_claim(True, samples, comparison)
+    assert claim.passed, claim.as_text()
+
+
+def _mean_part(U, w, v, mu):
+    n = U.shape[1]
+    return mu * (
+        special.erf(mu * U.sum(1) / np.sqrt(2 * n)) - special.erf(mu * w.sum() / np.sqrt(2 * n))
+    )
+
+
+def without_cross_rows(U, w, v, mu):
+    """The formula with the m^2 - m cross-row pairs dropped."""
+    U = np.atleast_2d(U)
+    cross = (v.sum() ** 2 - v @ v) * _mean_part(U, w, v, mu)
+    return npop.population_gradient_shifted(U, w, v, mu) - cross[:, None]
+
+
+def mean_sign_flipped(U, w, v, mu):
+    """A sign error in the mean E z = mu 1 (the CDF part kept at +mu)."""
+    U = np.atleast_2d(U)
+    mean = v.sum() ** 2 * _mean_part(U, w, v, mu)
+    return npop.population_gradient_shifted(U, w, v, mu) - 2 * mean[:, None]
+
+
+@pytest.mark.mutation("ste.nongaussian_population")
+@pytest.mark.parametrize("wrong", [without_cross_rows, mean_sign_flipped])
+def test_wrong_formulas_fail_the_monte_carlo_part(samples, comparison, wrong):
+    assert npop.gradient_z_scores(samples, wrong).max() > 100
+    assert not npop.nongaussian_population_claim(True, samples, comparison, wrong).passed
+
+
+@pytest.mark.mutation("ste.nongaussian_population")
+def test_a_wrong_predicted_limit_fails_the_large_n_part(samples):
+    """The population path driven by the sign-flipped formula predicts another limit."""
+    wrong = [npop.compare_with_population(LIMIT, 160, 6, mean_sign_flipped)]
+    assert wrong[0].agree_last < 80
+    # the Monte Carlo part is checked with the right formula: only the limit fails
+    claim = npop.nongaussian_population_claim(True, samples, wrong)
+    assert not claim.passed and "0.75" in claim.margin
+
+
+def test_population_path_reaches_the_teacher_at_once_without_shift():
+    w = np.array([1.0, -1.0, -1.0, 1.0, 1.0])
+    path = npop.population_path(w, second_layer(4), 0.0, 10)
+    assert path.hitting_time == 1
+    np.testing.assert_array_equal(path.ergodic, w)
+
+
+def test_argument_errors():
+    with pytest.raises(ValueError, match=r"w_star must have shape \(3,\)"):
+        npop.population_gradient_shifted(np.ones((2, 3)), np.ones(4), np.ones(2), 1.0)
+    with pytest.raises(ValueError, match=r"n_steps must be an integer >= 1"):
+        npop.population_path(np.ones(3), np.ones(2), 1.0, 0)
+
+
+def test_hitting_time_figure_draws(comparison):
+    assert npop.plot_hitting_times(comparison).axes
