@@ -44,6 +44,15 @@ FAMILY_LABELS = {
     "rademacher": "Rademacher +-1",
 }
 
+SHORT_NAMES = {
+    "gaussian": "Gaussian",
+    "shifted_gaussian": "N(2, 1)",
+    "exponential": "Exp(1)",
+    "student_t": "t, 5 dof",
+    "uniform": "uniform",
+    "rademacher": "Rademacher",
+}
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -347,7 +356,7 @@ def plot_family_rates(
         ax.errorbar(x + offset, rates, yerr=bars, fmt="o", ms=5, capsize=3, color=color, label=name)
     ax.axhline(gaussian.rate, color=COLORS["theory"], lw=1, label="Gaussian inputs")
     ax.axhline(raw.rate, color=COLORS["muted"], lw=1, ls="--", label=f"{raw.variant.label}, raw")
-    ax.set_xticks(x, [FAMILY_LABELS[f].split(" ")[0] for f in families])
+    ax.set_xticks(x, [SHORT_NAMES[f] for f in families])
     ax.set_ylabel(f"recovery rate at N = {gaussian.n_samples}")
     ax.set_ylim(-0.03, 1.03)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize=8, ncol=2)

@@ -405,7 +405,7 @@ def nongaussian_population_claim(
             **{
                 f"{c.setting.label}: ergodic / last agree with population": (
                     f"{c.agree_ergodic}/{c.trials}, {c.agree_last}/{c.trials}"
-                    f" (population recovers w* for {c.predicted_star})"
+                    f" (population ergodic estimate = w* for {c.predicted_star})"
                 )
                 for c in comparisons
             },
@@ -433,18 +433,25 @@ def nongaussian_population_claim(
 
 
 def plot_hitting_times(comparisons: Sequence[LimitComparison]) -> plt.Figure:
-    """Sorted population hitting times of w* per teacher, one line per setting.
+    """Share of teachers whose population path has reached w* by step t, per setting.
 
-    Teachers that the population method does not reach within T are drawn at T.
+    Teachers not reached within T never enter, so a curve ends below 1 at T.
     """
     fig, ax = figure(width=5.4, height=3.4)
     for i, c in enumerate(comparisons):
-        times = np.where(c.hitting_times < 0, c.setting.n_steps, c.hitting_times)
-        share = np.arange(1, times.size + 1) / times.size
-        ax.step(np.sort(times), share, where="post", color=f"C{i}", label=c.setting.label)
+        times = np.sort(c.hitting_times[c.hitting_times >= 0])
+        share = np.arange(1, times.size + 1) / c.hitting_times.size
+        ax.step(
+            np.append(np.maximum(times, 1), c.setting.n_steps),
+            np.append(share, share[-1] if share.size else 0.0),
+            where="post",
+            color=f"C{i}",
+            label=c.setting.label,
+        )
     ax.axvline(comparisons[0].setting.n_steps, color=COLORS["muted"], lw=0.8, ls="--")
-    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.03)
     ax.set_xlabel("population hitting time of $w^*$ (steps)")
-    ax.set_ylabel("share of teachers")
+    ax.set_ylabel("share of teachers reached")
     ax.legend(fontsize=8)
     return fig
