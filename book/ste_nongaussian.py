@@ -80,7 +80,7 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 # %%
 N_DIM = 20
 STEPS = by_scale(quick=300, full=500)
-TRIALS = by_scale(quick=60, full=120)
+TRIALS = by_scale(quick=100, full=120)
 FAILURE_SIZE = 64  # pre-registered: twice the Gaussian N50 at n = 20
 RESTORE_SIZES = (32, 64)  # pre-registered: the Gaussian N50 and twice it
 SHIFTS = (0.0, 0.5, 1.0, 2.0, 3.0)  # 0 is the Gaussian control
