@@ -13,9 +13,10 @@ from quantheory.claims import Claim
 from quantheory.stats import budget_wilson_interval, margin
 
 #: a run's iterates "level off" when |W| grows over the second half of the run by
-#: less than this fraction of its growth over the first half (fixed in advance;
-#: growth like sqrt(t) gives 0.41, linear growth 1)
-LEVELS_OFF_BELOW = 0.25
+#: less than this fraction of its growth over the first half: linear growth gives
+#: 1, sqrt(t) 0.41, log(t) log 2 / log(T/2) (0.095 at T = 3,000, 0.074 at 12,000),
+#: all of which are unbounded; a run that stops gives 0
+LEVELS_OFF_BELOW = 0.02
 #: Theorem 3.1's conclusion on the population, at the last step T of a finite run:
 #: P(loss > 0) at most this, and no larger than at T/2 (the theorem's limit is 0)
 ZERO_LOSS_MASS = 1e-4
