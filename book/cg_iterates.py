@@ -231,8 +231,8 @@ show_figure(
 #   population and on the sample, and the classifier keeps misclassifying fresh
 #   inputs. The theorem does not apply: its hypothesis fails. With the reverse
 #   exponential and log-tailed surrogates, whose $g'$ decays for large
-#   pre-activations, the graded sample runs slow down and most count as
-#   levelling off, yet none reaches zero loss (the claim above lists them).
+#   pre-activations, the graded sample runs grow far more slowly, but still
+#   grow, and none reaches zero loss (the claim above lists them).
 # * The growth is the same on samples of $10^3$ to $10^5$ inputs per class and
 #   on the population: it is a property of the population dynamics.
 #
