@@ -104,9 +104,10 @@ def plot_local_exponents(
     right.set_yscale("log")
     right.set_xlabel("dimension $n$")
     right.set_ylabel(r"smallest $C'$ with bound $\geq N_{50}$")
-    for axis in (left.xaxis, right.xaxis):
-        axis.set_major_formatter(ScalarFormatter())
-        axis.set_minor_formatter(NullFormatter())
+    for ax in (left, right):
+        ax.set_xticks(ns)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
     return fig
 
 
