@@ -97,6 +97,13 @@ class LastVsErgodic:
         """Bootstrap standard error of :attr:`log_ratio`; shape (I,)."""
         return np.std(np.log(self.draws_last / self.draws_ergodic), axis=0, ddof=1)
 
+    def ratio_slope(self) -> tuple[float, float]:
+        """Least-squares slope of :attr:`log_ratio` on log n, and its bootstrap SE."""
+        log_n = np.log(self.ns)
+        ratios = np.log(self.draws_last / self.draws_ergodic)
+        slopes = [np.polyfit(log_n, row, 1)[0] for row in ratios]
+        return float(np.polyfit(log_n, self.log_ratio, 1)[0]), float(np.std(slopes, ddof=1))
+
     def ratio_interval(self, z: float) -> tuple[np.ndarray, np.ndarray]:
         """``exp(log ratio -+ z SE)``: the ratio's interval at critical value z; (I,) each."""
         return (

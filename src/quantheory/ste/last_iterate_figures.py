@@ -10,13 +10,11 @@ from quantheory.plotting import COLORS, figure
 from quantheory.ste.last_iterate import LastVsErgodic
 
 
-def plot_n50_last_vs_ergodic(
-    comparison: LastVsErgodic, z_budget: float, tolerance: float
-) -> plt.Figure:
+def plot_n50_last_vs_ergodic(comparison: LastVsErgodic, z_budget: float) -> plt.Figure:
     """Left: N50(n) of both estimates (95 % intervals). Right: their ratio.
 
     The ratio's bars are the error-budget intervals (critical value
-    ``z_budget``); the shaded band is the finding's tolerance.
+    ``z_budget``); the line is its least-squares trend in log n.
     """
     fig, (left, right) = figure(ncols=2, width=4.2, height=3.3)
     ns = comparison.ns
@@ -45,11 +43,20 @@ def plot_n50_last_vs_ergodic(
     left.legend()
     ratio = np.exp(comparison.log_ratio)
     low, high = comparison.ratio_interval(z_budget)
-    right.axhspan(1 / tolerance, tolerance, color=COLORS["muted"], alpha=0.25, lw=0)
     right.axhline(1.0, color=COLORS["theory"], lw=1)
     right.errorbar(
         ns, ratio, yerr=[ratio - low, high - ratio], fmt="o", capsize=3, color=COLORS["measured"]
     )
+    slope, _ = comparison.ratio_slope()
+    log_n = np.log(ns)
+    intercept = np.mean(comparison.log_ratio - slope * log_n)
+    right.plot(
+        ns,
+        np.exp(intercept + slope * log_n),
+        color=COLORS["accent"],
+        label=f"trend: slope {slope:.2f}",
+    )
+    right.legend()
     right.set_xscale("log")
     right.set_xticks(ns, [str(n) for n in ns])
     right.xaxis.set_minor_formatter(NullFormatter())
