@@ -2,10 +2,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from quantheory.ste import last_iterate_claims as last_checks
 from quantheory.ste import sample_complexity as sc
 from quantheory.ste import sample_complexity_claims as checks
-from quantheory.ste.engine import sample_trials
 from quantheory.ste.model import second_layer
 from quantheory.ste.symbolic import population_gradient_numeric
 
@@ -253,15 +251,3 @@ def test_noise_growth_claim_passes_when_n50_grows():
 def test_noise_growth_claim_fails_without_noise_effect():
     flat = synthetic_sweep([25.0, 25.0, 25.0])
     assert not checks.noise_growth_claim([0.0, 0.5, 1.0], flat, V, 20).passed
-
-
-def test_last_iterate_claim_passes_and_detects_violations(small_grid):
-    clean = [sample_trials(6, 10, 5, 1)]
-    assert last_checks.last_iterate_claim(small_grid, clean, 20).passed
-    noisy = [sample_trials(6, 10, 5, 1, noise_std=0.5)]
-    assert last_checks.absorbing_violations(noisy[0], 20) == 5
-    assert not last_checks.last_iterate_claim(small_grid, noisy, 20).passed
-    early = small_grid.last_only_early.copy()
-    early[0, 0] = 1
-    broken = sc.SuccessGrid(**{**small_grid.__dict__, "last_only_early": early})
-    assert not last_checks.last_iterate_claim(broken, clean, 20).passed
