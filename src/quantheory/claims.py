@@ -68,6 +68,7 @@ SPEC_CLAIMS: dict[str, str] = {
     "lr.noise_amplification": "parameter/activation/gradient quantization raise the risk",
     "lr.batch_scaling": "additive-quantization risk shrinks with batch size",
     "lr.mult_vs_add": "multiplicative vs additive quantization at equal bit budget",
+    "lr.real_formats": "real quantizers (stochastic rounding, bfloat16, float8) vs the recursion",
 }
 
 
