@@ -23,9 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantheory.seeding import SeedLike, describe, paired
-from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials
+from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials, single_threaded
 from quantheory.ste.model import network_output, ste_gradient
-from quantheory.ste.recurrence import single_threaded
 from quantheory.validation import positive_float, positive_int
 
 #: a prediction of the escape step of every trial of a batch, given eta

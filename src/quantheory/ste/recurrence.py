@@ -8,35 +8,17 @@ first escape, predicted in closed form, is in :mod:`quantheory.ste.escape`.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy import stats as sps
 
 from quantheory import stats
 from quantheory.display import in_notebook
 from quantheory.seeding import SeedLike, describe, paired
-from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials
+from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials, single_threaded
 from quantheory.validation import positive_int
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """Run the engine's compiled kernel on one thread inside the block.
-
-    A noisy run flips a few coordinates of a few trials at every step, so each
-    call of the kernel does little work; starting threads for it costs more
-    than it gains, most of all on a busy machine.
-    """
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 @dataclass(frozen=True)

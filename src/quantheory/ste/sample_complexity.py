@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy import optimize
 
@@ -29,7 +27,7 @@ from quantheory.display import in_notebook
 from quantheory.memo import cached
 from quantheory.scale import by_scale
 from quantheory.seeding import SeedLike, chapter_seed, describe, generator, paired, seed_sequence
-from quantheory.ste.engine import run_ste_method, sample_trials
+from quantheory.ste.engine import run_ste_method, sample_trials, single_threaded
 from quantheory.ste.model import second_layer, sign
 from quantheory.ste.symbolic import population_gradient_numeric
 from quantheory.validation import positive_int
@@ -83,22 +81,6 @@ def _batches(n: int, n_samples: int, m: int, n_trials: int) -> list[int]:
     return [min(size, n_trials - start) for start in range(0, n_trials, size)]
 
 
-@contextmanager
-def _one_engine_thread() -> Iterator[None]:
-    """Run the engine's compiled flip update on one thread inside the block.
-
-    A step updates only the few trials whose iterate moved, so the work per
-    call is small; spreading it over threads costs more in synchronisation
-    than it gains, badly so on a busy machine (a 5 s cell instead of 0.1 s).
-    """
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-
-
 def success_grid(
     ns: Sequence[int],
     sample_sizes: Sequence[int],
@@ -130,7 +112,7 @@ def success_grid(
     }
     cells = list(itertools.product(range(len(ns)), range(len(sample_sizes))))
     bar = tqdm(paired(cells, seed), desc="(n, N) grid", disable=in_notebook(), leave=False)
-    with _one_engine_thread():
+    with single_threaded():
         _count_cells(
             bar,
             ns,
