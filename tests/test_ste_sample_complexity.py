@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.special import expit
@@ -85,6 +87,13 @@ def test_linf_n_growth_passes_and_the_deviation_grows(growth):
 @pytest.mark.mutation("ste.linf_n_growth")
 def test_linf_n_growth_fails_against_no_growth(growth):
     assert not checks.linf_n_growth_claim(growth, 200, 2, max_exponent=0.0).passed
+
+
+@pytest.mark.mutation("ste.linf_n_growth")
+def test_linf_n_growth_fails_when_the_deviation_grows_like_n(growth):
+    """Data side: a deviation that grows a full power of n faster breaks the union bound."""
+    faster = dataclasses.replace(growth, deviations=growth.deviations * growth.ns[None, :] ** 1.0)
+    assert not checks.linf_n_growth_claim(faster, 200, 2).passed
 
 
 def test_union_bound_slope_tends_to_one_half():

