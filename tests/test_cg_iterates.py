@@ -50,6 +50,11 @@ def test_growth_ratio_of_known_curves():
     np.testing.assert_allclose(it.growth_ratio(curves), [1.0, np.sqrt(2) - 1, 0.0], atol=1e-3)
 
 
+def test_growth_ratio_counts_a_late_runaway_as_growing():
+    flat_then_growing = np.concatenate([np.ones(51), np.linspace(1, 50, 50)])[:, None]
+    assert np.isinf(it.growth_ratio(flat_then_growing)).all()
+
+
 def test_quadrature_rule_integrates_exactly_what_it_should():
     u = np.random.default_rng(0).standard_normal((2, 12))
     z, mass = qd.plane_rule(u, qd.surrogate_levels("relu", 2), 1.0, 2.0)

@@ -245,10 +245,13 @@ def growth_ratio(total_norm: np.ndarray) -> np.ndarray:
 
     ``(|W^T| - |W^{T/2}|) / (|W^{T/2}| - |W^0|)`` per run, from a (T + 1, R)
     history: 0 for a run that stopped moving in the first half, about 1 for
-    linear growth, ``sqrt 2 - 1 = 0.41`` for growth like ``sqrt t``.
+    linear growth, ``sqrt 2 - 1 = 0.41`` for growth like ``sqrt t``. A run
+    that did not grow in the first half but grows in the second gets
+    ``inf`` (growing), never 0.
     """
     total_norm = np.asarray(total_norm, dtype=float)
     half = (total_norm.shape[0] - 1) // 2
     first = total_norm[half] - total_norm[0]
     second = total_norm[-1] - total_norm[half]
-    return np.divide(second, first, out=np.zeros_like(second), where=first > 0)
+    late_start = np.where(second > 0, np.inf, 0.0)
+    return np.divide(second, first, out=late_start, where=first > 0)
