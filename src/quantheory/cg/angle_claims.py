@@ -7,7 +7,7 @@ from scipy import stats
 
 from quantheory.cg.angle import AngleSweep
 from quantheory.claims import Claim
-from quantheory.stats import comparison_alpha
+from quantheory.stats import comparison_alpha, margin
 
 
 def trend(values: np.ndarray, thetas: np.ndarray) -> tuple[float, float]:
@@ -69,6 +69,10 @@ def angle_claim(sweep: AngleSweep, seed_label: str) -> Claim:
             "Bonferroni over the two measures."
         ),
         seed=seed_label,
+        margin=(
+            f"{int(converged.sum())}/{converged.size} converged (any run that does not fails); "
+            + margin(min(combined.values()), threshold, unit="(z)", passes_below=False)
+        ),
         summary=(
             f"{int(converged.sum())}/{converged.size} runs converge; trend z = "
             f"{combined['iterations']:.1f} (iterations), {combined['|W|']:.1f} (|W|), "
