@@ -69,6 +69,9 @@ def test_sign_disagreement_fails_on_wrong_formula(disagreement_sample, wrong):
     claim = checks.sign_disagreement_claim(disagreement_sample, wrong)
     assert not claim.passed
     assert claim.measured["SymPy derivation equals statement"] is False
+    # the Monte Carlo part rejects it too, not only the SymPy check
+    k = len(disagreement_sample.angles)
+    assert claim.measured["angles whose Wilson interval holds the prediction"] != f"{k} of {k}"
 
 
 def test_sign_disagreement_monte_carlo_alone_rejects_a_wrong_formula(disagreement_sample):
