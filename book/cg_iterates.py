@@ -32,7 +32,8 @@
 # 1. runs coarse-gradient descent on the **population** itself, with the
 #    coarse gradient computed by quadrature over each class's annulus, and on
 #    samples of 1,000 inputs per class;
-# 2. measures whether $|W^t|$ levels off, with a threshold fixed in advance;
+# 2. measures whether $|W^t|$ levels off (the threshold and why it was
+#    changed are stated below);
 # 3. checks the theorem's conclusion on the runs whose iterates are bounded;
 # 4. asks whether the graded layer's behaviour is a finite-sample effect or a
 #    property of the population dynamics, with samples of growing size and the
@@ -138,6 +139,13 @@ on_sample = {
 # three are unbounded and count as growing. A run that stops at zero loss gives
 # 0. The claim passes if every run of the equal
 # layer levels off; for the graded layer it reports what it measures.
+#
+# The threshold was *not* fixed before any data were seen. It was first
+# 0.25, until a graded-layer population run under master seed 2 grew like
+# $\log t$ (ratio 0.12) with its loss still positive and was counted as
+# bounded; 0.02 is the value chosen then, so that logarithmic growth counts
+# as growing. A rule that does not depend on the data (a slope of $|W^t|$
+# against $\log t$) is left for a later revision.
 
 # %%
 all_runs = {
