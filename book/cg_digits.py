@@ -185,16 +185,7 @@ rows = (
     + [(name, bits) for name in checks.INADMISSIBLE for bits in BIT_WIDTHS]
     + [(digits.FROZEN_HIDDEN, 2)]
 )
-runs = {
-    (name, bits): digits.train(
-        splits,
-        digits.activation(name, None if bits == 32 else bits),
-        HIDDEN,
-        SCHEDULE,
-        seeds["training"],
-    )
-    for name, bits in rows
-}
+runs = digits.train_rows(splits, rows, HIDDEN, SCHEDULE, seeds["training"])
 show(checks.table2(runs, checks.table2_comparisons(runs)))
 
 # %% [markdown]
@@ -281,27 +272,17 @@ CONTROL_ROWS = [(digits.FULL_PRECISION, 32), ("relu", 2)]
 constant_rate = dataclasses.replace(SCHEDULE, decay_every=None)
 settings = {
     "paper's schedule": {key: runs[key] for key in CONTROL_ROWS},
-    "constant rate": {
-        (name, bits): digits.train(
-            splits,
-            digits.activation(name, None if bits == 32 else bits),
-            HIDDEN,
-            constant_rate,
-            seeds["training"],
-        )
-        for name, bits in CONTROL_ROWS
-    },
-    "no batch norm": {
-        (name, bits): digits.train(
-            splits,
-            digits.activation(name, None if bits == 32 else bits),
-            HIDDEN,
-            SCHEDULE,
-            seeds["training"],
-            normalise=False,
-        )
-        for name, bits in CONTROL_ROWS
-    },
+    "constant rate": digits.train_rows(
+        splits, CONTROL_ROWS, HIDDEN, constant_rate, seeds["training"]
+    ),
+    "no batch norm": digits.train_rows(
+        splits,
+        CONTROL_ROWS,
+        HIDDEN,
+        SCHEDULE,
+        seeds["training"],
+        normalise=False,
+    ),
 }
 show_figure(plot_norm_controls(settings), "fig-cg-norm-controls")
 

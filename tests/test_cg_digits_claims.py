@@ -34,7 +34,7 @@ def runs(splits):
         + [(name, bits) for name in checks.INADMISSIBLE for bits in (2, 4)]
         + [(digits.FROZEN_HIDDEN, 2)]
     )
-    return {key: digits.train(splits, act(*key), HIDDEN, SCHEDULE, seed=6) for key in rows}
+    return digits.train_rows(splits, rows, HIDDEN, SCHEDULE, seed=6)
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +42,8 @@ def controls(splits):
     constant = dataclasses.replace(SCHEDULE, decay_every=None)
     rows = [FULL, ("relu", 2)]
     return {
-        "constant": {key: digits.train(splits, act(*key), HIDDEN, constant, 6) for key in rows},
-        "no batch norm": {
-            key: digits.train(splits, act(*key), HIDDEN, SCHEDULE, 6, normalise=False)
-            for key in rows
-        },
+        "constant": digits.train_rows(splits, rows, HIDDEN, constant, 6),
+        "no batch norm": digits.train_rows(splits, rows, HIDDEN, SCHEDULE, 6, normalise=False),
     }
 
 

@@ -15,6 +15,7 @@ seed axis.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -331,6 +332,31 @@ def train(
     logits = forward(net, splits.x[slot, splits.test], act, False, normalise).logits
     accuracy = (logits.argmax(axis=-1) == splits.y[splits.test]).mean(axis=-1)
     return TrainingRun(accuracy, np.stack(norms), np.stack(losses), schedule.rates())
+
+
+def train_rows(
+    splits: Splits,
+    rows: Sequence[tuple[str, int]],
+    hidden: int,
+    schedule: Schedule,
+    seed: SeedLike,
+    normalise: bool = True,
+) -> dict[tuple[str, int], TrainingRun]:
+    """:func:`train` for every ``(surrogate, bits)`` row (bits 32: full precision).
+
+    Every row gets the same ``seed``, so the rows are paired slot by slot.
+    """
+    return {
+        (name, bits): train(
+            splits,
+            activation(name, None if bits == 32 else bits),
+            hidden,
+            schedule,
+            seed,
+            normalise=normalise,
+        )
+        for name, bits in rows
+    }
 
 
 def load_digits_splits(count: int, test_fraction: float, seed: SeedLike) -> Splits:
