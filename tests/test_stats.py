@@ -68,3 +68,12 @@ def test_margin_text():
         stats.margin(1.27, 1.0, unit="", passes_below=False)
         == "1.27, fails below 1 (0.27 to spare)"
     )
+
+
+def test_budget_t_interval_uses_the_t_quantile():
+    samples = np.array([1.0, 2.0, 3.0, 4.0])
+    mean, low, high = stats.budget_t_interval(samples, 2)
+    half = stats.t_threshold(3, 2) * samples.std(ddof=1) / 2
+    assert mean == 2.5 and low == pytest.approx(2.5 - half) and high == pytest.approx(2.5 + half)
+    with pytest.raises(ValueError, match="at least 2 replicates"):
+        stats.budget_t_interval(np.array([1.0]))

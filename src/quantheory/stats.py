@@ -69,6 +69,20 @@ def t_threshold(dof: int, n_comparisons: int = 1) -> float:
     return float(sps.t.isf(comparison_alpha(n_comparisons) / 2, dof))
 
 
+def budget_t_interval(samples: np.ndarray, n_comparisons: int = 1) -> tuple[float, float, float]:
+    """Mean of (S,) independent replicates with its Student-t interval at the budget's level.
+
+    Returns ``(mean, low, high)``; the half-width is ``t_threshold(S - 1, k)`` standard errors.
+    """
+    samples = np.asarray(samples, dtype=float)
+    if samples.ndim != 1 or samples.size < 2:
+        raise ValueError(f"need at least 2 replicates in a 1-D array, got shape {samples.shape}")
+    mean = float(samples.mean())
+    half = t_threshold(samples.size - 1, n_comparisons) * float(samples.std(ddof=1))
+    half /= np.sqrt(samples.size)
+    return mean, mean - half, mean + half
+
+
 def budget_wilson_interval(
     successes: np.ndarray | int, trials: np.ndarray | int, n_comparisons: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:

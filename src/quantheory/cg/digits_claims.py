@@ -99,10 +99,8 @@ def paired_difference(a: np.ndarray, b: np.ndarray, comparisons: int) -> PairedD
     diff = 100 * (np.asarray(a) - np.asarray(b))
     if diff.ndim != 1 or diff.size < 2:
         raise ValueError(f"need at least 2 paired slots, got shape {diff.shape}")
-    se = float(diff.std(ddof=1) / np.sqrt(diff.size))
-    half = stats.t_threshold(diff.size - 1, comparisons) * se
-    mean = float(diff.mean())
-    return PairedDifference(mean, se, mean - half, mean + half)
+    mean, low, high = stats.budget_t_interval(diff, comparisons)
+    return PairedDifference(mean, float(diff.std(ddof=1) / np.sqrt(diff.size)), low, high)
 
 
 def admissible_mean(runs: Mapping[Row, TrainingRun], bits: int) -> np.ndarray:

@@ -55,14 +55,6 @@ def levelling_ratio(run: TrainingRun, split_epoch: int) -> np.ndarray:
     return growth_per_rate(run, split, run.rates.size) / growth_per_rate(run, 0, split)
 
 
-def budget_interval(samples: np.ndarray, comparisons: int) -> tuple[float, float, float]:
-    """Mean of (S,) independent replicates with its t interval at the budget's level."""
-    mean = float(samples.mean())
-    half = stats.t_threshold(samples.size - 1, comparisons) * samples.std(ddof=1)
-    half /= np.sqrt(samples.size)
-    return mean, mean - half, mean + half
-
-
 def norm_growth_claim(
     runs: Mapping[Row, TrainingRun], control: TrainingRun, bound: float, seed_label: str
 ) -> Claim:
@@ -81,7 +73,7 @@ def norm_growth_claim(
     ok, smallest, largest, measured = True, np.inf, 0.0, {}
     for key, run in rows.items():
         growth = relative_growth(run)
-        lows = [budget_interval(growth[:, layer], k)[1] for layer in range(layers)]
+        lows = [stats.budget_t_interval(growth[:, layer], k)[1] for layer in range(layers)]
         ratio = float((run.weight_norms[-1] / run.weight_norms[0]).max())
         ok &= min(lows) > 0 and ratio <= bound
         smallest, largest = min(smallest, min(lows)), max(largest, ratio)
@@ -91,7 +83,7 @@ def norm_growth_claim(
         measured[f"{row_label(key)}: largest final / initial norm"] = ratio
     log_growth = np.log(control.weight_norms[-1] / control.weight_norms[0])
     fastest = int(np.argmax(log_growth.mean(axis=0)))
-    mean, low, _ = budget_interval(log_growth[:, fastest], k)
+    mean, low, _ = stats.budget_t_interval(log_growth[:, fastest], k)
     ok &= low > np.log(bound)
     measured[f"control without batch norm, layer {fastest + 1}: final / initial (lower end)"] = (
         f"{np.exp(mean):.1f} ({np.exp(low):.1f})"
@@ -150,14 +142,14 @@ def controls_claim(
     for key, run in constant.items():
         ratio = levelling_ratio(run, split_epoch)
         for layer in range(layers):
-            mean, _, high = budget_interval(ratio[:, layer], k)
+            mean, _, high = stats.budget_t_interval(ratio[:, layer], k)
             worst = max(worst, high)
             measured[f"constant rate, {row_label(key)}, layer {layer + 1}: late / early"] = (
                 f"{mean:.3f} (upper end {high:.3f})"
             )
     growth = relative_growth(no_batch_norm)
     for layer in range(layers - 1):
-        mean, low, _ = budget_interval(growth[:, layer], k)
+        mean, low, _ = stats.budget_t_interval(growth[:, layer], k)
         smallest = min(smallest, low)
         measured[f"no batch norm, full precision, layer {layer + 1}: growth, %"] = (
             f"{100 * mean:.1f} (lower end {100 * low:.1f})"
