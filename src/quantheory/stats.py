@@ -179,3 +179,47 @@ def wilson_interval(
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     # the ends are exactly 0 at k = 0 and 1 at k = n; set them so, not off by rounding
     return np.where(k == 0, 0.0, centre - half)[()], np.where(k == n, 1.0, centre + half)[()]
+
+
+def budget_newcombe_interval(
+    successes_a: int, trials_a: int, successes_b: int, trials_b: int, n_comparisons: int = 1
+) -> tuple[float, float, float]:
+    """Difference of two rates ``p_a - p_b`` with Newcombe's hybrid score interval.
+
+    Each rate gets its Wilson interval at the budget's level for one of
+    ``n_comparisons``; Newcombe (1998, method 10) combines them. Unlike the pooled
+    two-proportion z test it keeps its level at rates near 0 or 1.
+
+    Returns ``(difference, low, high)``.
+
+    Examples
+    --------
+    >>> d, lo, hi = budget_newcombe_interval(80, 80, 20, 80)
+    >>> round(d, 2), lo > 0.4, hi <= 1
+    (0.75, True, True)
+    """
+    alpha = comparison_alpha(n_comparisons)
+    pa, pb = successes_a / trials_a, successes_b / trials_b
+    la, ua = wilson_interval(successes_a, trials_a, alpha=alpha)
+    lb, ub = wilson_interval(successes_b, trials_b, alpha=alpha)
+    diff = pa - pb
+    low = diff - np.sqrt((pa - la) ** 2 + (ub - pb) ** 2)
+    high = diff + np.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
+    return float(diff), float(low), float(high)
+
+
+def equivalent_within(low: float, high: float, tolerance: float) -> bool:
+    """Two one-sided tests: is the interval ``[low, high]`` inside ``[-tolerance, tolerance]``?
+
+    An equivalence claim passes only when the data show the difference is small,
+    not merely when they fail to detect one; ``tolerance`` must be fixed before
+    the data are seen.
+
+    Examples
+    --------
+    >>> equivalent_within(-0.02, 0.03, 0.05), equivalent_within(-0.2, 0.2, 0.05)
+    (True, False)
+    """
+    if not tolerance > 0:
+        raise ValueError(f"tolerance must be positive, got {tolerance!r}")
+    return bool(-tolerance <= low and high <= tolerance)
