@@ -4,6 +4,7 @@ import sympy as sp
 
 from quantheory.cg import annulus
 from quantheory.cg import claims as checks
+from quantheory.cg import iterates as it
 from quantheory.cg import surrogates as sg
 
 
@@ -77,7 +78,7 @@ def test_errors():
         annulus.line_integrals(2.0, 1.0, np.array([0.0]))
 
 
-@pytest.mark.parametrize("name", sg.SURROGATES)
+@pytest.mark.parametrize("name", sg.ALL_SURROGATES)
 def test_numpy_surrogates_equal_sympys_own_lambdify(name):
     grid = np.concatenate([np.linspace(-2, 12, 2801), [0.0, 1.0, 3.0]])
     expr = sg.surrogate_expression(name, 2)
@@ -88,3 +89,42 @@ def test_numpy_surrogates_equal_sympys_own_lambdify(name):
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = np.asarray(reference(grid), dtype=float) * np.ones_like(grid)
         np.testing.assert_allclose(ours(grid), expected, rtol=1e-14, atol=0)
+
+
+def _chord_missing_the_hole_on_both_sides():
+    """A wrong chord for lines through the hole: it adds the hole's chord, so it
+    shrinks on (0, m_x) while its value at d = m_x (and so C_p) is unchanged."""
+    d, m_x, big = annulus.d, annulus.inner, annulus.outer
+    through = 2 * (sp.sqrt(big**2 - d**2) + sp.sqrt(m_x**2 - d**2))
+    return sp.Piecewise((through, d < m_x), (2 * sp.sqrt(big**2 - d**2), True))
+
+
+@pytest.mark.mutation("cg.Cp_annulus")
+def test_cp_claim_fails_when_the_chord_does_not_rise_towards_the_hole(monkeypatch):
+    monkeypatch.setattr(annulus, "chord_length", _chord_missing_the_hole_on_both_sides)
+    claim = checks.cp_annulus_claim([(1.0, 2.0)])
+    assert not claim.passed
+    assert claim.measured["SymPy derivation equals statement"]  # only the signs catch it
+    assert not claim.measured["(1, 2): chord rises on (0, m_x)"]
+
+
+@pytest.mark.mutation("cg.assumption2_constants")
+def test_assumption2_claim_fails_for_the_two_slope_ramp_stated_with_delta_one():
+    wrong = {**checks.STATED_CONSTANTS, sg.TWO_SLOPE: lambda q, b: (sp.Integer(1), sp.Integer(1))}
+    claim, _ = checks.assumption2_claim(2, 10.0, stated=wrong)
+    assert not claim.passed
+
+
+def test_two_slope_constants_and_the_compiled_copy_of_its_derivative():
+    check = sg.check_assumption2(sg.TWO_SLOPE, 2, 10.0)
+    assert (check.delta, check.delta_tilde) == (sp.Rational(1, 2), sp.Rational(3, 2))
+    assert check.satisfied
+    code, breaks, slopes = it.surrogate_code(sg.TWO_SLOPE, 2)
+    grid = np.concatenate([np.linspace(-1, 6, 701), [1.0, 3.0]])
+    compiled = [it._derivative(h, code, breaks, slopes) for h in grid]
+    np.testing.assert_array_equal(sg.surrogate_functions(sg.TWO_SLOPE, 2)[1](grid), compiled)
+
+
+def test_slope_signs_rejects_bad_radii():
+    with pytest.raises(ValueError, match=r"inner_radius must be below outer_radius"):
+        annulus.slope_signs(2.0, 1.0)

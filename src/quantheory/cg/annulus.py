@@ -45,6 +45,31 @@ def derive_cp() -> tuple[sp.Expr, dict[str, sp.Expr]]:
     }
 
 
+def slope_signs(inner_radius: float, outer_radius: float) -> dict[str, bool]:
+    """Whether the chord's slope keeps one sign on each side of ``d = m_x``, exactly.
+
+    For the given radii SymPy solves ``slope = 0`` on the open interval of each
+    branch (no root there means one sign throughout, the slope being continuous)
+    and evaluates the sign at the midpoint. Returns ``rises on (0, m_x)`` and
+    ``falls on (m_x, M)``: together they make ``d = m_x`` the longest chord.
+    """
+    m_x = sp.nsimplify(positive_float("inner_radius", inner_radius))
+    big = sp.nsimplify(positive_float("outer_radius", outer_radius))
+    if m_x >= big:
+        raise ValueError(f"inner_radius must be below outer_radius, got {m_x} >= {big}")
+    _, facts = derive_cp()
+    radii = {inner: m_x, outer: big}
+    out = {}
+    for key, slope, low, high, sign in (
+        ("rises on (0, m_x)", facts["rising"], 0, m_x, 1),
+        ("falls on (m_x, M)", facts["falling"], m_x, big, -1),
+    ):
+        slope = slope.subs(radii)
+        roots = sp.solveset(sp.Eq(slope, 0), d, sp.Interval.open(low, high))
+        out[key] = roots is sp.EmptySet and bool(sign * slope.subs(d, (low + high) / 2) > 0)
+    return out
+
+
 def line_integrals(
     inner_radius: float, outer_radius: float, distances: np.ndarray, n_points: int = 40_001
 ) -> np.ndarray:

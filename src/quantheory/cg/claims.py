@@ -52,6 +52,7 @@ STATED_CONSTANTS: dict[str, Callable[[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr]
     "relu": lambda q, b: (sp.Integer(1), sp.Integer(1)),
     "reverse_exponential": lambda q, b: (sp.exp(-b / q), sp.Integer(1)),
     "log_tailed_relu": lambda q, b: (1 / (b - q + 1), sp.Integer(1)),
+    sg.TWO_SLOPE: lambda q, b: (sp.Rational(1, 2), sp.Rational(3, 2)),
 }
 #: surrogates the book states violate Assumption 2, and which condition fails
 STATED_VIOLATIONS = {"clipped_relu": "delta = 0", "identity": "g(x) != 0 for x <= 0"}
@@ -67,10 +68,10 @@ def assumption2_claim(
     """
     stated = STATED_CONSTANTS if stated is None else stated
     q, b = sp.Integer(sg.max_level(bits)), sp.nsimplify(bound)
-    checks = {name: sg.check_assumption2(name, bits, bound) for name in sg.SURROGATES}
+    checks = {name: sg.check_assumption2(name, bits, bound) for name in sg.ALL_SURROGATES}
     grid = np.linspace(0, bound, grid_points)[1:]
     rows, ok = {}, True
-    for name in sg.ADMISSIBLE:
+    for name in sg.LEMMA_SURROGATES:
         check = checks[name]
         delta, delta_tilde = stated[name](q, b)
         exact = (
@@ -96,8 +97,9 @@ def assumption2_claim(
     return Claim(
         id="cg.assumption2_constants",
         statement=(
-            "ReLU, reverse exponential and log-tailed ReLU satisfy Assumption 2 on (0, B] "
-            "with the stated delta, delta~; clipped ReLU and identity do not"
+            "ReLU, reverse exponential, log-tailed ReLU and the two-slope ramp satisfy "
+            "Assumption 2 on (0, B] with the stated delta, delta~; clipped ReLU and identity "
+            "do not"
         ),
         passed=bool(ok),
         measured=rows,
@@ -110,8 +112,8 @@ def assumption2_claim(
         ),
         summary=(
             "ReLU delta = 1; reverse exponential delta = exp(-B/q_b); log-tailed "
-            f"delta = 1/(B - q_b + 1) (b = {bits}, B = {bound:g}); clipped ReLU and "
-            "identity violate it"
+            f"delta = 1/(B - q_b + 1) (b = {bits}, B = {bound:g}); two-slope ramp delta = 1/2, "
+            "delta~ = 3/2; clipped ReLU and identity violate it"
         ),
         margin="exact SymPy equality of delta, delta~ (no tolerance); NumPy grid within rtol 1e-4",
     ), checks
@@ -120,31 +122,48 @@ def assumption2_claim(
 def cp_annulus_claim(
     radii: Sequence[tuple[float, float]], statement: sp.Expr = annulus.CP_STATEMENT
 ) -> Claim:
-    """``cg.Cp_annulus``: derived C_p equals the statement; numeric line integrals agree."""
+    """``cg.Cp_annulus``: derived C_p equals the statement, the chord's slope has the
+    signs that put the maximum at ``d = m_x``, and numeric line integrals agree."""
     derived, _ = annulus.derive_cp()
     symbolic_ok = sp.simplify(derived - statement) == 0
-    worst = 0.0
+    worst, signs = 0.0, {}
     for m_x, big in radii:
         distances = np.linspace(0, big * 0.999, 400)
         distances = np.unique(np.concatenate([distances, [m_x]]))
         numeric = annulus.line_integrals(m_x, big, distances).max()
         predicted = float(statement.subs({annulus.inner: m_x, annulus.outer: big}))
         worst = max(worst, abs(numeric / predicted - 1))
-    passed = symbolic_ok and worst < 1e-3
+        for key, ok in annulus.slope_signs(m_x, big).items():
+            signs[f"({m_x:g}, {big:g}): chord {key}"] = ok
+    monotone = all(signs.values())
+    passed = symbolic_ok and monotone and worst < 1e-3
     return Claim(
         id="cg.Cp_annulus",
-        statement="for the uniform density on {m_x < |x| < M}, C_p = 2/(pi sqrt(M^2 - m_x^2))",
+        statement=(
+            "for the uniform density on {m_x < |x| < M}, C_p = 2/(pi sqrt(M^2 - m_x^2)): the "
+            "chord grows with the distance d of the line on (0, m_x) and shrinks on (m_x, M)"
+        ),
         passed=bool(passed),
         measured={
             "SymPy derivation equals statement": bool(symbolic_ok),
+            **signs,
             "largest relative gap, numeric max vs formula": worst,
         },
-        expected={"largest relative gap, numeric max vs formula": "< 1e-3"},
+        expected={
+            "every slope sign as stated": True,
+            "largest relative gap, numeric max vs formula": "< 1e-3",
+        },
         method=(
-            "SymPy maximises the chord length over the distance d of the line; numerically "
-            "the density is integrated along 400 parallel lines (midpoint rule, 40,001 "
-            "points each) for annuli " + ", ".join(f"({a:g}, {b:g})" for a, b in radii) + "."
+            "SymPy maximises the chord length over the distance d of the line; for each "
+            "annulus it solves slope = 0 on (0, m_x) and on (m_x, M) (no root: one sign) "
+            "and takes the sign at the midpoint; numerically the density is integrated "
+            "along 400 parallel lines (midpoint rule, 40,001 points each) for annuli "
+            + ", ".join(f"({a:g}, {b:g})" for a, b in radii)
+            + "."
         ),
-        summary=f"SymPy {'exact' if symbolic_ok else 'MISMATCH'}; numeric max within {worst:.1e}",
-        margin=margin(worst, 1e-3, unit="") + "; SymPy derivation exact",
+        summary=(
+            f"SymPy {'exact' if symbolic_ok else 'MISMATCH'}; slope signs "
+            f"{'as stated' if monotone else 'WRONG'}; numeric max within {worst:.1e}"
+        ),
+        margin=margin(worst, 1e-3, unit="") + "; SymPy derivation and slope signs exact",
     )

@@ -21,7 +21,13 @@ from quantheory.validation import one_of, positive_float, positive_int
 
 x = sp.Symbol("x", real=True)
 
+#: the paper's five surrogates (its Figure 2 and Table 2)
 SURROGATES = ("relu", "reverse_exponential", "log_tailed_relu", "clipped_relu", "identity")
+#: an admissible surrogate of the book's own with delta = 1/2 and delta~ = 3/2, so that
+#: the lemmas' bounds are exercised where delta and delta~ enter them (not in the paper)
+TWO_SLOPE = "two_slope"
+#: every surrogate defined here
+ALL_SURROGATES = (*SURROGATES, TWO_SLOPE)
 #: how the book names each surrogate in tables and legends
 LABELS = {
     "relu": "ReLU",
@@ -29,9 +35,12 @@ LABELS = {
     "log_tailed_relu": "log-tailed ReLU",
     "clipped_relu": "clipped ReLU (fails)",
     "identity": "identity (fails)",
+    TWO_SLOPE: "two-slope ramp",
 }
 #: the three surrogates of the paper that satisfy Assumption 2 on a bounded range
 ADMISSIBLE = ("relu", "reverse_exponential", "log_tailed_relu")
+#: the surrogates the lemmas are checked with: the paper's three and the two-slope ramp
+LEMMA_SURROGATES = (*ADMISSIBLE, TWO_SLOPE)
 
 
 def max_level(bits: int) -> int:
@@ -52,15 +61,27 @@ def staircase(values: np.ndarray, bits: int) -> np.ndarray:
 
 
 def surrogate_expression(name: str, bits: int) -> sp.Expr:
-    """The surrogate ``g(x)`` as a SymPy expression (q_b = 2^bits - 1)."""
-    one_of("name", name, SURROGATES)
+    """The surrogate ``g(x)`` as a SymPy expression (q_b = 2^bits - 1).
+
+    The two-slope ramp has ``g' = 1/2`` on (0, 1], ``3/2`` on (1, q_b] and
+    ``1/2`` beyond, so ``delta = 1/2`` and ``delta~ = 3/2`` on every range
+    (0, B] with B > 1 (for b = 1, q_b = 1 and only the slope 1/2 remains).
+    """
+    one_of("name", name, ALL_SURROGATES)
     q = sp.Integer(max_level(bits))
+    half, steep = sp.Rational(1, 2), sp.Rational(3, 2)
     return {
         "relu": sp.Piecewise((0, x <= 0), (x, True)),
         "reverse_exponential": sp.Piecewise((0, x <= 0), (q * (1 - sp.exp(-x / q)), True)),
         "log_tailed_relu": sp.Piecewise((0, x <= 0), (x, x <= q), (q + sp.log(x - q + 1), True)),
         "clipped_relu": sp.Piecewise((0, x <= 0), (x, x <= 1), (1, True)),
         "identity": x,
+        TWO_SLOPE: sp.Piecewise(
+            (0, x <= 0),
+            (half * x, x <= 1),
+            (half + steep * (x - 1), x <= q),
+            (half + steep * (q - 1) + half * (x - q), True),
+        ),
     }[name]
 
 
