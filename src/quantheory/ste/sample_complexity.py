@@ -4,10 +4,11 @@
   (n, N) pair and counts exact recoveries by the ergodic and by the last
   iterate estimate.
 * :func:`fit_n50` fits a logistic curve in log N to each row of successes and
-  returns N50(n), the sample size at 50 % success; :func:`fit_exponent` fits
-  ``N50 = c n^alpha`` and bootstraps alpha.
+  returns N50(n), the sample size at 50 % success; :func:`profile_n50` adds
+  profile-likelihood intervals and reports rows that never cross 50 % as
+  censored; :func:`fit_exponent` fits ``N50 = c n^alpha`` for reading.
 * :func:`local_exponents` gives the slope of log N50 against log n between
-  consecutive n, with bootstrap intervals.
+  consecutive n, with intervals from the N50 intervals at its ends.
 * :func:`uniform_deviation` measures ``max_u |g_N(u) - E g(u)|_inf`` over
   every binary u, for nested sample sizes; :func:`deviation_by_dimension`
   measures it at one N for several n.
@@ -21,12 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
+from scipy.stats import chi2
 
 from quantheory import stats
 from quantheory.display import in_notebook
 from quantheory.memo import cached
 from quantheory.scale import by_scale
-from quantheory.seeding import SeedLike, chapter_seed, describe, generator, paired, seed_sequence
+from quantheory.seeding import SeedLike, chapter_seed, describe, generator, paired
 from quantheory.ste.engine import run_ste_method, sample_trials, single_threaded
 from quantheory.ste.model import second_layer, sign
 from quantheory.ste.symbolic import population_gradient_numeric
@@ -59,6 +61,9 @@ class SuccessGrid:
     last_only_early : numpy.ndarray of int, shape (I, J)
         Last-only trials that reached ``w*`` (and stayed) by step ``n_steps / 2``;
         a lemma says there are none.
+    v_shape : float
+        ``|v|_1^2 / |v|_2^2`` of the second layer the engine's trials used
+        (read from the trials, so a sweep over v can check each row's v).
     """
 
     ns: np.ndarray
@@ -73,6 +78,7 @@ class SuccessGrid:
     fixed_not_at_star: np.ndarray
     last_only_early: np.ndarray
     seed: str
+    v_shape: float = float("nan")
 
 
 def _batches(n: int, n_samples: int, m: int, n_trials: int) -> list[int]:
@@ -113,7 +119,7 @@ def success_grid(
     cells = list(itertools.product(range(len(ns)), range(len(sample_sizes))))
     bar = tqdm(paired(cells, seed), desc="(n, N) grid", disable=in_notebook(), leave=False)
     with single_threaded():
-        _count_cells(
+        v_shape = _count_cells(
             bar,
             ns,
             sample_sizes,
@@ -133,6 +139,7 @@ def success_grid(
         n_steps,
         noise_std,
         seed=describe(seed),
+        v_shape=v_shape,
         **counts,
     )
 
@@ -145,9 +152,13 @@ def _count_cells(
     n_steps: int,
     counts: dict[str, np.ndarray],
     **setting,
-) -> None:
-    """Run every ``((i, j), seed)`` cell and add its recoveries to ``counts`` in place."""
+) -> float:
+    """Run every ``((i, j), seed)`` cell and add its recoveries to ``counts`` in place.
+
+    Returns ``|v|_1^2 / |v|_2^2`` of the second layer of the trials run.
+    """
     m = setting["m"]
+    shapes = set()
     for (i, j), child in cells:
         n, N = ns[i], sample_sizes[j]
         for size, batch_seed in paired(_batches(n, N, m, n_trials), child):
@@ -159,6 +170,7 @@ def _count_cells(
                 **setting,
             )
             run = run_ste_method(batch, n_steps)
+            shapes.add(float(np.abs(batch.v).sum() ** 2 / (batch.v @ batch.v)))
             ergodic_ok = np.all(run.ergodic_estimate() == batch.w_star, axis=1)
             last_ok = np.all(run.last_iterate() == batch.w_star, axis=1)
             fixed = run.frozen_at >= 0
@@ -169,9 +181,12 @@ def _count_cells(
             counts["fixed_not_at_star"][i, j] += (fixed & ~last_ok).sum()
             early = fixed & (run.frozen_at <= n_steps // 2)
             counts["last_only_early"][i, j] += (last_ok & ~ergodic_ok & early).sum()
+    if len(shapes) != 1:
+        raise ValueError(f"the trials of one grid used second layers of shapes {sorted(shapes)}")
+    return shapes.pop()
 
 
-# ---- N50 and the scaling exponent --------------------------------------------------
+# ---- N50: maximum likelihood and profile-likelihood intervals -------------------------
 def _logistic_fit(log_sizes: np.ndarray, successes: np.ndarray, trials: int) -> tuple[float, float]:
     """Maximum-likelihood (intercept, slope) of P(success) = expit(a + b log N)."""
 
@@ -190,11 +205,18 @@ def _logistic_fit(log_sizes: np.ndarray, successes: np.ndarray, trials: int) -> 
     return float(result.x[0]), float(result.x[1])
 
 
+def crosses_half(successes: np.ndarray, trials: int) -> np.ndarray:
+    """Whether each row of ``successes`` (shape (I, J)) has rates on both sides of 1/2."""
+    rates = np.asarray(successes) / trials
+    return (rates.min(axis=1) < 0.5) & (rates.max(axis=1) > 0.5)
+
+
 def fit_n50(sample_sizes: np.ndarray, successes: np.ndarray, trials: int) -> np.ndarray:
     """N50 for every row of ``successes`` (shape (I, J)) by a logistic fit in log N.
 
     Raises ``ValueError`` for a row that never crosses 50 % inside the grid
-    (N50 would be an extrapolation).
+    (N50 would be an extrapolation); :func:`profile_n50` reports such a row
+    as censored instead.
     """
     log_sizes = np.log(np.asarray(sample_sizes, dtype=float))
     rates = np.asarray(successes) / trials
@@ -210,146 +232,179 @@ def fit_n50(sample_sizes: np.ndarray, successes: np.ndarray, trials: int) -> np.
     return n50
 
 
+#: the logistic slope in log N is profiled over [0, MAX_LOGISTIC_SLOPE]
+MAX_LOGISTIC_SLOPE = 60.0
+#: points of the profile's grid of log N50 (its spacing sets the ends' resolution)
+PROFILE_POINTS = 600
+
+
+def _profile_deviance(
+    log_sizes: np.ndarray, row: np.ndarray, trials: int, thetas: np.ndarray
+) -> np.ndarray:
+    """Profile deviance of ``theta = log N50`` (slope maximised out); shape (G,).
+
+    The model is ``P(success at N) = expit(b (log N - theta))`` with ``b >= 0``.
+    """
+
+    def nll(b: float, theta: float) -> float:
+        eta = b * (log_sizes - theta)
+        return float(np.sum(trials * np.logaddexp(0, eta) - row * eta))
+
+    profile = np.array(
+        [
+            optimize.minimize_scalar(
+                nll, bounds=(0.0, MAX_LOGISTIC_SLOPE), args=(theta,), method="bounded"
+            ).fun
+            for theta in thetas
+        ]
+    )
+    return 2.0 * (profile - profile.min())
+
+
 @dataclass(frozen=True)
-class ExponentFit:
-    """``N50 = c n^alpha`` fitted by least squares in log-log, with a bootstrap.
+class N50Profile:
+    """N50 of every row of a success grid with profile-likelihood intervals.
+
+    The model of row i is ``P(success at N) = expit(b_i (log N - log N50_i))``
+    (independent binomial cells). The interval at level ``1 - a`` is the set
+    of N50 whose profile deviance (slope maximised out) stays below the
+    chi-square(1) quantile ``chi2.isf(a, 1)``, read off a fine grid of log N50
+    that reaches half the grid's log-range beyond each end of it. An end that
+    reaches that limit is reported as 0 or infinity: the grid cannot bound
+    N50 there. Nothing is dropped.
 
     Attributes
     ----------
+    sample_sizes : numpy.ndarray of int, shape (J,)
     n50 : numpy.ndarray, shape (I,)
-    n50_low, n50_high : numpy.ndarray, shape (I,)
-        95 % bootstrap intervals of N50.
+        Maximum-likelihood N50; NaN for a censored row.
+    censored : numpy.ndarray of bool, shape (I,)
+        Rows whose success rate never crosses 1/2 inside the grid.
+    log_n50_grid : numpy.ndarray, shape (G,)
+    deviance : numpy.ndarray, shape (I, G)
+        The profile deviance of every row on ``log_n50_grid``.
+    """
+
+    sample_sizes: np.ndarray
+    n50: np.ndarray
+    censored: np.ndarray
+    log_n50_grid: np.ndarray
+    deviance: np.ndarray
+
+    def interval(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """Profile-likelihood interval of every row at level ``1 - alpha``; (low, high)."""
+        threshold = chi2_quantile(alpha)
+        low, high = np.empty(self.n50.size), np.empty(self.n50.size)
+        for i, deviance in enumerate(self.deviance):
+            inside = deviance <= threshold
+            best = int(np.argmin(deviance))
+            left = best
+            while left > 0 and inside[left - 1]:
+                left -= 1
+            right = best
+            while right < inside.size - 1 and inside[right + 1]:
+                right += 1
+            low[i] = 0.0 if left == 0 else np.exp(self.log_n50_grid[left])
+            high[i] = np.inf if right == inside.size - 1 else np.exp(self.log_n50_grid[right])
+        return low, high
+
+    def budget_interval(self, n_comparisons: int) -> tuple[np.ndarray, np.ndarray]:
+        """Intervals at the error budget's level, one of ``n_comparisons`` per row."""
+        return self.interval(stats.comparison_alpha(n_comparisons))
+
+
+def chi2_quantile(alpha: float) -> float:
+    """The chi-square(1) quantile exceeded with probability ``alpha``."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    return float(chi2.isf(alpha, 1))
+
+
+def profile_n50(sample_sizes: Sequence[int], successes: np.ndarray, trials: int) -> N50Profile:
+    """Maximum-likelihood N50 and profile deviance of every row of ``successes`` (I, J)."""
+    sizes = np.asarray(sample_sizes)
+    successes = np.atleast_2d(np.asarray(successes))
+    if successes.shape[1] != sizes.size:
+        raise ValueError(
+            f"successes has {successes.shape[1]} columns for {sizes.size} sample sizes"
+        )
+    log_sizes = np.log(sizes.astype(float))
+    reach = (log_sizes[-1] - log_sizes[0]) / 2
+    thetas = np.linspace(log_sizes[0] - reach, log_sizes[-1] + reach, PROFILE_POINTS)
+    censored = ~crosses_half(successes, trials)
+    n50 = np.full(successes.shape[0], np.nan)
+    n50[~censored] = fit_n50(sizes, successes[~censored], trials)
+    deviance = np.array([_profile_deviance(log_sizes, row, trials, thetas) for row in successes])
+    return N50Profile(sizes, n50, censored, thetas, deviance)
+
+
+@dataclass(frozen=True)
+class ExponentFit:
+    """N50(n) of a grid with profile intervals, and one power law ``N50 = c n^alpha``.
+
+    Attributes
+    ----------
+    ns : numpy.ndarray of int, shape (I,)
+    profile : N50Profile
     alpha, log_c : float
-    alpha_se : float
-        Bootstrap standard error of alpha.
-    alpha_samples : numpy.ndarray, shape (B,)
-    n50_samples : numpy.ndarray, shape (B, I)
-        The bootstrap's N50 of every row.
+        Least squares in log-log over the rows that are not censored (NaN if
+        fewer than two): a summary for reading, no claim uses it.
     """
 
     ns: np.ndarray
-    n50: np.ndarray
-    n50_low: np.ndarray
-    n50_high: np.ndarray
+    profile: N50Profile
     alpha: float
     log_c: float
-    alpha_se: float
-    alpha_samples: np.ndarray
-    n50_samples: np.ndarray | None = None
 
-    def alpha_interval(self, level: float = 0.95) -> tuple[float, float]:
-        tail = 100 * (1 - level) / 2
-        low, high = np.percentile(self.alpha_samples, [tail, 100 - tail])
-        return float(low), float(high)
+    @property
+    def n50(self) -> np.ndarray:
+        """Maximum-likelihood N50 by n (NaN where censored); shape (I,)."""
+        return self.profile.n50
 
-    def log_n50_se(self) -> np.ndarray:
-        """Bootstrap standard error of log N50 for every row; shape (I,)."""
-        if self.n50_samples is None:
-            raise ValueError("this fit keeps no bootstrap samples of N50")
-        return np.std(np.log(self.n50_samples), axis=0, ddof=1)
+    @property
+    def censored(self) -> np.ndarray:
+        return self.profile.censored
+
+    def n50_interval(self) -> tuple[np.ndarray, np.ndarray]:
+        """95 % profile-likelihood interval of every N50 (for reading)."""
+        return self.profile.interval(0.05)
 
     def n50_budget_interval(self, n_comparisons: int) -> tuple[np.ndarray, np.ndarray]:
-        """N50 intervals at the error budget's level for one of ``n_comparisons`` tests.
-
-        ``log N50 +- z SE`` with the bootstrap SE of log N50 and the normal
-        quantile :func:`quantheory.stats.z_threshold`: the binomial bootstrap
-        redraws every cell of many trials, so the SE is well determined, but
-        its B resamples cannot reach a 1 - 1e-8 percentile directly.
-        """
-        half = stats.z_threshold(n_comparisons) * self.log_n50_se()
-        return self.n50 * np.exp(-half), self.n50 * np.exp(half)
-
-
-def _power_law(ns: np.ndarray, n50: np.ndarray) -> tuple[float, float]:
-    slope, intercept = np.polyfit(np.log(ns), np.log(n50), 1)
-    return float(slope), float(intercept)
-
-
-def _bootstrap_n50(
-    sample_sizes: np.ndarray,
-    successes: np.ndarray,
-    trials: int,
-    n_boot: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """N50 of every row for ``n_boot`` binomial resamples of every cell; shape (B, I).
-
-    A resample in which some row no longer crosses 50 % is dropped.
-    """
-    rates = np.asarray(successes) / trials
-    draws = []
-    for _ in range(n_boot):
-        try:
-            draws.append(fit_n50(sample_sizes, rng.binomial(trials, rates), trials))
-        except ValueError:
-            continue
-    if len(draws) < n_boot // 2:
-        raise ValueError("most bootstrap resamples have no N50; widen the grid of N")
-    return np.array(draws)
-
-
-def n50_with_samples(
-    sample_sizes: np.ndarray, successes: np.ndarray, trials: int, n_boot: int, seed: SeedLike
-) -> tuple[np.ndarray, np.ndarray]:
-    """N50 of every row (shape (I,)) and its binomial-bootstrap samples (shape (B, I))."""
-    n50 = fit_n50(sample_sizes, successes, trials)
-    draws = _bootstrap_n50(
-        sample_sizes, successes, trials, positive_int("n_boot", n_boot), generator(seed)
-    )
-    return n50, draws
-
-
-def n50_intervals(
-    sample_sizes: np.ndarray, successes: np.ndarray, trials: int, n_boot: int, seed: SeedLike
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """N50 of every row with a 95 % binomial-bootstrap interval: (n50, low, high)."""
-    n50, draws = n50_with_samples(sample_sizes, successes, trials, n_boot, seed)
-    return n50, np.percentile(draws, 2.5, axis=0), np.percentile(draws, 97.5, axis=0)
+        """N50 intervals at the error budget's level for one of ``n_comparisons`` tests."""
+        return self.profile.budget_interval(n_comparisons)
 
 
 def fit_exponent(
-    grid_ns: np.ndarray,
-    sample_sizes: np.ndarray,
-    successes: np.ndarray,
-    trials: int,
-    n_boot: int,
-    seed: SeedLike,
+    grid_ns: np.ndarray, sample_sizes: np.ndarray, successes: np.ndarray, trials: int
 ) -> ExponentFit:
-    """Fit N50(n) per row and ``N50 = c n^alpha``; bootstrap by resampling every cell.
-
-    The bootstrap redraws each cell's success count as Binomial(trials, rate)
-    (the cells are independent), refits every N50 and alpha.
-    """
-    n50, draws = n50_with_samples(sample_sizes, successes, trials, n_boot, seed)
-    alpha, log_c = _power_law(grid_ns, n50)
-    alphas = np.array([_power_law(grid_ns, row)[0] for row in draws])
-    return ExponentFit(
-        np.asarray(grid_ns),
-        n50,
-        np.percentile(draws, 2.5, axis=0),
-        np.percentile(draws, 97.5, axis=0),
-        alpha,
-        log_c,
-        float(np.std(alphas, ddof=1)),
-        alphas,
-        draws,
-    )
+    """Profile N50(n) of every row and fit ``N50 = c n^alpha`` to the uncensored rows."""
+    profile = profile_n50(sample_sizes, successes, trials)
+    ns = np.asarray(grid_ns)
+    ok = ~profile.censored
+    alpha, log_c = np.nan, np.nan
+    if ok.sum() >= 2:
+        alpha, log_c = np.polyfit(np.log(ns[ok]), np.log(profile.n50[ok]), 1)
+    return ExponentFit(ns, profile, float(alpha), float(log_c))
 
 
 @dataclass(frozen=True)
 class LocalExponents:
     """Slopes of log N50 against log n between consecutive n of a grid.
 
+    The interval of a slope is the set of slopes allowed by the two N50
+    intervals at its ends, each at half the slope's miss probability, so it
+    keeps its level without assuming anything about how the two are related.
+
     Attributes
     ----------
     n_low, n_high : numpy.ndarray of int, shape (I - 1,)
         The two ends of each n-range.
     slope : numpy.ndarray, shape (I - 1,)
-        ``log(N50(n_high) / N50(n_low)) / log(n_high / n_low)``.
+        ``log(N50(n_high) / N50(n_low)) / log(n_high / n_low)`` (NaN if an end is censored).
     low, high : numpy.ndarray, shape (I - 1,)
-        95 % bootstrap percentile intervals.
-    se : numpy.ndarray, shape (I - 1,)
-        Bootstrap standard errors.
+        95 % intervals.
+    budget_low, budget_high : numpy.ndarray, shape (I - 1,)
+        Intervals at the error budget's level, one comparison per range.
     """
 
     n_low: np.ndarray
@@ -357,7 +412,8 @@ class LocalExponents:
     slope: np.ndarray
     low: np.ndarray
     high: np.ndarray
-    se: np.ndarray
+    budget_low: np.ndarray
+    budget_high: np.ndarray
 
     @property
     def n_mid(self) -> np.ndarray:
@@ -365,24 +421,24 @@ class LocalExponents:
         return np.sqrt(self.n_low * self.n_high)
 
 
+def slope_bounds(
+    ns: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Range of ``d log N50 / d log n`` between consecutive n given N50 intervals (I,)."""
+    span = np.diff(np.log(np.asarray(ns, dtype=float)))
+    with np.errstate(divide="ignore"):
+        log_low, log_high = np.log(low), np.log(high)
+    return (log_low[1:] - log_high[:-1]) / span, (log_high[1:] - log_low[:-1]) / span
+
+
 def local_exponents(fit: ExponentFit) -> LocalExponents:
     """The exponent of N50 in n on each range between consecutive n, with intervals."""
-    if fit.n50_samples is None:
-        raise ValueError("local exponents need the bootstrap samples of N50")
+    ranges = fit.ns.size - 1
     log_n = np.log(fit.ns.astype(float))
-
-    def slopes(n50: np.ndarray) -> np.ndarray:
-        return np.diff(np.log(n50), axis=-1) / np.diff(log_n)
-
-    draws = slopes(fit.n50_samples)
-    return LocalExponents(
-        fit.ns[:-1],
-        fit.ns[1:],
-        slopes(fit.n50),
-        np.percentile(draws, 2.5, axis=0),
-        np.percentile(draws, 97.5, axis=0),
-        np.std(draws, axis=0, ddof=1),
-    )
+    slope = np.diff(np.log(fit.n50)) / np.diff(log_n)
+    low, high = slope_bounds(fit.ns, *fit.profile.interval(0.05 / 2))
+    budget_low, budget_high = slope_bounds(fit.ns, *fit.n50_budget_interval(2 * ranges))
+    return LocalExponents(fit.ns[:-1], fit.ns[1:], slope, low, high, budget_low, budget_high)
 
 
 # ---- Uniform concentration of the STE gradient ------------------------------------
@@ -510,22 +566,41 @@ def deviation_by_dimension(
 PHASE_GRID_SALT = 20250524
 
 
+#: the N range of the shared grid, fixed before its run from the n it covers: from at
+#: most ``GRID_N_MIN_PER_N * min(n)`` to at least ``GRID_N_MAX_PER_N2 * max(n)^2``
+GRID_N_MIN_PER_N = 0.5
+GRID_N_MAX_PER_N2 = 0.1
+
+
+def grid_sample_sizes(ns: Sequence[int]) -> tuple[int, ...]:
+    """The half-octave N grid that covers the stated range for the dimensions ``ns``.
+
+    Examples
+    --------
+    >>> sizes = grid_sample_sizes((10, 100))
+    >>> sizes[0], sizes[-1]
+    (4, 1024)
+    """
+    ns = [positive_int("n", n) for n in ns]
+    first = int(np.floor(2 * np.log2(GRID_N_MIN_PER_N * min(ns))))
+    last = int(np.ceil(2 * np.log2(GRID_N_MAX_PER_N2 * max(ns) ** 2)))
+    return log2_grid(first, last)
+
+
 def phase_grid_parameters() -> dict:
-    """The (n, N) grid shared by the Theorem 1 and Theorem 2 chapters, sized by scale."""
-    return by_scale(
-        quick={
-            "ns": (10, 25, 50),
-            "sample_sizes": log2_grid(4, 16),
-            "n_trials": 16,
-            "n_steps": 400,
-        },
-        full={
-            "ns": (10, 15, 25, 35, 50, 70, 100),
-            "sample_sizes": log2_grid(4, 19),
-            "n_trials": 32,
-            "n_steps": 500,
-        },
-    )
+    """The (n, N) grid shared by the Theorem 1 and Theorem 2 chapters, sized by scale.
+
+    Its N range follows :func:`grid_sample_sizes`: it reaches a tenth of
+    ``max(n)^2``, so a row whose N50 grows much faster than ``n^2`` from the
+    smallest n is censored (and the Theorem 1 claim fails on it).
+    """
+    ns = by_scale(quick=(10, 25, 50), full=(10, 15, 25, 35, 50, 70, 100))
+    return {
+        "ns": ns,
+        "sample_sizes": grid_sample_sizes(ns),
+        "n_trials": 32,
+        "n_steps": by_scale(quick=400, full=500),
+    }
 
 
 def log2_grid(first: int, last: int) -> tuple[int, ...]:
@@ -565,49 +640,39 @@ def sweep_at_fixed_n(
 
 @dataclass(frozen=True)
 class N50Sweep:
-    """N50 at fixed n for several variants of the setting, with 95 % intervals.
+    """N50 at fixed n for several variants of the setting, with profile intervals.
 
     Attributes
     ----------
     rows : list of SuccessGrid
         One single-row grid per variant.
-    n50, low, high : numpy.ndarray, shape (V,)
-    samples : numpy.ndarray, shape (B, V)
-        The binomial bootstrap's N50 of every variant.
+    profile : N50Profile
+        One row per variant.
     """
 
     rows: list
-    n50: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    samples: np.ndarray | None = None
+    profile: N50Profile
+
+    @property
+    def n50(self) -> np.ndarray:
+        """Maximum-likelihood N50 of every variant; shape (V,)."""
+        return self.profile.n50
 
 
-def n50_sweep(
-    n: int, grid_parameters: dict, variants: Sequence[dict], seed: SeedLike, n_boot: int
-) -> N50Sweep:
-    """Run :func:`sweep_at_fixed_n` on the N grid of ``grid_parameters`` and fit N50s."""
-    run_seed, boot_seed = seed_sequence(seed).spawn(2)
+def n50_sweep(n: int, grid_parameters: dict, variants: Sequence[dict], seed: SeedLike) -> N50Sweep:
+    """Run :func:`sweep_at_fixed_n` on the N grid of ``grid_parameters`` and profile N50s."""
     rows = sweep_at_fixed_n(
         n,
         grid_parameters["sample_sizes"],
         grid_parameters["n_trials"],
         grid_parameters["n_steps"],
-        run_seed,
+        seed,
         variants,
     )
+    return sweep_from_rows(rows)
+
+
+def sweep_from_rows(rows: list) -> N50Sweep:
+    """An :class:`N50Sweep` of single-row grids with the same sample sizes and trials."""
     counts = np.vstack([row.ergodic for row in rows])
-    n50, draws = n50_with_samples(
-        np.asarray(grid_parameters["sample_sizes"]),
-        counts,
-        grid_parameters["n_trials"],
-        n_boot,
-        boot_seed,
-    )
-    return sweep_from_samples(rows, n50, draws)
-
-
-def sweep_from_samples(rows: list, n50: np.ndarray, draws: np.ndarray) -> N50Sweep:
-    """An :class:`N50Sweep` with 95 % percentile intervals from bootstrap ``draws`` (B, V)."""
-    low, high = np.percentile(draws, [2.5, 97.5], axis=0)
-    return N50Sweep(rows, n50, low, high, draws)
+    return N50Sweep(rows, profile_n50(rows[0].sample_sizes, counts, rows[0].n_trials))

@@ -89,7 +89,7 @@ def plot_local_exponents(
         fmt="o",
         capsize=3,
         color=COLORS["measured"],
-        label="slope between consecutive n (95% CI)",
+        label="slope between consecutive n (95% interval)",
     )
     left.axhline(2.0, color=COLORS["theory"], ls="--", lw=1.5, label="Theorem 1: 2")
     left.axhline(
@@ -144,14 +144,18 @@ def _grid_position(grid: SuccessGrid, sizes: np.ndarray) -> np.ndarray:
 
 
 def plot_phase_transition(grid: SuccessGrid, fit: ExponentFit) -> plt.Figure:
-    """Heat map of ergodic success with N50(n), its 95% intervals and the fitted power law."""
+    """Heat map of ergodic success with N50(n), its 95% profile intervals and a power law.
+
+    Censored rows (N50 outside the grid) have no point.
+    """
     fig, ax = figure(width=5.6, height=4.2)
     image = _heat_map(
         ax, grid, grid.ergodic / grid.n_trials, r"recovery by $Q(\bar w^T)$ (ergodic)"
     )
     x = np.arange(grid.ns.size)
+    low, high = fit.n50_interval()
     y = _grid_position(grid, fit.n50)
-    err = [y - _grid_position(grid, fit.n50_low), _grid_position(grid, fit.n50_high) - y]
+    err = [y - _grid_position(grid, low), _grid_position(grid, high) - y]
     ax.errorbar(
         x,
         y,
@@ -187,11 +191,12 @@ def plot_phase_transition(grid: SuccessGrid, fit: ExponentFit) -> plt.Figure:
 
 
 def _n50_points(ax: plt.Axes, x: np.ndarray, sweep: N50Sweep, fmt: str) -> None:
-    """N50 of each variant of a sweep at ``x``, with its 95 % interval."""
+    """N50 of each variant of a sweep at ``x``, with its 95 % profile interval."""
+    low, high = sweep.profile.interval(0.05)
     ax.errorbar(
         x,
         sweep.n50,
-        yerr=[sweep.n50 - sweep.low, sweep.high - sweep.n50],
+        yerr=[sweep.n50 - low, high - sweep.n50],
         fmt=fmt,
         capsize=3,
         color=COLORS["measured"],
