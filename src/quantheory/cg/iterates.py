@@ -240,18 +240,54 @@ def assemble(
     )
 
 
-def growth_ratio(total_norm: np.ndarray) -> np.ndarray:
-    """Growth of ``|W^t|`` over the second half of the run relative to the first.
+def growth_exponent(total_norm: np.ndarray) -> np.ndarray:
+    """``log2(|W^T| / |W^{T/2}|)`` per run from a (T + 1, R) history of ``|W^t|``.
 
-    ``(|W^T| - |W^{T/2}|) / (|W^{T/2}| - |W^0|)`` per run, from a (T + 1, R)
-    history: 0 for a run that stopped moving in the first half, about 1 for
-    linear growth, ``sqrt 2 - 1 = 0.41`` for growth like ``sqrt t``. A run
-    that did not grow in the first half but grows in the second gets
-    ``inf`` (growing), never 0.
+    The local exponent of ``|W^t| ~ t^alpha`` over the second half of the run:
+    0 for a run that stopped moving, 1 for linear growth, 1/2 for ``sqrt t``,
+    ``log2(log T / log(T/2))`` for ``log t`` (0.14 at T = 2,000).
     """
     total_norm = np.asarray(total_norm, dtype=float)
-    half = (total_norm.shape[0] - 1) // 2
-    first = total_norm[half] - total_norm[0]
-    second = total_norm[-1] - total_norm[half]
-    late_start = np.where(second > 0, np.inf, 0.0)
-    return np.divide(second, first, out=late_start, where=first > 0)
+    return np.log2(total_norm[-1] / total_norm[(total_norm.shape[0] - 1) // 2])
+
+
+def bound_holds(total_norm: np.ndarray, exponent: float) -> np.ndarray:
+    """(R,) whether ``|W^t| <= R = 2^exponent |W^{T/2}|`` at every ``t`` in ``[T/2, T]``.
+
+    ``R`` is fixed from the iterate at the middle of the run and checked
+    against every later iterate of a (T + 1, R) history.
+    """
+    total_norm = np.asarray(total_norm, dtype=float)
+    middle = (total_norm.shape[0] - 1) // 2
+    bound = 2.0 ** positive_float("exponent", exponent) * total_norm[middle]
+    return np.all(total_norm[middle:] <= bound, axis=0)
+
+
+@dataclass(frozen=True)
+class FreshCounts:
+    """Fresh inputs misclassified and with positive loss, per run.
+
+    Attributes
+    ----------
+    errors, positive_loss : (R,) counts out of ``size`` inputs.
+    size : fresh inputs per run (the same inputs for every run).
+    """
+
+    errors: np.ndarray
+    positive_loss: np.ndarray
+    size: int
+
+
+def fresh_counts(
+    w: np.ndarray, fresh: tuple[np.ndarray, np.ndarray], v: np.ndarray, bits: int
+) -> FreshCounts:
+    """Evaluate weights ``w`` (R, d, k) on fresh inputs ``(x (N, d), y (N,))`` with the
+    NumPy forward pass of :mod:`quantheory.cg.network`, independent of the compiled
+    descent and of the quadrature."""
+    x, y = fresh
+    state = nw.forward(w, x, y, v, bits)
+    return FreshCounts(
+        errors=np.sum(state.predicted != y, axis=-1),
+        positive_loss=np.sum(state.loss > 0, axis=-1),
+        size=int(y.size),
+    )
