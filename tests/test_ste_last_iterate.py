@@ -5,7 +5,7 @@ from scipy.special import expit
 from quantheory.ste import last_iterate as li
 from quantheory.ste import last_iterate_claims as last_checks
 from quantheory.ste import sample_complexity as sc
-from quantheory.ste.engine import sample_trials
+from quantheory.ste.engine import SteRun, sample_trials
 
 SIZES = np.array(sc.log2_grid(2, 14))
 
@@ -24,12 +24,6 @@ def test_logistic_n50_agrees_with_the_fit_of_the_theorem_1_chapter():
 @pytest.fixture(scope="module")
 def clean_grid():
     return sc.success_grid([6, 12], SIZES, 16, 200, 7)
-
-
-@pytest.fixture(scope="module")
-def noisy_grid():
-    """Label noise s = 0.3: the last iterate keeps wandering, the ergodic average does not."""
-    return sc.success_grid([6, 10], SIZES, 30, 100, 3, noise_std=0.3)
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +46,7 @@ def test_model_gradient_at_w_star_vanishes_only_without_noise(clean_batches):
 
 
 def test_last_iterate_claims_pass_on_a_clean_grid(clean_grid, clean_batches):
+    assert last_checks.absorbed_mismatch(clean_grid) == 0
     comparison = li.compare_last_and_ergodic(clean_grid, 300, 0)
     claim = last_checks.last_iterate_claim(comparison, clean_grid, clean_batches, 20)
     assert claim.passed, claim.as_text()
@@ -68,14 +63,43 @@ def test_last_iterate_claim_fails_when_w_star_is_not_absorbing(clean_grid):
     assert not last_checks.last_iterate_claim(comparison, clean_grid, noisy, 20).passed
 
 
+@pytest.fixture(scope="module")
+def chapter_row():
+    """One row (n = 40) at the chapter's horizon and trials, around its transition."""
+    return sc.success_grid([40], [32, 45, 64, 91, 128, 181], 32, 400, 11)
+
+
+def swapped_engine_row(monkeypatch):
+    """The same row, run with the engine's two estimates exchanged."""
+    ergodic, last = SteRun.ergodic_estimate, SteRun.last_iterate
+    monkeypatch.setattr(SteRun, "ergodic_estimate", last)
+    monkeypatch.setattr(SteRun, "last_iterate", ergodic)
+    return sc.success_grid([40], [32, 45, 64, 91, 128, 181], 32, 400, 11)
+
+
 @pytest.mark.mutation("ste.thm2_last_iterate")
-def test_last_iterate_claim_fails_with_swapped_estimates(noisy_grid, clean_batches):
-    comparison = li.compare_last_and_ergodic(noisy_grid, 300, 0)
-    honest = last_checks.last_iterate_claim(comparison, noisy_grid, clean_batches, 20)
-    assert honest.passed, honest.as_text()  # the last iterate needs more samples here
-    swapped_grid = li.swap_estimates(noisy_grid)
-    swapped = li.compare_last_and_ergodic(swapped_grid, 300, 0)
-    assert not last_checks.last_iterate_claim(swapped, swapped_grid, clean_batches, 20).passed
+def test_last_iterate_claim_fails_with_estimates_swapped_in_the_engine(
+    chapter_row, clean_batches, monkeypatch
+):
+    honest = last_checks.last_iterate_claim(
+        li.compare_last_and_ergodic(chapter_row, 300, 0), chapter_row, clean_batches, 20
+    )
+    assert honest.passed, honest.as_text()
+    assert li.outcome_counts(chapter_row)[..., 1].sum() > 0  # the estimates differ somewhere
+    swapped = swapped_engine_row(monkeypatch)
+    np.testing.assert_array_equal(swapped.last, chapter_row.ergodic)
+    claim = last_checks.last_iterate_claim(
+        li.compare_last_and_ergodic(swapped, 300, 0), swapped, clean_batches, 20
+    )
+    assert not claim.passed and "FAILS" in claim.margin
+
+
+@pytest.mark.mutation("ste.thm2_last_iterate")
+def test_last_iterate_claim_fails_with_swapped_grid_counts(chapter_row, clean_batches):
+    swapped = li.swap_estimates(chapter_row)
+    comparison = li.compare_last_and_ergodic(swapped, 300, 0)
+    assert last_checks.absorbed_mismatch(swapped) > 0
+    assert not last_checks.last_iterate_claim(comparison, swapped, clean_batches, 20).passed
 
 
 @pytest.mark.mutation("ste.thm2_last_iterate")
@@ -106,17 +130,39 @@ def _grid_from_transitions(ns, ergodic_n50, last_n50, trials=400):
         ergodic,
         last,
         last - both,
-        zeros,
+        last,
         zeros,
         zeros,
         "synthetic",
     )
 
 
-def test_finding_passes_when_the_last_iterate_falls_behind():
+def test_finding_passes_when_the_exponents_agree(clean_batches):
     ns = np.array([6, 10, 16, 25])
-    behind = _grid_from_transitions(ns, 0.5 * ns**1.5, 0.5 * ns**1.6)
-    assert last_checks.last_vs_ergodic_claim(li.compare_last_and_ergodic(behind, 300, 0)).passed
+    behind = _grid_from_transitions(ns, 0.5 * ns**1.5, 0.55 * ns**1.55)
+    comparison = li.compare_last_and_ergodic(behind, 300, 0)
+    assert last_checks.last_vs_ergodic_claim(comparison).passed
+    assert last_checks.last_iterate_claim(comparison, behind, clean_batches, 20).passed
+
+
+@pytest.mark.mutation("ste.thm2_last_iterate")
+@pytest.mark.parametrize("factor", [0.6, 3.0])
+def test_band_fails_when_the_last_iterate_is_ahead_or_far_behind(factor, clean_batches):
+    """Wrong direction (last N50 = 0.6 x ergodic) or wrong size (3 x) fails the band."""
+    ns = np.array([6, 10, 16])
+    grid = _grid_from_transitions(ns, 0.5 * ns**1.5, factor * 0.5 * ns**1.5)
+    comparison = li.compare_last_and_ergodic(grid, 300, 0)
+    claim = last_checks.last_iterate_claim(comparison, grid, clean_batches, 20)
+    assert not claim.passed and "exact parts hold" in claim.margin
+
+
+@pytest.mark.mutation("ste.thm2_last_vs_ergodic")
+def test_finding_fails_when_the_last_iterate_falls_behind_with_n():
+    """A wrong exponent: the last iterate's N50 grows like n^2.1 where the ergodic's is n^1.5."""
+    ns = np.array([6, 10, 16, 20])
+    behind = _grid_from_transitions(ns, 0.5 * ns**1.5, 0.5 * 6**-0.6 * ns**2.1)
+    comparison = li.compare_last_and_ergodic(behind, 300, 0)
+    assert not last_checks.last_vs_ergodic_claim(comparison).passed
 
 
 @pytest.mark.mutation("ste.thm2_last_vs_ergodic")

@@ -10,11 +10,14 @@ from quantheory.plotting import COLORS, figure
 from quantheory.ste.last_iterate import LastVsErgodic
 
 
-def plot_n50_last_vs_ergodic(comparison: LastVsErgodic, z_budget: float) -> plt.Figure:
+def plot_n50_last_vs_ergodic(
+    comparison: LastVsErgodic, z_budget: float, band: tuple[float, float]
+) -> plt.Figure:
     """Left: N50(n) of both estimates (95 % intervals). Right: their ratio.
 
     The ratio's bars are the error-budget intervals (critical value
-    ``z_budget``); the line is its least-squares trend in log n.
+    ``z_budget``), the shaded band ``band`` is the theorem check's; the line
+    is the ratio's least-squares trend in log n.
     """
     fig, (left, right) = figure(ncols=2, width=4.2, height=3.3)
     ns = comparison.ns
@@ -44,6 +47,7 @@ def plot_n50_last_vs_ergodic(comparison: LastVsErgodic, z_budget: float) -> plt.
     ratio = np.exp(comparison.log_ratio)
     low, high = comparison.ratio_interval(z_budget)
     right.axhline(1.0, color=COLORS["theory"], lw=1)
+    right.axhspan(*band, color=COLORS["theory"], alpha=0.08, label="band of the check")
     right.errorbar(
         ns, ratio, yerr=[ratio - low, high - ratio], fmt="o", capsize=3, color=COLORS["measured"]
     )
