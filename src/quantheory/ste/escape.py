@@ -12,23 +12,30 @@ The prediction here shares no code with the engine that simulates the run:
 
 :func:`escape_experiment` then runs the engine from ``w0 = w*`` for a horizon
 that does not depend on the prediction, and records the first step at which
-``u^t != w*``.
+``u^t != w*``. It also follows the first trials of each batch for
+:data:`AFTER_ESCAPE` steps past the predicted escape, in the engine and in
+:func:`reference_trajectory`, a plain per-trial loop over the model's
+formulas, so that the whole trajectory up to the escape and the steps after
+it (where the engine's incremental updates start) are compared too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from quantheory.seeding import SeedLike, describe, paired
 from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials, single_threaded
-from quantheory.ste.model import network_output, ste_gradient
+from quantheory.ste.model import network_output, sign, ste_gradient
 from quantheory.validation import positive_float, positive_int
 
 #: a prediction of the escape step of every trial of a batch, given eta
 EscapePredictor = Callable[[TrialBatch, float], np.ndarray]
+
+#: steps past the latest predicted escape over which trajectories are compared (fixed in advance)
+AFTER_ESCAPE = 50
 
 
 def model_gradient_at_star(batch: TrialBatch) -> np.ndarray:
@@ -94,13 +101,100 @@ def simulated_escape_steps(
         steps = min(2 * steps, max_steps)
 
 
+def reference_trajectory(
+    batch: TrialBatch, trial: int, step_size: float, n_steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One trial of the method from ``w0 = w*``, as a plain loop over the model's formulas.
+
+    Every step recomputes ``g_N(u)`` with :func:`ste_gradient` on the (N, m, n)
+    layout and labels ``f(Z; w*) + xi`` from :func:`network_output`; nothing
+    is cached or updated incrementally.
+
+    Returns
+    -------
+    distance : numpy.ndarray of int, shape (n_steps + 1,)
+        Coordinates where ``u^t`` differs from ``w*``, t = 0 .. n_steps.
+    w_last : numpy.ndarray, shape (n,)
+        Latent weights after ``n_steps`` steps.
+    """
+    n_steps = positive_int("n_steps", n_steps)
+    Z = np.transpose(batch.Z[trial], (1, 2, 0))  # (n, N, m) -> (N, m, n)
+    w_star = batch.w_star[trial]
+    y = network_output(Z, w_star, batch.v) + batch.noise[trial]
+    w = w_star.astype(float)
+    distance = np.empty(n_steps + 1, dtype=int)
+    for t in range(n_steps + 1):
+        u = sign(w)
+        distance[t] = np.count_nonzero(u != w_star)
+        if t < n_steps:
+            w = w - step_size * ste_gradient(Z, y, u, batch.v)
+    return distance, w
+
+
+@dataclass(frozen=True)
+class TrajectoryCheck:
+    """Engine and reference loop over the same steps, for the first trials of a batch.
+
+    Attributes
+    ----------
+    n_steps : int
+        Steps compared: the latest predicted escape plus :data:`AFTER_ESCAPE`.
+    engine_distance, reference_distance : numpy.ndarray of int, shape (K, n_steps + 1)
+    weights_gap : float
+        Largest |difference| of the latent weights after ``n_steps`` steps.
+    """
+
+    n_steps: int
+    engine_distance: np.ndarray
+    reference_distance: np.ndarray
+    weights_gap: float
+
+    @property
+    def matching(self) -> np.ndarray:
+        """Whether each trial's distance to w* agrees at every step; shape (K,)."""
+        return np.all(self.engine_distance == self.reference_distance, axis=1)
+
+
+def compare_trajectories(
+    batch: TrialBatch, predicted: np.ndarray, step_size: float, n_trials: int
+) -> TrajectoryCheck:
+    """Run the first ``n_trials`` trials in the engine and in :func:`reference_trajectory`.
+
+    Both go from ``w0 = w*`` for the latest finite predicted escape step of
+    these trials plus :data:`AFTER_ESCAPE` steps.
+    """
+    n_trials = positive_int("n_trials", n_trials)
+    if n_trials > batch.n_trials:
+        raise ValueError(f"n_trials must be at most {batch.n_trials}, got {n_trials}")
+    first = predicted[:n_trials]
+    n_steps = int(np.max(np.where(np.isfinite(first), first, 0))) + AFTER_ESCAPE
+    sub = replace(
+        batch,
+        Z=batch.Z[:n_trials],
+        label_signs=batch.label_signs[:n_trials],
+        noise=batch.noise[:n_trials],
+        w_star=batch.w_star[:n_trials],
+    )
+    with single_threaded():
+        run = run_ste_method(sub, n_steps, step_size, w0=sub.w_star, record=True)
+    reference = [reference_trajectory(sub, t, step_size, n_steps) for t in range(n_trials)]
+    reference_distance = np.array([d for d, _ in reference])
+    gap = float(np.max(np.abs(run.w_last - np.array([w for _, w in reference]))))
+    return TrajectoryCheck(n_steps, run.distance, reference_distance, gap)
+
+
 @dataclass(frozen=True)
 class EscapeCheck:
-    """Predicted and simulated first escape steps for one noise level; arrays of shape (T,)."""
+    """Predicted and simulated first escape steps for one noise level; arrays of shape (T,).
+
+    ``trajectory`` compares the engine with the reference loop on the first
+    trials, through the escape and :data:`AFTER_ESCAPE` steps beyond.
+    """
 
     noise_std: float
     predicted: np.ndarray
     simulated: np.ndarray
+    trajectory: TrajectoryCheck
     seed: str
 
 
@@ -111,21 +205,26 @@ def escape_experiment(
     n_trials: int,
     step_size: float,
     seed: SeedLike,
+    reference_trials: int = 10,
     predictor: EscapePredictor = predicted_escape_steps,
 ) -> list[EscapeCheck]:
     """For each noise level: fresh training sets, escape steps predicted and simulated.
 
-    ``predictor`` maps (batch, eta) to predicted steps; the default is the
-    independent closed form (a test may pass a broken one).
+    The first ``reference_trials`` trials of each level are also followed past
+    the escape in the engine and in the reference loop. ``predictor`` maps
+    (batch, eta) to predicted steps; the default is the independent closed
+    form (a test may pass a broken one).
     """
     checks = []
     for noise, child in paired(noise_levels, seed):
         batch = sample_trials(n, n_samples, n_trials, child, noise_std=noise)
+        predicted = predictor(batch, step_size)
         checks.append(
             EscapeCheck(
                 noise,
-                predictor(batch, step_size),
+                predicted,
                 simulated_escape_steps(batch, step_size),
+                compare_trajectories(batch, predicted, step_size, reference_trials),
                 describe(child),
             )
         )

@@ -2,8 +2,11 @@
 
 Long noisy runs started at w* show the iterate leaving w* and coming back
 again and again. :func:`recurrence_map` runs them over a grid of sample sizes
-N and noise levels s, one set of independent training sets per cell. (The
-first escape, predicted in closed form, is in :mod:`quantheory.ste.escape`.)
+N and noise levels s, one set of independent training sets per cell, and
+:func:`cell_statistics` summarises a cell: the fraction of time spent at w*,
+the returns to it in the two halves of the runs, and how many training sets
+keep returning. (The first escape, predicted in closed form, is in
+:mod:`quantheory.ste.escape`.)
 """
 
 from __future__ import annotations
@@ -18,18 +21,23 @@ from quantheory import stats
 from quantheory.display import in_notebook
 from quantheory.seeding import SeedLike, describe, paired
 from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials, single_threaded
-from quantheory.validation import positive_int
+from quantheory.validation import one_of, positive_int
+
+#: where a run starts: at the teacher's weights, or at zero (the start of Theorems 1 and 2)
+STARTS = ("w*", "zero")
 
 
 @dataclass(frozen=True)
 class RecurrenceRuns:
-    """Long noisy runs started at w*, one per training set.
+    """Long runs, one per training set, with the distance to w* at every step.
 
     Attributes
     ----------
     distance : numpy.ndarray of int, shape (T, steps + 1)
         Coordinates in which ``u^t`` differs from ``w*``.
     empirical_loss : numpy.ndarray, shape (T, steps + 1)
+    start : str
+        ``"w*"`` or ``"zero"``: the latent weights the runs started from.
     """
 
     n: int
@@ -39,6 +47,7 @@ class RecurrenceRuns:
     distance: np.ndarray
     empirical_loss: np.ndarray
     seed: str
+    start: str = "w*"
 
     @property
     def at_star(self) -> np.ndarray:
@@ -52,6 +61,16 @@ class RecurrenceRuns:
     def occupation(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Fraction of steps spent at w*, per trial."""
         return self.at_star[:, start:stop].mean(axis=1)
+
+    def reached(self) -> np.ndarray:
+        """Whether each trial was at w* at some step; shape (T,)."""
+        return self.at_star.any(axis=1)
+
+    def left_after_arrival(self) -> np.ndarray:
+        """Whether each trial was away from w* at some step after it first was there; (T,)."""
+        first = np.argmax(self.at_star, axis=1)
+        later = np.arange(self.distance.shape[1])[None, :] > first[:, None]
+        return self.reached() & np.any(later & ~self.at_star, axis=1)
 
     def return_times(self) -> np.ndarray:
         """Lengths of all completed excursions away from w*, pooled over trials."""
@@ -74,17 +93,20 @@ def recurrence_runs(
     n_trials: int,
     n_steps: int,
     seed: SeedLike,
+    start: str = "w*",
     progress: bool = False,
 ) -> RecurrenceRuns:
-    """Run ``n_trials`` independent noisy training sets from ``w0 = w*`` for ``n_steps``."""
+    """Run ``n_trials`` independent training sets for ``n_steps`` from ``w*`` or from zero."""
     n_steps = positive_int("n_steps", n_steps)
+    start = one_of("start", start, STARTS)
     batch = sample_trials(n, n_samples, n_trials, seed, noise_std=noise_std)
+    w0 = batch.w_star if start == "w*" else None
     with single_threaded():
         run = run_ste_method(
-            batch, n_steps, w0=batch.w_star, record=True, progress=progress and not in_notebook()
+            batch, n_steps, w0=w0, record=True, progress=progress and not in_notebook()
         )
     return RecurrenceRuns(
-        n, n_samples, noise_std, batch, run.distance, run.empirical_loss, describe(seed)
+        n, n_samples, noise_std, batch, run.distance, run.empirical_loss, describe(seed), start
     )
 
 
@@ -111,13 +133,43 @@ def recurrence_map(
     }
 
 
-def _t_statistic(samples: np.ndarray) -> float:
-    """|mean| / SE over runs; 0 when both vanish, inf for a constant non-zero value."""
-    estimate = stats.mean_estimate(samples)
-    mean, se = abs(float(estimate.mean)), float(estimate.se)
-    if se == 0:
-        return 0.0 if mean == 0 else float("inf")
-    return mean / se
+def ratio_interval(
+    numerator: np.ndarray, denominator: np.ndarray, critical: float
+) -> tuple[float, float, float]:
+    """Ratio of the means of paired samples, with Fieller's interval at ``critical``.
+
+    The interval holds every rho with ``|mean(a - rho b)| <= critical * SE(a - rho b)``
+    for ``a = numerator``, ``b = denominator`` (shape (R,) each). It is bounded
+    only when the denominator's mean is more than ``critical`` standard errors
+    from zero; otherwise it is returned as ``(-inf, inf)``, so that too few
+    returns make an equivalence test fail rather than pass.
+
+    Returns ``(ratio, low, high)``.
+
+    Examples
+    --------
+    >>> a = np.array([10.0, 12.0, 11.0, 9.0]); b = np.array([10.0, 11.0, 12.0, 9.0])
+    >>> ratio, low, high = ratio_interval(a, b, 2.0)
+    >>> round(ratio, 3), low < 1 < high
+    (1.0, True)
+    >>> ratio_interval(np.array([1.0, 0.0, 2.0]), np.array([0.0, 3.0, 0.0]), 4.0)[1:]
+    (-inf, inf)
+    """
+    a, b = (np.asarray(x, dtype=float) for x in (numerator, denominator))
+    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
+        raise ValueError(
+            f"need two paired 1-D samples of the same length >= 2, got shapes {a.shape}, {b.shape}"
+        )
+    cov = np.cov(a, b, ddof=1) / a.size
+    mean_a, mean_b = float(a.mean()), float(b.mean())
+    t2 = critical**2
+    quad = mean_b**2 - t2 * cov[1, 1]
+    ratio = mean_a / mean_b if mean_b != 0 else float("nan")
+    if quad <= 0:
+        return ratio, -np.inf, np.inf
+    half = mean_a * mean_b - t2 * cov[0, 1]
+    disc = max(half**2 - quad * (mean_a**2 - t2 * cov[0, 0]), 0.0)
+    return ratio, (half - np.sqrt(disc)) / quad, (half + np.sqrt(disc)) / quad
 
 
 @dataclass(frozen=True)
@@ -125,108 +177,103 @@ class CellStatistics:
     """Recurrence statistics of one (N, s) cell, over its independent training sets.
 
     The first fifth of each run is left out as burn-in; the rest is split into
-    two halves. ``threshold`` is the book's error-budget critical value (Student
-    t with ``n_runs - 1`` degrees of freedom); ``budget_low``/``budget_high``
-    are the occupation's interval at that level, ``low``/``high`` its 95 %
-    t interval.
+    two halves. A training set is *recurrent* when its run arrives at w* in
+    both halves.
 
     Attributes
     ----------
-    occupation, occupation_se : float
-        Mean fraction of steps at w* after burn-in, and its standard error.
+    occupation : numpy.ndarray, shape (R,)
+        Fraction of steps at w* after burn-in, per run.
+    occupation_first, occupation_second : numpy.ndarray, shape (R,)
+        The same in the first and in the second half.
     returns_first, returns_second : numpy.ndarray of int, shape (R,)
         Arrivals at w* in the first and in the second half, per run.
-    log_returns_low : float
-        Lower end of the budget interval of the mean of ``log(1 + returns)``
-        in the second half (the log tames the spread of return counts over
-        training sets; it is 0 exactly when a run never returns).
-    returns_t, occupation_t : float
-        |second - first half| / SE (paired over runs) for returns and occupation.
     """
 
     n: int
     n_samples: int
     noise_std: float
-    n_runs: int
     n_steps: int
-    threshold: float
-    occupation: float
-    occupation_se: float
-    low: float
-    high: float
+    occupation: np.ndarray
+    occupation_first: np.ndarray
+    occupation_second: np.ndarray
     returns_first: np.ndarray
     returns_second: np.ndarray
-    log_returns_low: float
-    returns_t: float
-    occupation_t: float
-
     seed: str
 
     @property
-    def budget_low(self) -> float:
-        return self.occupation - self.threshold * self.occupation_se
+    def n_runs(self) -> int:
+        return int(self.occupation.size)
 
     @property
-    def budget_high(self) -> float:
-        return self.occupation + self.threshold * self.occupation_se
+    def mean_occupation(self) -> float:
+        return float(self.occupation.mean())
+
+    def occupation_interval(self, n_comparisons: int | None = None) -> tuple[float, float]:
+        """Student-t interval of the mean occupation: 95 %, or the budget's for one of k."""
+        if n_comparisons is None:
+            half = float(sps.t.isf(0.025, self.n_runs - 1)) * float(
+                stats.mean_estimate(self.occupation).se
+            )
+            return self.mean_occupation - half, self.mean_occupation + half
+        _, low, high = stats.budget_t_interval(self.occupation, n_comparisons)
+        return low, high
 
     @property
-    def occupation_z(self) -> float:
-        """Mean occupation / SE (inf when every run has the same positive occupation)."""
-        if self.occupation_se == 0:
-            return 0.0 if self.occupation == 0 else float("inf")
-        return self.occupation / self.occupation_se
+    def recurrent_runs(self) -> int:
+        """Training sets whose run arrives at w* in both halves."""
+        return int(np.sum((self.returns_first > 0) & (self.returns_second > 0)))
+
+    def recurrent_interval(self) -> tuple[float, float]:
+        """95 % Wilson interval of the fraction of recurrent training sets."""
+        low, high = stats.wilson_interval(self.recurrent_runs, self.n_runs)
+        return float(low), float(high)
 
     @property
-    def recurrent(self) -> bool:
-        """Occupation and second-half returns both positive at the budget level.
+    def window(self) -> int:
+        """Steps after burn-in."""
+        return self.n_steps - (self.n_steps + 1) // 5
 
-        Positive occupation: the iterate spends time at w*; positive returns:
-        it keeps leaving and coming back (a noiseless run sits at w* for ever,
-        with occupation 1 and no returns).
+    @property
+    def returns_per_1000(self) -> np.ndarray:
+        """Returns per 1000 steps after burn-in, per run; shape (R,)."""
+        return 1000 * (self.returns_first + self.returns_second) / self.window
+
+    def returns_interval(self) -> tuple[float, float, float]:
+        """Mean returns per 1000 steps with its 95 % t interval."""
+        rate = self.returns_per_1000
+        half = float(sps.t.isf(0.025, self.n_runs - 1)) * float(stats.mean_estimate(rate).se)
+        return float(rate.mean()), float(rate.mean() - half), float(rate.mean() + half)
+
+    def returns_ratio(self, critical: float | None = None) -> tuple[float, float, float]:
+        """Second-half over first-half returns (ratio of means) with Fieller's interval.
+
+        ``critical`` defaults to the two-sided 95 % t quantile.
         """
-        return self.budget_low > 0 and self.log_returns_low > 0
-
-    @property
-    def steady(self) -> bool:
-        """Neither returns nor occupation change between the halves (budget level)."""
-        return self.returns_t <= self.threshold and self.occupation_t <= self.threshold
-
-    @property
-    def returns_per_1000(self) -> float:
-        """Mean returns per 1000 steps after burn-in."""
-        steps = self.n_steps - (self.n_steps + 1) // 5
-        total = self.returns_first + self.returns_second
-        return float(1000 * total.mean() / steps)
+        if critical is None:
+            critical = float(sps.t.isf(0.025, self.n_runs - 1))
+        return ratio_interval(self.returns_second, self.returns_first, critical)
 
 
-def cell_statistics(runs: RecurrenceRuns, n_comparisons: int) -> CellStatistics:
-    """Summarise one cell at the budget level of one of ``n_comparisons`` tests."""
+def cell_statistics(runs: RecurrenceRuns) -> CellStatistics:
+    """Summarise one cell: occupation and returns after burn-in, in two halves."""
     length = runs.distance.shape[1]
     burn = length // 5
     middle = (burn + length) // 2
-    first, second = runs.returns(burn, middle + 1), runs.returns(middle)
-    occupation = runs.occupation(burn)
-    n_runs = occupation.size
-    threshold = stats.t_threshold(n_runs - 1, n_comparisons)
-    occ = stats.mean_estimate(occupation)
-    log_returns = stats.mean_estimate(np.log1p(second))
-    t95 = float(sps.t.isf(0.025, n_runs - 1))
     return CellStatistics(
         n=runs.n,
         n_samples=runs.n_samples,
         noise_std=runs.noise_std,
-        n_runs=n_runs,
         n_steps=length - 1,
-        threshold=threshold,
-        occupation=float(occ.mean),
-        occupation_se=float(occ.se),
-        low=float(occ.mean - t95 * occ.se),
-        high=float(occ.mean + t95 * occ.se),
-        returns_first=first,
-        returns_second=second,
-        log_returns_low=float(log_returns.mean - threshold * log_returns.se),
-        returns_t=_t_statistic((second - first).astype(float)),
-        occupation_t=_t_statistic(runs.occupation(middle) - runs.occupation(burn, middle)),
+        occupation=runs.occupation(burn),
+        occupation_first=runs.occupation(burn, middle),
+        occupation_second=runs.occupation(middle),
+        returns_first=runs.returns(burn, middle + 1),
+        returns_second=runs.returns(middle),
         seed=runs.seed,
     )
+
+
+def pooled(cells: Sequence[CellStatistics], field: str) -> np.ndarray:
+    """One per-run array of ``field``, concatenated over ``cells``."""
+    return np.concatenate([getattr(c, field) for c in cells])

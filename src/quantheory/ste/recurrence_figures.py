@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -59,34 +59,70 @@ def plot_recurrence_statistics(runs: RecurrenceRuns) -> plt.Figure:
     return fig
 
 
-def plot_recurrence_map(table: Mapping[tuple[int, float], CellStatistics]) -> plt.Figure:
-    """Mean occupation of w* against the noise level, one line per N.
+def _cell_panel(
+    ax: plt.Axes,
+    table: Mapping[tuple[int, float], CellStatistics],
+    value: Callable[[CellStatistics], tuple[float, float, float]],
+    regime: Sequence[tuple[int, float]],
+) -> None:
+    """One line per N against the noise level: ``value`` gives (estimate, low, high).
 
-    Thick bars: 95 % t intervals over training sets; thin bars: the book's
-    error-budget intervals. Filled markers: cells where recurrence is shown.
+    Filled markers: the regime cells; open markers: the rest.
     """
-    fig, ax = figure(width=6.0, height=3.6)
     sizes = sorted({cell[0] for cell in table})
     shades = [COLORS["muted"], COLORS["measured"], COLORS["theory"], COLORS["accent"]]
     for index, N in enumerate(sizes):
-        rows = [table[cell] for cell in sorted(table) if cell[0] == N]
-        x = np.array([r.noise_std for r in rows]) * (1 + 0.04 * (index - 1))
-        mean = np.array([r.occupation for r in rows])
+        cells = [cell for cell in sorted(table) if cell[0] == N]
+        x = np.array([cell[1] for cell in cells]) * (1 + 0.04 * (index - 1))
+        values = np.array([value(table[cell]) for cell in cells], dtype=float)
         color = shades[index % len(shades)]
-        for low, high, width in (("budget_low", "budget_high", 0.8), ("low", "high", 2.4)):
-            lows = np.array([max(getattr(r, low), 0.0) for r in rows])
-            highs = np.array([min(getattr(r, high), 1.0) for r in rows])
-            ax.vlines(x, lows, highs, color=color, lw=width)
-        ax.plot(x, mean, "-", color=color, lw=1, label=f"N = {N}")
-        shown = np.array([r.recurrent for r in rows])
-        ax.plot(x[shown], mean[shown], "o", color=color)
-        ax.plot(x[~shown], mean[~shown], "o", mfc="white", color=color)
+        ax.vlines(x, values[:, 1], values[:, 2], color=color, lw=2.0)
+        ax.plot(x, values[:, 0], "-", color=color, lw=1, label=f"N = {N}")
+        inside = np.array([cell in regime for cell in cells])
+        ax.plot(x[inside], values[inside, 0], "o", color=color)
+        ax.plot(x[~inside], values[~inside, 0], "o", mfc="white", color=color)
     ax.set_xscale("log")
     levels = sorted({cell[1] for cell in table})
     ax.set_xticks(levels, [f"{s:g}" for s in levels])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("label-noise level $s$")
-    ax.set_ylabel("mean fraction of steps at $w^*$")
-    ax.set_ylim(-0.02, 1.0)
-    ax.legend(title="filled: recurrence shown")
+
+
+def plot_recurrence_map(
+    table: Mapping[tuple[int, float], CellStatistics],
+    regime: Sequence[tuple[int, float]],
+    tolerance: float,
+) -> plt.Figure:
+    """Occupation, recurrent training sets and the halves' return ratio, against s, per N.
+
+    Bars are 95 % intervals: Student t over training sets for the occupation,
+    Wilson for the fraction of recurrent training sets, Fieller for the ratio
+    of the mean returns in the second and first halves (clipped to the
+    panel when unbounded). Filled markers: the ``regime`` cells. The grey
+    band in the right panel is the equivalence tolerance ``[1/tolerance, tolerance]``.
+    """
+    fig, (left, middle, right) = figure(ncols=3, width=3.3, height=3.3)
+
+    def occupation(c: CellStatistics) -> tuple[float, float, float]:
+        return (c.mean_occupation, *c.occupation_interval())
+
+    def recurrent(c: CellStatistics) -> tuple[float, float, float]:
+        return (c.recurrent_runs / c.n_runs, *c.recurrent_interval())
+
+    def halves(c: CellStatistics) -> tuple[float, float, float]:
+        ratio, low, high = c.returns_ratio()
+        return (ratio, max(low, 0.5), min(high, 1.6))
+
+    _cell_panel(left, table, occupation, regime)
+    left.set_ylabel("mean fraction of steps at $w^*$")
+    left.set_ylim(-0.02, 1.0)
+    left.legend(title="filled: regime")
+    _cell_panel(middle, table, recurrent, regime)
+    middle.set_ylabel("fraction of training sets recurrent")
+    middle.set_ylim(-0.02, 1.02)
+    right.axhspan(1 / tolerance, tolerance, color=COLORS["muted"], alpha=0.25, lw=0)
+    _cell_panel(right, table, halves, regime)
+    right.axhline(1.0, color=COLORS["theory"], lw=0.8, ls="--")
+    right.set_ylabel("returns, second half / first half")
+    right.set_ylim(0.5, 1.6)
     return fig
