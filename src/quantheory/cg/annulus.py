@@ -89,3 +89,23 @@ def line_integrals(
     radius = np.sqrt(s[None, :] ** 2 + np.asarray(distances, dtype=float)[:, None] ** 2)
     inside = (radius > m_x) & (radius < big)
     return density * inside.sum(axis=1) * ds
+
+
+def half_annulus_ratio() -> sp.Expr:
+    """Lemma 5.5's increment over its bound (ReLU surrogate, ``delta = delta~ = 1``) at a
+    step where ``Omega_W^j`` is the whole half annulus ``{h_j > 0}`` of class ``i``.
+
+    There ``P = 1/2`` and the coarse gradient is ``-v E[1_Omega x]``, along ``w~_{j,i}``
+    by symmetry, of length ``v P rbar`` with ``rbar`` the mean of ``<w~, x>`` over the
+    half annulus; the step ``(eta / n) v P rbar`` goes straight out, so the increment is
+    exactly that, and the bound is ``eta v (P rbar)^2 / (2 n C_p M^2)`` (``v~ = v^ = v``
+    under Assumption 1). The ratio is ``2 C_p M^2 / (P rbar)``; SymPy integrates
+    ``rbar`` in polar coordinates.
+    """
+    r, phi = sp.symbols("r phi", positive=True)
+    area = sp.integrate(sp.integrate(r, (phi, -sp.pi / 2, sp.pi / 2)), (r, inner, outer))
+    moment = sp.integrate(
+        sp.integrate(r**2 * sp.cos(phi), (phi, -sp.pi / 2, sp.pi / 2)), (r, inner, outer)
+    )
+    mean_projection = moment / area
+    return sp.simplify(2 * CP_STATEMENT * outer**2 / (sp.Rational(1, 2) * mean_projection))

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from quantheory.cg import annulus
 from quantheory.cg import lemmas as lm
 from quantheory.cg import network as nw
+from quantheory.cg import quadrature as qd
 from quantheory.cg.population import AnnulusPopulation
 from quantheory.claims import Claim
 from quantheory.stats import margin, z_threshold
@@ -94,30 +96,38 @@ def decomposition_claim(
     )
 
 
-def lemma51_claim(setting: Setting, terms: Mapping[str, lm.LemmaTerms], seed_label: str) -> Claim:
-    """``cg.lemma5_1``: ``P(Omega_W^j) >= |grad_j l_i| / (v^_j delta~ M)`` at random W."""
+def lemma51_claim(
+    setting: Setting,
+    terms: Mapping[str, lm.LemmaTerms],
+    population: Mapping[str, lm.PopulationTerms],
+    seed_label: str,
+) -> Claim:
+    """``cg.lemma5_1``: ``P(Omega_W^j) >= |grad_j l_i| / (v^_j delta~ M)`` at random W,
+    on the population (quadrature) and on the sample."""
     rows, worst, pairs, ok = {}, np.inf, 0, True
-    for name, t in terms.items():
-        _, delta_tilde = lm.derivative_bounds(name, setting.bits, t.largest_input)
-        bound = lm.lemma51_bound(t, setting.v, delta_tilde, setting.population.outer)
-        moving = t.grad_norm > 0
-        ratio = t.prob[moving] / bound[moving]
-        ok &= bool(np.all(t.prob >= bound))
-        worst = min(worst, float(ratio.min()))
-        pairs += int(moving.sum())
-        rows[f"{name}: smallest P / bound"] = float(ratio.min())
+    for source, collection in (("population", population), ("sample", terms)):
+        for name, t in collection.items():
+            _, delta_tilde = lm.derivative_bounds(name, setting.bits, t.largest_input)
+            bound = lm.lemma51_bound(t, setting.v, delta_tilde, setting.population.outer)
+            moving = t.grad_norm > 0
+            ratio = t.prob[moving] / bound[moving]
+            ok &= bool(np.all(t.prob >= bound * (1 - ROUNDING)))
+            worst = min(worst, float(ratio.min()))
+            pairs += int(moving.sum())
+            rows[f"{source}, {name}: smallest P / bound"] = float(ratio.min())
     return Claim(
         id="cg.lemma5_1",
         statement="P_{D_i}(Omega_W^j) >= |grad_{w_j} l_i(W)| / (v^_j delta~ M) (Lemma 5.1)",
         passed=bool(ok),
         measured=rows,
-        expected={"smallest P / bound": ">= 1"},
+        expected={"smallest P / bound": ">= 1 (rounding 1e-12)"},
         method=(
-            f"{pairs:,} (W, i, j) pairs with a non-zero coarse gradient; both sides estimated "
-            "on the same sample. The lemma holds for any distribution supported in |x| < M, "
-            "the sample's empirical one included, so this comparison is exact: a ratio below "
-            "1 would be a wrong constant, not bad luck. delta~ on (0, B] with B the largest "
-            "pre-activation seen."
+            f"{pairs:,} (W, i, j) pairs with a non-zero coarse gradient, on the population "
+            "(both sides by the same quadrature over each class's annulus) and on a sample. "
+            "The lemma holds for any distribution supported in |x| < M, the sample's and "
+            "the quadrature rule's included, so both comparisons are exact: a ratio below "
+            "1 would be a wrong constant, not bad luck. delta~ on (0, B] with B the "
+            "largest pre-activation seen; the two-slope ramp has delta~ = 3/2."
         ),
         seed=seed_label,
         summary=f"smallest ratio P / bound {worst:.3f} over {pairs:,} pairs (>= 1 required)",
@@ -125,20 +135,51 @@ def lemma51_claim(setting: Setting, terms: Mapping[str, lm.LemmaTerms], seed_lab
     )
 
 
+def quadrature_discrepancy(
+    coarse: lm.PopulationTerms, fine: lm.PopulationTerms, kappa: np.ndarray
+) -> float:
+    """Largest relative change of Lemma 5.3's ratio ``inner / (kappa P^2)`` when the rule
+    is refined; ``fine`` holds the first runs of ``coarse`` computed with a finer rule."""
+    runs = fine.prob.shape[0]
+    pairs = (kappa[None] > 0) & (fine.prob > 0) & (coarse.prob[:runs] > 0)
+    ratio_fine = fine.inner[pairs] / (kappa[None] * fine.prob**2)[pairs]
+    ratio_coarse = coarse.inner[:runs][pairs] / (kappa[None] * coarse.prob[:runs] ** 2)[pairs]
+    return float(np.max(np.abs(ratio_coarse / ratio_fine - 1)))
+
+
+#: the largest relative change of Lemma 5.3's ratio under refinement of the rule that
+#: the population check accepts (set after a first run showed 3e-3 on another seed)
+QUADRATURE_TOLERANCE = 0.02
+
+
 def lemma53_claim(
     setting: Setting,
     terms: Mapping[str, lm.LemmaTerms],
+    population: Mapping[str, lm.PopulationTerms],
+    refined: Mapping[str, lm.PopulationTerms],
     seed_label: str,
     exponent: float = 2.0,
 ) -> Claim:
     """``cg.lemma5_3``: ``<w~_{j,i}, -grad_j l_i> >= v~ delta P^2 / (2 C_p)`` at random W.
 
-    Monte Carlo: the gap ``inner - kappa P^2`` must not be significantly
+    On the population the two sides are quadratures: the smallest ratio must be
+    >= 1 and the rule accurate (``refined`` recomputes the first runs with a finer
+    rule; the ratio may change by at most :data:`QUADRATURE_TOLERANCE`). On the
+    sample, Monte Carlo: the gap ``inner - kappa P^2`` must not be significantly
     negative for any pair (delta-method standard error, Bonferroni over pairs).
     ``exponent`` exists so that tests can state the inequality wrongly.
     """
-    rows, ratios, z_scores = {}, [], []
-    factors = lm.lemma53_factors(dict(terms), setting.v, setting.bits, setting.population.cp)
+    rows, ratios, z_scores, population_ratios, discrepancy = {}, [], [], [], 0.0
+    cp = setting.population.cp
+    exact = lm.lemma53_factors(dict(population), setting.v, setting.bits, cp)
+    for name, t in population.items():
+        kappa = exact[name]
+        pairs = (kappa[None] > 0) & (t.prob > 0)
+        ratio = t.inner[pairs] / (kappa[None] * t.prob**exponent)[pairs]
+        population_ratios.append(ratio)
+        discrepancy = max(discrepancy, quadrature_discrepancy(t, refined[name], kappa))
+        rows[f"population, {name}: smallest inner / bound"] = float(ratio.min())
+    factors = lm.lemma53_factors(dict(terms), setting.v, setting.bits, cp)
     for name, t in terms.items():
         kappa = factors[name]
         gap, se = lm.lemma53_gap(t, kappa, exponent)
@@ -150,11 +191,18 @@ def lemma53_claim(
         z_scores.append(gap[pairs] / np.maximum(se[pairs], np.finfo(float).tiny))
         k = int(np.argmin(ratio))
         low = (inner[k] - 1.96 * inner_se[k]) / bound[k]
-        rows[f"{name}: smallest inner / bound"] = f"{ratio[k]:.3f} (95% CI lower end {low:.3f})"
+        rows[f"sample, {name}: smallest inner / bound"] = (
+            f"{ratio[k]:.3f} (95% CI lower end {low:.3f})"
+        )
     ratios, z_scores = np.concatenate(ratios), np.concatenate(z_scores)
+    smallest = float(np.concatenate(population_ratios).min())
     threshold = z_threshold(z_scores.size)
-    passed = bool(np.all(z_scores > -threshold))
-    rows["smallest z of the gap"] = float(z_scores.min())
+    passed = bool(
+        np.all(z_scores > -threshold) and smallest >= 1.0 and discrepancy <= QUADRATURE_TOLERANCE
+    )
+    rows["population: smallest inner / bound"] = smallest
+    rows["population: largest change of the ratio under a finer rule"] = discrepancy
+    rows["sample: smallest z of the gap"] = float(z_scores.min())
     return Claim(
         id="cg.lemma5_3",
         statement=(
@@ -163,93 +211,192 @@ def lemma53_claim(
         ),
         passed=passed,
         measured=rows,
-        expected={"smallest z of the gap": f"> -{threshold:.2f}"},
+        expected={
+            "population: smallest inner / bound": ">= 1",
+            "population: largest change of the ratio under a finer rule": (
+                f"<= {QUADRATURE_TOLERANCE:g}"
+            ),
+            "sample: smallest z of the gap": f"> -{threshold:.2f}",
+        },
         method=(
-            f"{z_scores.size:,} (W, i, j) pairs with v~ > 0 and P > 0, "
+            "population: both sides by quadrature over each class's annulus (the rule "
+            "refined to twice the nodes per piece and twice the grid on the first "
+            f"{next(iter(refined.values())).prob.shape[0]} weights, to bound its error). "
+            f"Sample: {z_scores.size:,} (W, i, j) pairs with v~ > 0 and P > 0, "
             f"{next(iter(terms.values())).samples:,} samples per class; the gap "
             "inner - kappa P^2 has a delta-method standard error; Bonferroni over pairs "
-            f"within the book's error budget (|z| threshold {threshold:.2f})."
+            f"within the book's error budget (|z| threshold {threshold:.2f}). delta on "
+            "(0, B]; the two-slope ramp has delta = 1/2."
         ),
         seed=seed_label,
-        summary=f"smallest ratio inner / bound {ratios.min():.2f} over {ratios.size:,} pairs",
-        margin=margin(float(z_scores.min()), -threshold, unit="SE", passes_below=False),
+        summary=(
+            f"population: smallest ratio inner / bound {smallest:.2f} (rule accurate to "
+            f"{discrepancy:.0e}); sample: smallest ratio {ratios.min():.2f} over "
+            f"{ratios.size:,} pairs"
+        ),
+        margin=(
+            margin(smallest, 1.0, unit="", passes_below=False)
+            + "; sample "
+            + margin(float(z_scores.min()), -threshold, unit="SE", passes_below=False)
+        ),
     )
 
 
-def lemma55_claim(setting: Setting, runs: Mapping[str, lm.Trajectories], seed_label: str) -> Claim:
-    """``cg.lemma5_5_monotone``: ``|w_{j,i}^t|`` never decreases; increments above the bound."""
-    rows, ok, worst_drop, smallest = {}, True, 0.0, np.inf
-    tracked = setting.v > 0
-    for name, run in runs.items():
-        increments = run.increments[:, :, tracked]
-        size = run.components[:-1][:, :, tracked]
-        drop = float(np.max(-increments / np.maximum(size, 1.0)))
-        delta, delta_tilde = lm.trajectory_derivative_bounds(
-            name, setting.bits, run, setting.population.outer
-        )
-        factor = lm.lemma55_bound(
-            setting.v,
-            delta,
-            delta_tilde,
-            setting.population.cp,
-            setting.population.outer,
-            setting.eta,
-        )[tracked]
-        grads = run.class_gradients[:, :, tracked]
-        bound = factor * grads**2
-        moving = grads > 0
-        ratio = increments[moving] / bound[moving]
-        ok &= drop <= ROUNDING
-        worst_drop = max(worst_drop, drop)
-        smallest = min(smallest, float(ratio.min()))
-        rows[f"{name}: smallest increment / bound"] = float(ratio.min())
-        rows[f"{name}: steps with a moving unit"] = int(moving.any(axis=(1, 2)).sum())
-        rows[f"{name}: fewest samples in Omega_W^j while moving"] = int(
-            run.region_counts[:, :, tracked][moving].min()
-        )
-    ok &= smallest >= 1.0
+#: a sample step whose increment falls below Lemma 5.5's bound must have at most this
+#: many training points in Omega_W^j (the chapter's exercise, written before this check)
+FEW_POINTS = 30
+
+
+@dataclass(frozen=True)
+class GrowthRatios:
+    """Lemma 5.5 along one batch of runs: pairs ``(i, j)`` with ``v_{i,j} > 0``.
+
+    Attributes
+    ----------
+    ratios : increment / bound at every step with a measurable bound.
+    drop : largest relative decrease ``-increment / max(|w_{j,i}|, 1)``.
+    unresolved : steps with a non-zero gradient whose bound is below rounding of
+        ``|w_{j,i}|`` (the increment cannot be resolved; monotonicity still counts).
+    few : for sample runs, the points in Omega_W^j at each of ``ratios``' steps.
+    """
+
+    ratios: np.ndarray
+    drop: float
+    unresolved: int
+    few: np.ndarray | None
+
+
+def growth_ratios(
+    setting: Setting, v: np.ndarray, name: str, run: lm.Trajectories | qd.TrackedRun
+) -> GrowthRatios:
+    """Lemma 5.5's ratios for one batch of runs with second layer ``v``."""
+    tracked = v > 0
+    increments = run.increments[:, :, tracked]
+    size = np.maximum(run.components[:-1][:, :, tracked], 1.0)
+    delta, delta_tilde = lm.trajectory_derivative_bounds(
+        name, setting.bits, run, setting.population.outer
+    )
+    factor = lm.lemma55_bound(
+        v, delta, delta_tilde, setting.population.cp, setting.population.outer, setting.eta
+    )[tracked]
+    grads = run.class_gradients[:, :, tracked]
+    bound = factor * grads**2
+    measurable = bound > ROUNDING * size
+    counts = getattr(run, "region_counts", None)
+    return GrowthRatios(
+        ratios=increments[measurable] / bound[measurable],
+        drop=float(np.max(-increments / size)),
+        unresolved=int(np.count_nonzero((grads > 0) & ~measurable)),
+        few=None if counts is None else counts[:, :, tracked][measurable],
+    )
+
+
+def lemma55_claim(
+    setting: Setting,
+    layers: Mapping[str, np.ndarray],
+    population: Mapping[str, Mapping[str, qd.TrackedRun]],
+    sample: Mapping[str, Mapping[str, lm.Trajectories]],
+    seed_label: str,
+) -> Claim:
+    """``cg.lemma5_5_monotone``: ``|w_{j,i}^t|`` never decreases; increments above the bound.
+
+    ``population[layer][surrogate]`` and ``sample[layer][surrogate]`` hold runs with
+    second layer ``layers[layer]`` (``setting.v`` is not used). On the population the
+    bound must hold at every step; on a sample (no density, so no C_p) a step below
+    the bound must have at most :data:`FEW_POINTS` points in Omega_W^j.
+    """
+    rows, ok, worst_drop, smallest, unresolved = {}, True, 0.0, np.inf, 0
+    below, most_points = 0, 0
+    for source, collection in (("population", population), ("sample", sample)):
+        for layer, batch in collection.items():
+            for name, run in batch.items():
+                growth = growth_ratios(setting, layers[layer], name, run)
+                worst_drop = max(worst_drop, growth.drop)
+                unresolved += growth.unresolved
+                low = float(growth.ratios.min())
+                rows[f"{source}, {layer}, {name}: smallest increment / bound"] = low
+                if source == "population":
+                    smallest = min(smallest, low)
+                else:
+                    failing = growth.ratios < 1.0
+                    below += int(failing.sum())
+                    if failing.any():
+                        most_points = max(most_points, int(growth.few[failing].max()))
+    ok = worst_drop <= ROUNDING and smallest >= 1.0 and most_points <= FEW_POINTS
     rows["largest relative decrease"] = worst_drop
+    rows["population: smallest increment / bound"] = smallest
+    rows["sample: steps below the bound"] = below
+    rows["sample: most points in Omega_W^j at such a step"] = most_points
+    rows["steps whose bound is below rounding (monotonicity only)"] = unresolved
     return Claim(
         id="cg.lemma5_5_monotone",
         statement=(
             "along coarse-gradient descent |w_{j,i}^t| is non-decreasing when v_{i,j} > 0, and "
-            "each increment is >= eta v~ delta |grad_j l_i|^2 / (2 n C_p v^^2 delta~^2 M^2)"
+            "each increment is >= eta v~ delta |grad_j l_i|^2 / (2 n C_p v^^2 delta~^2 M^2) "
+            "on the population, for both second layers; on a sample the bound can fail, "
+            f"but only at steps where Omega_W^j holds at most {FEW_POINTS} points (a "
+            "finite-sample effect: C_p bounds a density)"
         ),
         passed=bool(ok),
         measured=rows,
         expected={
             "largest relative decrease": f"<= {ROUNDING:g} (rounding)",
-            "smallest increment / bound": ">= 1",
+            "population: smallest increment / bound": ">= 1",
+            "sample: most points in Omega_W^j at such a step": f"<= {FEW_POINTS}",
         },
         method=(
-            "every step of every run below (Theorem 3.1's runs), each pair (i, j) with "
-            "v_{i,j} > 0; delta, delta~ on (0, B] with B = max_t |w_j^t| M. Monotonicity "
-            "holds for any sample; the lower bound uses C_p, a property of the density, "
-            "so on a sample it can fail when Omega_W^j holds only a few points near its "
-            "edge (the fewest is reported)."
+            "population: descent with the coarse gradient by quadrature over each class's "
+            "annulus; sample: descent on 1,000 inputs per class. Every step of every run, "
+            "each pair (i, j) with v_{i,j} > 0; delta, delta~ on (0, B] with "
+            "B = max_t |w_j^t| M. A step whose bound is below 1e-12 |w_{j,i}| cannot be "
+            "resolved in floating point; it counts for monotonicity only (the count is "
+            "reported)."
         ),
         seed=seed_label,
         summary=(
-            f"no decrease beyond rounding ({worst_drop:.1e}); smallest increment / bound "
-            f"{smallest:.2f}"
+            f"no decrease beyond rounding ({worst_drop:.1e}); population smallest increment "
+            f"/ bound {smallest:.2f}; {below:,} sample steps below the bound, each with "
+            f"<= {most_points} points in Omega_W^j"
         ),
-        margin=margin(smallest, 1.0, unit="", passes_below=False),
+        margin=(
+            margin(smallest, 1.0, unit="", passes_below=False)
+            + f"; sample {margin(most_points, FEW_POINTS, unit='points')}"
+        ),
     )
 
 
-def prop1_claim(setting: Setting, runs: Mapping[str, lm.Trajectories], seed_label: str) -> Claim:
-    """``cg.prop1_summable``: ``sum_t |grad_j l_i(W^t)|^2`` below Proposition 1's bound."""
+def prop1_sums(
+    setting: Setting, v: np.ndarray, name: str, run: lm.Trajectories | qd.TrackedRun
+) -> tuple[np.ndarray, np.ndarray]:
+    """``sum_t |grad_j l_i(W^t)|^2`` and Proposition 1's bound, each (R, pairs) for
+    the pairs with ``v_{i,j} > 0``; R is the observed ``max_t |w_j^t|``."""
+    delta, delta_tilde = lm.trajectory_derivative_bounds(
+        name, setting.bits, run, setting.population.outer
+    )
+    pop = setting.population
+    bound = lm.prop1_bound(
+        v, delta, delta_tilde, pop.cp, pop.outer, setting.eta, run.largest_weight
+    )
+    return np.sum(run.class_gradients**2, axis=0)[:, v > 0], bound[:, v > 0]
+
+
+def prop1_claim(
+    setting: Setting,
+    layers: Mapping[str, np.ndarray],
+    population: Mapping[str, Mapping[str, qd.TrackedRun]],
+    sample: Mapping[str, Mapping[str, lm.Trajectories]],
+    seed_label: str,
+) -> Claim:
+    """``cg.prop1_summable``: ``sum_t |grad_j l_i(W^t)|^2`` below Proposition 1's bound,
+    written from the proposition's statement (:func:`lemmas.prop1_constant`)."""
     rows, largest = {}, 0.0
-    tracked = setting.v > 0
-    bounds = lm.proposition1_bounds(
-        setting.population, setting.v, setting.bits, setting.eta, dict(runs)
-    )
-    for name, run in runs.items():
-        bound = bounds[name][:, tracked]
-        sums = np.sum(run.class_gradients**2, axis=0)[:, tracked]
-        ratio = float(np.max(sums / bound))
-        largest = max(largest, ratio)
-        rows[f"{name}: largest partial sum / bound"] = ratio
+    for source, collection in (("population", population), ("sample", sample)):
+        for layer, batch in collection.items():
+            for name, run in batch.items():
+                sums, bound = prop1_sums(setting, layers[layer], name, run)
+                ratio = float(np.max(sums / bound))
+                largest = max(largest, ratio)
+                rows[f"{source}, {layer}, {name}: largest sum / bound"] = ratio
     return Claim(
         id="cg.prop1_summable",
         statement=(
@@ -258,9 +405,100 @@ def prop1_claim(setting: Setting, runs: Mapping[str, lm.Trajectories], seed_labe
         ),
         passed=bool(largest <= 1.0),
         measured=rows,
-        expected={"largest partial sum / bound": "<= 1"},
-        method="partial sums over the whole run, every pair with v_{i,j} > 0, every run.",
+        expected={"largest sum / bound": "<= 1"},
+        method=(
+            "the bound is written from the proposition's statement, not from Lemma 5.5's "
+            "factor; sums over every step of the run (the paper's sum starts at t = 1, "
+            "ours at t = 0, which includes it), every pair with v_{i,j} > 0, every run, "
+            "population and sample. The graded layer's iterates grow on the population, "
+            "so its R is the largest norm within the horizon and the check is of the "
+            "finite-horizon statement (which the proof gives for any horizon)."
+        ),
         seed=seed_label,
-        summary=f"largest partial sum is {largest:.2g} of the bound",
+        summary=f"largest sum is {largest:.2g} of the bound",
         margin=margin(largest, 1.0, unit=""),
+    )
+
+
+#: the interval (in units of the half-annulus ratio) the finding predicts for Lemma 5.5's
+#: smallest population ratio, and for Proposition 1's bound over the measured sum; the
+#: upper ends were set after exploratory runs on other seeds (5.94 and 8.2 to 9.3)
+LEMMA55_TIGHTNESS = (0.9, 1.1)
+PROP1_TIGHTNESS = (1.0, 2.0)
+
+
+def tightness_claim(
+    setting: Setting,
+    layers: Mapping[str, np.ndarray],
+    population: Mapping[str, Mapping[str, qd.TrackedRun]],
+    bounded_layer: str,
+    seed_label: str,
+) -> Claim:
+    """``cg.lemma_constants_tightness``: how far Lemma 5.5's and Proposition 1's bounds
+    are from the population's ReLU numbers, against the half-annulus prediction.
+
+    The prediction ``rho = 6 M^2 sqrt(M^2 - m_x^2) / (M^3 - m_x^3)``
+    (:func:`annulus.half_annulus_ratio`) is the ratio at a step where Omega_W^j is the
+    whole half annulus. Finding: Lemma 5.5's smallest ratio lies in
+    ``LEMMA55_TIGHTNESS * rho`` for every layer; Proposition 1's bound over the sum,
+    smallest over pairs, lies in ``PROP1_TIGHTNESS * rho`` for ``bounded_layer`` (whose
+    iterates stay bounded, so R is the proposition's R). Dropping a factor 2, n or
+    M^2 from either bound moves its number below the interval.
+    """
+    pop = setting.population
+    rho = float(
+        annulus.half_annulus_ratio().subs({annulus.inner: pop.inner, annulus.outer: pop.outer})
+    )
+    rows, ok = {"predicted ratio rho (half annulus)": rho}, True
+    for layer, batch in population.items():
+        low = float(growth_ratios(setting, layers[layer], "relu", batch["relu"]).ratios.min())
+        rows[f"{layer}: Lemma 5.5 smallest increment / bound"] = low
+        ok &= LEMMA55_TIGHTNESS[0] * rho <= low <= LEMMA55_TIGHTNESS[1] * rho
+    sums, bound = prop1_sums(
+        setting, layers[bounded_layer], "relu", population[bounded_layer]["relu"]
+    )
+    slack = float(np.min(bound / sums))
+    rows[f"{bounded_layer}: Proposition 1 smallest bound / sum"] = slack
+    ok &= PROP1_TIGHTNESS[0] * rho <= slack <= PROP1_TIGHTNESS[1] * rho
+    lemma_low = min(v for k, v in rows.items() if "Lemma 5.5" in k)
+    return Claim(
+        id="cg.lemma_constants_tightness",
+        kind="finding",
+        statement=(
+            "with the ReLU surrogate on the population, Lemma 5.5's bound is a factor "
+            f"{LEMMA55_TIGHTNESS[0]:g} to {LEMMA55_TIGHTNESS[1]:g} times rho below the "
+            "smallest increment (both second layers), and Proposition 1's bound is "
+            f"{PROP1_TIGHTNESS[0]:g} to {PROP1_TIGHTNESS[1]:g} times rho above the summed "
+            f"squared gradients ({bounded_layer} layer), rho = 2 C_p M^2 / (P rbar) at "
+            "P = 1/2, the ratio when Omega_W^j is the whole half annulus"
+        ),
+        passed=bool(ok),
+        measured=rows,
+        expected={
+            "Lemma 5.5 smallest ratio": (
+                f"in [{LEMMA55_TIGHTNESS[0] * rho:.3g}, {LEMMA55_TIGHTNESS[1] * rho:.3g}]"
+            ),
+            "Proposition 1 bound / sum": (
+                f"in [{PROP1_TIGHTNESS[0] * rho:.3g}, {PROP1_TIGHTNESS[1] * rho:.3g}]"
+            ),
+        },
+        method=(
+            "rho from SymPy (the mean of <w~, x> over the half annulus, integrated in "
+            "polar coordinates), independent of the descent; the population runs of "
+            "Lemma 5.5's check, ReLU surrogate (delta = delta~ = 1). Quadrature is "
+            "deterministic, so the interval is a tolerance, not a confidence interval. "
+            "The lower ends follow from the proofs if the smallest ratio is the "
+            "half-annulus one (Proposition 1 telescopes Lemma 5.5 with R >= the total "
+            "increment); the upper ends were set after exploratory runs on other seeds."
+        ),
+        seed=seed_label,
+        summary=(
+            f"Lemma 5.5 within {lemma_low / rho:.3f} rho (rho = {rho:.3f}); Proposition 1 "
+            f"loose by {slack:.2f} = {slack / rho:.2f} rho"
+        ),
+        margin=(
+            margin(lemma_low, LEMMA55_TIGHTNESS[0] * rho, unit="", passes_below=False)
+            + "; Proposition 1 "
+            + margin(slack, PROP1_TIGHTNESS[0] * rho, unit="", passes_below=False)
+        ),
     )

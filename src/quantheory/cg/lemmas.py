@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantheory.cg import network as nw
+from quantheory.cg import quadrature as qd
 from quantheory.cg import surrogates as sg
 from quantheory.cg.population import AnnulusPopulation, log_uniform, random_weights
 from quantheory.seeding import SeedLike, spawn
@@ -110,7 +111,71 @@ def lemma_terms(
     )
 
 
-def lemma51_bound(terms: LemmaTerms, v: np.ndarray, delta_tilde: float, radius: float):
+@dataclass(frozen=True)
+class PopulationTerms:
+    """The terms of Lemmas 5.1 and 5.3 on the population, by quadrature.
+
+    Attributes (each (R, n, k))
+    ----------
+    prob : ``P_{D_i}(Omega_W^j)``.
+    grad_norm : ``|grad_j l_i(W)|``, the population coarse gradient's norm.
+    inner : ``<w~_{j,i}, -grad_j l_i(W)>``.
+    largest_input : ``max |h_j|`` over the quadrature nodes (the input range B).
+    nodes : quadrature nodes used, summed over runs and classes.
+    """
+
+    prob: np.ndarray
+    grad_norm: np.ndarray
+    inner: np.ndarray
+    largest_input: float
+    nodes: int
+
+
+def population_terms(
+    population: AnnulusPopulation,
+    w: np.ndarray,
+    v: np.ndarray,
+    bits: int,
+    surrogate: str,
+    size: qd.RuleSize | None = None,
+) -> PopulationTerms:
+    """The terms of Lemmas 5.1 and 5.3 for every run of ``w`` (R, d, k), as expectations
+    over each class's annulus by the quadrature rule of :mod:`quadrature`.
+
+    By Lemma 4.1 class ``i`` sees ``W`` only through ``U_i = Q_i^T W`` (2, k), so the
+    network runs on the rule's nodes in plane coordinates; ``|grad|`` and the inner
+    product with ``w~_{j,i} = u_j / |u_j|`` are the same in the plane as in R^d.
+    ``g'`` is the NumPy function lambdified from the surrogate's SymPy definition;
+    ``size`` is the rule's fineness (default :class:`~quadrature.RuleSize`).
+    """
+    size = qd.RuleSize() if size is None else size
+    derivative = sg.surrogate_functions(surrogate, bits)[1]
+    levels = qd.surrogate_levels(surrogate, bits)
+    shape = (w.shape[0], population.n_classes, w.shape[-1])
+    prob, grad_norm, inner = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    largest, nodes = 0.0, 0
+    for r in range(w.shape[0]):
+        for i in range(population.n_classes):
+            u = population.plane(i).T @ w[r]
+            z, mass = qd.plane_rule(u, levels, population.inner, population.outer, size)
+            y = np.full(z.shape[0], i)
+            state = nw.forward(u, z, y, v, bits)
+            c = nw.sample_coefficients(state, y, v, derivative)
+            in_region = (state.loss > 0)[:, None] & (state.h > 0)
+            grad = z.T @ (mass[:, None] * c)
+            norms = np.linalg.norm(u, axis=0)
+            unit = np.divide(u, norms, out=np.zeros_like(u), where=norms > 0)
+            prob[r, i] = mass @ in_region
+            grad_norm[r, i] = np.linalg.norm(grad, axis=0)
+            inner[r, i] = -np.sum(unit * grad, axis=0)
+            largest = max(largest, float(np.abs(state.h).max()))
+            nodes += z.shape[0]
+    return PopulationTerms(prob, grad_norm, inner, largest, nodes)
+
+
+def lemma51_bound(
+    terms: LemmaTerms | PopulationTerms, v: np.ndarray, delta_tilde: float, radius: float
+) -> np.ndarray:
     """Lemma 5.1's lower bound on ``P(Omega_W^j)``: ``|grad_j l_i| / (v^_j delta~ M)``."""
     return terms.grad_norm / (nw.v_hat(v)[None, None, :] * delta_tilde * radius)
 
@@ -122,7 +187,7 @@ def lemma53_factor(v: np.ndarray, delta: float, cp: float) -> np.ndarray:
 
 
 def lemma53_factors(
-    terms: dict[str, LemmaTerms], v: np.ndarray, bits: int, cp: float
+    terms: dict[str, LemmaTerms] | dict[str, PopulationTerms], v: np.ndarray, bits: int, cp: float
 ) -> dict[str, np.ndarray]:
     """:func:`lemma53_factor` for every surrogate, with its ``delta`` on the range of
     pre-activations that surrogate's terms saw."""
@@ -224,6 +289,21 @@ def lemma55_bound(
     )
 
 
+def prop1_constant(
+    v: np.ndarray, delta: float, delta_tilde: float, cp: float, radius: float, eta: float
+) -> np.ndarray:
+    """Proposition 1's ``2 n C_p v^_j^2 delta~^2 M^2 / (eta v~_{i,j} delta)``, (n, k).
+
+    Written from the proposition's statement, not from Lemma 5.5's factor:
+    ``sum_t |grad_j l_i(W^t)|^2 <= constant * R`` when ``|w_j^t| <= R`` for all t.
+    Pairs with ``v~_{i,j} <= 0`` (outside the proposition) get ``nan``.
+    """
+    n, v_tilde = v.shape[0], nw.v_tilde(v)
+    numerator = 2 * n * cp * nw.v_hat(v)[None, :] ** 2 * delta_tilde**2 * radius**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(v_tilde > 0, numerator / (eta * v_tilde * delta), np.nan)
+
+
 def prop1_bound(
     v: np.ndarray,
     delta: float,
@@ -233,18 +313,15 @@ def prop1_bound(
     eta: float,
     largest_weight: np.ndarray,
 ) -> np.ndarray:
-    """Proposition 1: ``sum_t |grad_j l_i(W^t)|^2 <= R / factor`` (Lemma 5.5's factor).
-
-    ``largest_weight`` (R, k) is the observed bound R on ``|w_j^t|``; returns (R, n, k).
-    """
-    factor = lemma55_bound(v, delta, delta_tilde, cp, radius, eta)
-    with np.errstate(divide="ignore"):
-        return largest_weight[:, None, :] / np.where(factor > 0, factor, np.nan)[None]
+    """Proposition 1's bound ``constant * R`` with ``R = largest_weight`` (R, k) the
+    observed ``max_t |w_j^t|``; returns (R, n, k)."""
+    constant = prop1_constant(v, delta, delta_tilde, cp, radius, eta)
+    return largest_weight[:, None, :] * constant[None]
 
 
 @dataclass(frozen=True)
 class RandomWeightStudy:
-    """The lemma terms for every admissible surrogate at the same random weights.
+    """The lemma terms for every surrogate of the lemmas at the same random weights.
 
     Attributes
     ----------
@@ -277,7 +354,7 @@ def random_weight_study(
     x, y = population.sample(per_class, seeds["sample"])
     terms = {
         name: lemma_terms(population, w, x, y, v, bits, sg.surrogate_functions(name, bits)[1])
-        for name in sg.ADMISSIBLE
+        for name in sg.LEMMA_SURROGATES
     }
     return RandomWeightStudy(w, x, y, terms)
 
@@ -292,6 +369,7 @@ def descent_study(
     per_class: int,
     max_steps: int,
     seed: SeedLike,
+    surrogates: tuple[str, ...] = sg.LEMMA_SURROGATES,
 ) -> dict[str, Trajectories]:
     """Tracked coarse-gradient descent from the same random starts, one batch per surrogate."""
     seeds = spawn(seed, ["sample", "starts"])
@@ -304,12 +382,12 @@ def descent_study(
         name: tracked_descent(
             population, w0, x, y, v, bits, sg.surrogate_functions(name, bits)[1], eta, max_steps
         )
-        for name in sg.ADMISSIBLE
+        for name in surrogates
     }
 
 
 def trajectory_derivative_bounds(
-    name: str, bits: int, run: Trajectories, radius: float
+    name: str, bits: int, run: Trajectories | qd.TrackedRun, radius: float
 ) -> tuple[float, float]:
     """``(delta, delta~)`` on (0, B] with ``B = max_t |w_j^t| M``, a bound on every ``h_j``."""
     return derivative_bounds(name, bits, float(run.largest_weight.max()) * radius)
@@ -320,7 +398,7 @@ def proposition1_bounds(
     v: np.ndarray,
     bits: int,
     eta: float,
-    runs: dict[str, Trajectories],
+    runs: dict[str, Trajectories] | dict[str, qd.TrackedRun],
 ) -> dict[str, np.ndarray]:
     """Proposition 1's bound for every surrogate's runs, (R, n, k) each."""
     out = {}
@@ -330,3 +408,29 @@ def proposition1_bounds(
             v, delta, delta_tilde, population.cp, population.outer, eta, run.largest_weight
         )
     return out
+
+
+def population_descent_study(
+    population: AnnulusPopulation,
+    layers: dict[str, np.ndarray],
+    bits: int,
+    eta: float,
+    runs: int,
+    init_scale: float,
+    max_steps: int,
+    seed: SeedLike,
+) -> dict[str, dict[str, qd.TrackedRun]]:
+    """Population descent (by quadrature) from the same random starts for every second
+    layer and every surrogate of the lemmas: ``out[layer][surrogate]``."""
+    k = {v.shape[1] for v in layers.values()}
+    if len(k) != 1:
+        raise ValueError(f"every layer needs the same number of units, got {sorted(k)}")
+    shape = (positive_int("runs", runs), population.dim, k.pop())
+    w0 = random_weights(shape, np.full(runs, positive_float("init_scale", init_scale)), seed)
+    return {
+        layer: {
+            name: qd.tracked_population_descent(population, w0, v, bits, name, eta, max_steps)
+            for name in sg.LEMMA_SURROGATES
+        }
+        for layer, v in layers.items()
+    }

@@ -236,3 +236,111 @@ def population_descent(
             mass[r, stop:, i] = mass[r, stop, i]
     iterates = it.assemble(population, w0, u, norms, done)
     return PopulationRun(iterates=iterates, loss_mass=np.moveaxis(mass, 1, 0))
+
+
+@njit(cache=True, parallel=True)
+def _tracked_descent(
+    u, v, owner, top, step, max_steps, code, breaks, slopes, resolution, levels, rule, norms, grads
+):  # pragma: no cover - compiled
+    runs, classes, _, units = u.shape
+    inner, outer, xr, wr, xa, wa, grid = rule
+    for task in prange(runs * classes):
+        r = task // classes
+        i = task % classes
+        weights = u[r, i].copy()
+        grad = np.empty((2, units))
+        last = max_steps
+        for t in range(max_steps + 1):
+            for j in range(units):
+                norms[r, t, i, j] = np.sqrt(weights[0, j] ** 2 + weights[1, j] ** 2)
+            if t == max_steps:
+                break
+            z, w = _rule(weights, levels, inner, outer, xr, wr, xa, wa, grid)
+            positive = it.class_gradient(
+                weights, z, w, i, v, owner, top, code, breaks, slopes, resolution, grad
+            )
+            for j in range(units):
+                grads[r, t, i, j] = np.sqrt(grad[0, j] ** 2 + grad[1, j] ** 2)
+            if positive == 0.0:
+                last = t
+                break
+            weights -= step * grad
+        for t in range(last + 1, max_steps + 1):
+            for j in range(units):
+                norms[r, t, i, j] = norms[r, last, i, j]
+
+
+@dataclass(frozen=True)
+class TrackedRun:
+    """Population descent with the per-class quantities of Lemma 5.5 and Proposition 1.
+
+    Attributes
+    ----------
+    components : (T + 1, R, n, k) ``|w_{j,i}^t|``.
+    class_gradients : (T, R, n, k) ``|grad_j l_i(W^t)|``, the population coarse
+        gradient by quadrature (0 once class ``i`` has zero population loss).
+    largest_weight : (R, k) ``max_t |w_j^t|`` (every plane and ``V_{n+1}``), the
+        observed R of Proposition 1.
+    """
+
+    components: np.ndarray
+    class_gradients: np.ndarray
+    largest_weight: np.ndarray
+
+    @property
+    def increments(self) -> np.ndarray:
+        """``|w_{j,i}^{t+1}| - |w_{j,i}^t|``, shape (T, R, n, k)."""
+        return np.diff(self.components, axis=0)
+
+
+def tracked_population_descent(
+    population: AnnulusPopulation,
+    w0: np.ndarray,
+    v: np.ndarray,
+    bits: int,
+    surrogate: str,
+    eta: float,
+    max_steps: int,
+    size: RuleSize = RuleSize(),
+) -> TrackedRun:
+    """Iterate (8) with the population coarse gradient and record, at every step,
+    ``|w_{j,i}^t|`` and ``|grad_j l_i(W^t)|`` for every class and unit."""
+    v = nw.check_second_layer(v)
+    n = population.n_classes
+    w0 = np.asarray(w0, dtype=float)
+    if w0.ndim != 3 or w0.shape[1:] != (population.dim, v.shape[1]) or v.shape[0] != n:
+        raise ValueError(
+            f"w0 must be (R, {population.dim}, {v.shape[1]}) and V must have {n} rows, "
+            f"got {w0.shape} and {v.shape}"
+        )
+    runs, max_steps = w0.shape[0], positive_int("max_steps", max_steps)
+    planes = np.stack([population.plane(i) for i in range(n)])
+    u = np.ascontiguousarray(np.einsum("nda,rdk->rnak", planes, w0))
+    code, breaks, slopes = it.surrogate_code(surrogate, bits)
+    xr, wr = np.polynomial.legendre.leggauss(size.radial)
+    xa, wa = np.polynomial.legendre.leggauss(size.angular)
+    norms = np.zeros((runs, max_steps + 1, n, v.shape[1]))
+    grads = np.zeros((runs, max_steps, n, v.shape[1]))
+    _tracked_descent(
+        u,
+        v,
+        v.argmax(axis=0),
+        float(max_level(bits)),
+        positive_float("eta", eta) / n,
+        max_steps,
+        code,
+        breaks,
+        slopes,
+        nw.OUTPUT_RESOLUTION,
+        surrogate_levels(surrogate, bits),
+        (population.inner, population.outer, xr, wr, xa, wa, size.grid),
+        norms,
+        grads,
+    )
+    idle = np.linalg.norm(population.plane(n).T @ w0, axis=-2)  # (R, k), never moves
+    total = np.sqrt(np.sum(norms**2, axis=2) + idle[:, None, :] ** 2)  # (R, T + 1, k)
+    return TrackedRun(
+        components=np.moveaxis(norms, 1, 0),
+        class_gradients=np.moveaxis(grads, 1, 0),
+        largest_weight=total.max(axis=1),
+    )
