@@ -165,8 +165,14 @@ deviation = sc.uniform_deviation(
     DEVIATION_REPLICATES,
     seeds["deviation"],
 )
-claims.record(checks.linf_concentration_claim(deviation, BOOTSTRAP, seeds["deviation_boot"]))
-slope, slope_se, _ = checks.deviation_slope(deviation, BOOTSTRAP, seeds["deviation_boot"])
+claims.record(
+    checks.linf_concentration_claim(
+        deviation, BOOTSTRAP, seeds["deviation_boot"]
+    )
+)
+slope, slope_se, _ = checks.deviation_slope(
+    deviation, BOOTSTRAP, seeds["deviation_boot"]
+)
 glue("deviation-slope", slope)
 glue("deviation-replicates", DEVIATION_REPLICATES)
 show_figure(plot_deviation(deviation, slope), "fig-deviation")
@@ -204,8 +210,12 @@ show_figure(plot_deviation(deviation, slope), "fig-deviation")
 growth = sc.deviation_by_dimension(
     GROWTH_NS, DEVIATION_M, GROWTH_N, GROWTH_REPLICATES, seeds["growth"]
 )
-claims.record(checks.linf_n_growth_claim(growth, BOOTSTRAP, seeds["growth_boot"]))
-b, b_se, _ = checks.deviation_growth_slope(growth, BOOTSTRAP, seeds["growth_boot"])
+claims.record(
+    checks.linf_n_growth_claim(growth, BOOTSTRAP, seeds["growth_boot"])
+)
+b, b_se, _ = checks.deviation_growth_slope(
+    growth, BOOTSTRAP, seeds["growth_boot"]
+)
 b_half = stats.t_threshold(GROWTH_REPLICATES - 1) * b_se
 glue("growth-N", GROWTH_N)
 glue("growth-replicates", GROWTH_REPLICATES)
@@ -340,7 +350,9 @@ glue("c-min-first", float(c_point[0]))
 glue("c-min-last", float(c_point[-1]))
 glue("c-ratio-low", float(c_low[-1] / c_high[0]))
 glue("c-ratio-high", float(c_high[-1] / c_low[0]))
-show_figure(plot_local_exponents(local, fit, fit.ns, c_point), "fig-local-exponents")
+show_figure(
+    plot_local_exponents(local, fit, fit.ns, c_point), "fig-local-exponents"
+)
 
 # %% [markdown]
 # ```{glue:figure} fig-local-exponents
@@ -396,15 +408,21 @@ by_noise = sc.n50_sweep(
     seeds["noise"],
 )
 claims.record(checks.v_shape_claim(shape_vs, by_shape, SWEEP_N))
-claims.record(checks.noise_growth_claim(NOISE_LEVELS, by_noise, v_uniform, SWEEP_N))
-noise_bound = np.array([checks.theorem1_bound([SWEEP_N], v_uniform, s)[0] for s in NOISE_LEVELS])
+claims.record(
+    checks.noise_growth_claim(NOISE_LEVELS, by_noise, v_uniform, SWEEP_N)
+)
+noise_bound = np.array(
+    [checks.theorem1_bound([SWEEP_N], v_uniform, s)[0] for s in NOISE_LEVELS]
+)
 noise_bound /= noise_bound[0]
 shape_slope = np.polyfit(np.log(ratios), np.log(by_shape.n50), 1)[0]
 glue("shape-slope", float(shape_slope))
 glue("noise-top", float(NOISE_LEVELS[-1]))
 glue("noise-ratio-top", float(by_noise.n50[-1] / by_noise.n50[0]))
 glue("noise-bound-top", float(noise_bound[-1]))
-fig = plot_n50_dependence(ratios, by_shape, np.array(NOISE_LEVELS), by_noise, noise_bound)
+fig = plot_n50_dependence(
+    ratios, by_shape, np.array(NOISE_LEVELS), by_noise, noise_bound
+)
 show_figure(fig, "fig-n50-dependence")
 
 # %% [markdown]
