@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from quantheory.ste import escape
+from quantheory.ste import engine, escape
 from quantheory.ste import recurrence as rec
 from quantheory.ste import recurrence_claims as checks
 from quantheory.ste.engine import gradient_at, sample_trials
@@ -37,12 +37,17 @@ def test_model_gradient_agrees_with_the_engine_and_vanishes_without_noise():
 
 @pytest.fixture(scope="module")
 def escapes():
-    return escape.escape_experiment(12, 40, (0.5, 1.0), 10, 1.0, 3)
+    return escape.escape_experiment(12, 40, (0.5, 1.0), 10, 1.0, 3, reference_trials=4)
 
 
 def test_escape_claim_passes_on_simulations(escapes):
     assert np.isfinite(np.concatenate([c.simulated for c in escapes])).all()
-    assert checks.escape_time_claim(escapes).passed
+    claim = checks.escape_time_claim(escapes)
+    assert claim.passed, claim.as_text()
+    for check in escapes:
+        # the compared steps go past every compared trial's escape
+        assert check.trajectory.n_steps >= check.simulated[:4].max() + escape.AFTER_ESCAPE
+        assert check.trajectory.engine_distance[:, -1].max() > 0
 
 
 @pytest.mark.mutation("ste.thm3_escape_time")
@@ -61,67 +66,177 @@ def test_escape_claim_passes_on_simulations(escapes):
     ids=["gradient-times-minus-0.37", "eta-times-1.5", "off-by-one"],
 )
 def test_escape_claim_fails_with_a_wrong_prediction(predictor):
-    broken = escape.escape_experiment(12, 40, (0.5, 1.0), 10, 1.0, 3, predictor=predictor)
+    broken = escape.escape_experiment(
+        12, 40, (0.5, 1.0), 10, 1.0, 3, reference_trials=2, predictor=predictor
+    )
     assert not checks.escape_time_claim(broken).passed
+
+
+def _halved_flips(trials, bounds, cols, coefficients, *rest):
+    """The engine's incremental update with u_new - u_old taken as +-1 instead of +-2."""
+    return ENGINE_FLIPS(trials, bounds, cols, 0.5 * coefficients, *rest)
+
+
+def _noise_forgotten(trials, bounds, cols, coefficients, P, Z, target, v, noise, *rest):
+    """The engine's incremental update recomputing the residuals without the label noise."""
+    return ENGINE_FLIPS(trials, bounds, cols, coefficients, P, Z, target, v, 0 * noise, *rest)
+
+
+ENGINE_FLIPS = engine._apply_flips
+
+
+@pytest.mark.mutation("ste.thm3_escape_time")
+@pytest.mark.parametrize(
+    "flips", [_halved_flips, _noise_forgotten], ids=["update-halved", "noise-forgotten"]
+)
+def test_escape_claim_fails_when_the_engine_goes_wrong_after_the_escape(monkeypatch, flips):
+    monkeypatch.setattr(engine, "_apply_flips", flips)
+    broken = escape.escape_experiment(12, 40, (0.5, 1.0), 10, 1.0, 3, reference_trials=4)
+    # the first escape happens before any incremental update: it is still predicted exactly
+    assert all(np.array_equal(c.predicted, c.simulated) for c in broken)
+    assert not all(c.trajectory.matching.all() for c in broken)
+    assert not checks.escape_time_claim(broken).passed
+
+
+def test_reference_trajectory_is_the_engine_on_a_small_problem():
+    batch = sample_trials(6, 20, 2, 11, noise_std=1.0)
+    check = escape.compare_trajectories(batch, np.array([3.0, 5.0]), 1.0, 2)
+    assert check.n_steps == 5 + escape.AFTER_ESCAPE
+    assert check.matching.all() and check.weights_gap < 1e-12
+    with pytest.raises(ValueError, match=r"n_trials must be at most 2, got 3"):
+        escape.compare_trajectories(batch, np.array([3.0, 5.0]), 1.0, 3)
+
+
+REGIME_SIZES, REGIME_NOISE = (140, 280), (0.1, 0.25, 0.5)
 
 
 @pytest.fixture(scope="module")
 def noisy_map():
-    runs = rec.recurrence_map(25, (140, 280), (0.1, 1.0), 12, 600, 4)
-    control = rec.recurrence_runs(25, 140, 0.0, 12, 600, 5)
-    return runs, control
+    runs = rec.recurrence_map(25, REGIME_SIZES, REGIME_NOISE, 12, 800, 4)
+    negative = rec.recurrence_runs(25, *checks.NEGATIVE_CONTROL, 64, 800, 5)
+    noiseless = rec.recurrence_runs(25, 140, 0.0, 48, 800, 6, start="zero")
+    return runs, negative, noiseless
+
+
+def _claim(runs, negative, noiseless):
+    table = checks.recurrence_table(runs)
+    return checks.recurrence_claim(table, checks.cell_statistics(negative), noiseless)
 
 
 def test_recurrence_claim_passes_on_noisy_runs(noisy_map):
-    table, control = checks.recurrence_table(*noisy_map)
-    claim = checks.recurrence_claim(table, control)
+    claim = _claim(*noisy_map)
     assert claim.passed, claim.as_text()
-    assert table[(280, 0.1)].recurrent and not control.recurrent
+    table = checks.recurrence_table(noisy_map[0])
+    assert all(table[cell].recurrent_runs == table[cell].n_runs for cell in checks.REGIME)
 
 
 @pytest.mark.mutation("ste.thm3_recurrence")
 def test_recurrence_claim_fails_without_noise(noisy_map):
-    _, control = noisy_map
-    silent = {cell: control for cell in noisy_map[0]}  # the iterate never leaves w*
-    table, control_stats = checks.recurrence_table(silent, control)
-    assert not any(c.recurrent for c in table.values())
-    assert not checks.recurrence_claim(table, control_stats).passed
+    runs, negative, noiseless = noisy_map
+    silent = rec.recurrence_runs(25, 140, 0.0, 12, 800, 7)  # from w*: never leaves
+    claim = _claim({cell: silent for cell in runs}, negative, noiseless)
+    assert not claim.passed and "regime" in claim.summary
 
 
-def _with_second_half(runs: rec.RecurrenceRuns, distance: int) -> rec.RecurrenceRuns:
+def _with_distance(runs: rec.RecurrenceRuns, distance: np.ndarray) -> rec.RecurrenceRuns:
+    return rec.RecurrenceRuns(**{**runs.__dict__, "distance": distance})
+
+
+def _second_half(runs: rec.RecurrenceRuns, value: int) -> rec.RecurrenceRuns:
     forced = runs.distance.copy()
-    forced[:, forced.shape[1] // 2 :] = distance
-    return rec.RecurrenceRuns(**{**runs.__dict__, "distance": forced})
+    forced[:, forced.shape[1] // 2 :] = value
+    return _with_distance(runs, forced)
+
+
+def _fewer_returns_later(runs: rec.RecurrenceRuns) -> rec.RecurrenceRuns:
+    """Every third excursion in the second half filled in (stays at w*): returns grow slower."""
+    forced = runs.distance.copy()
+    half = forced.shape[1] // 2
+    for row in forced:
+        away = np.flatnonzero(row[half:] > 0) + half
+        starts = away[np.r_[True, np.diff(away) > 1]] if away.size else away
+        ends = np.r_[away[np.flatnonzero(np.diff(away) > 1)], away[-1:]] if away.size else away
+        for a, b in list(zip(starts, ends, strict=True))[::3]:
+            row[a : b + 1] = 0
+    return _with_distance(runs, forced)
 
 
 @pytest.mark.mutation("ste.thm3_recurrence")
-@pytest.mark.parametrize("distance", [3, 0], ids=["second-half-away", "second-half-at-w*"])
-def test_recurrence_claim_fails_for_a_drifting_occupation(noisy_map, distance):
-    runs, control = noisy_map
-    drifting = {cell: _with_second_half(r, distance) for cell, r in runs.items()}
-    table, control_stats = checks.recurrence_table(drifting, control)
-    assert not all(c.steady for c in table.values())
-    assert not checks.recurrence_claim(table, control_stats).passed
+@pytest.mark.parametrize(
+    "drift",
+    [lambda r: _second_half(r, 3), lambda r: _second_half(r, 0), _fewer_returns_later],
+    ids=["second-half-away", "second-half-at-w*", "returns-slow-down"],
+)
+def test_recurrence_claim_fails_when_returns_do_not_grow_linearly(noisy_map, drift):
+    runs, negative, noiseless = noisy_map
+    claim = _claim({cell: drift(r) for cell, r in runs.items()}, negative, noiseless)
+    assert not claim.passed and "steady" in claim.summary
+
+
+def test_too_few_returns_fail_the_equivalence_test(noisy_map):
+    runs, negative, noiseless = noisy_map
+    short = {cell: _with_distance(r, r.distance[:3, :40]) for cell, r in runs.items()}
+    claim = _claim(short, negative, noiseless)
+    assert not claim.passed and "steady" in claim.summary
 
 
 @pytest.mark.mutation("ste.thm3_recurrence")
-def test_recurrence_claim_fails_when_recurrence_stops_at_larger_n(noisy_map):
-    runs, control = noisy_map
-    table, control_stats = checks.recurrence_table(runs, control)
-    swapped = {**table, (280, 0.1): table[(140, 1.0)], (140, 0.1): table[(280, 0.1)]}
-    assert not checks.recurrence_claim(swapped, control_stats).passed
+def test_recurrence_claim_fails_when_the_negative_control_recurs(noisy_map):
+    runs, _, noiseless = noisy_map
+    recurring = rec.recurrence_runs(25, 280, 0.25, 64, 400, 8)  # noise the sample can carry
+    claim = _claim(runs, recurring, noiseless)
+    assert not claim.passed and "negative" in claim.summary
+
+
+@pytest.mark.mutation("ste.thm3_recurrence")
+def test_recurrence_claim_fails_with_a_noisy_noiseless_control(noisy_map):
+    runs, negative, _ = noisy_map
+    noisy = rec.recurrence_runs(25, 140, 0.5, 48, 400, 9, start="zero")
+    claim = _claim(runs, negative, noisy)
+    assert not claim.passed and "noiseless" in claim.summary
+
+
+@pytest.mark.mutation("ste.thm3_recurrence")
+def test_recurrence_claim_fails_when_the_engine_update_is_wrong(noisy_map, monkeypatch):
+    runs, negative, _ = noisy_map
+    monkeypatch.setattr(engine, "_apply_flips", _halved_flips)
+    broken = rec.recurrence_runs(25, 140, 0.0, 48, 200, 6, start="zero")
+    claim = _claim(runs, negative, broken)
+    assert not claim.passed and "noiseless" in claim.summary
+
+
+def test_regime_cells_must_be_in_the_map(noisy_map):
+    runs, negative, noiseless = noisy_map
+    partial = {cell: r for cell, r in runs.items() if cell != checks.PAPER_CELL}
+    with pytest.raises(ValueError, match=r"lacks the regime cells \[\(140, 0.5\)\]"):
+        _claim(partial, negative, noiseless)
 
 
 def test_returns_occupation_and_return_times_on_a_handmade_path():
-    distance = np.array([[0, 1, 2, 0, 0, 3, 0, 1]])
-    runs = rec.RecurrenceRuns(3, 5, 0.1, None, distance, np.zeros((1, 8)), "x")
-    assert runs.returns()[0] == 2
+    distance = np.array(
+        [[0, 1, 2, 0, 0, 3, 0, 1], [2, 2, 0, 0, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1]]
+    )
+    runs = rec.RecurrenceRuns(3, 5, 0.1, None, distance, np.zeros((3, 8)), "x")
+    np.testing.assert_array_equal(runs.returns(), [2, 2, 0])
     assert runs.occupation()[0] == pytest.approx(4 / 8)
-    np.testing.assert_array_equal(runs.return_times(), [2, 1])  # steps spent away
+    np.testing.assert_array_equal(runs.return_times()[:2], [2, 1])  # steps spent away
+    np.testing.assert_array_equal(runs.reached(), [True, True, False])
+    np.testing.assert_array_equal(runs.left_after_arrival(), [True, True, False])
 
 
 def test_cell_statistics_intervals(noisy_map):
-    table, _ = checks.recurrence_table(*noisy_map)
-    cell = table[(280, 0.1)]
-    assert cell.budget_low < cell.low < cell.occupation < cell.high < cell.budget_high
-    assert cell.returns_per_1000 > 0
+    cell = checks.recurrence_table(noisy_map[0])[(280, 0.1)]
+    budget_low, budget_high = cell.occupation_interval(6)
+    low, high = cell.occupation_interval()
+    assert budget_low < low < cell.mean_occupation < high < budget_high
+    rate, rate_low, rate_high = cell.returns_interval()
+    assert 0 < rate_low < rate < rate_high
+    ratio, ratio_low, ratio_high = cell.returns_ratio()
+    assert ratio_low < ratio < ratio_high
+
+
+def test_ratio_interval_is_unbounded_without_a_clear_denominator():
+    a, b = np.array([5.0, 6.0, 4.0]), np.array([0.0, 1.0, 0.0])
+    assert rec.ratio_interval(a, b, 5.0)[1:] == (-np.inf, np.inf)
+    with pytest.raises(ValueError, match=r"paired 1-D samples"):
+        rec.ratio_interval(a, b[:2], 5.0)

@@ -132,6 +132,15 @@ def _log_interval(low: float, high: float) -> tuple[float, float]:
     )
 
 
+def _t_statistic(samples: np.ndarray) -> float:
+    """Mean / SE over runs; 0 when both vanish, inf for a constant positive value."""
+    estimate = stats.mean_estimate(samples)
+    mean, se = float(estimate.mean), float(estimate.se)
+    if se == 0:
+        return 0.0 if mean == 0 else float("inf")
+    return mean / se
+
+
 def regime_cells(table: Mapping[tuple[int, float], CellStatistics]) -> list[CellStatistics]:
     """The statistics of the :data:`REGIME` cells (a readable error if one is missing)."""
     missing = [cell for cell in REGIME if cell not in table]
@@ -170,7 +179,7 @@ def recurrence_claim(
     regime_low, _ = stats.budget_wilson_interval(recurrent, runs_in_regime, k)
     critical = stats.t_threshold(runs_in_regime - 1, k)
     tolerance = float(np.log(HALVES_FACTOR))
-    ratios = {}
+    ratios, steady = {}, []
     for name, second, first in (
         ("returns", "returns_second", "returns_first"),
         ("occupation", "occupation_second", "occupation_first"),
@@ -178,12 +187,9 @@ def recurrence_claim(
         ratio, low, high = ratio_interval(pooled(regime, second), pooled(regime, first), critical)
         log_low, log_high = _log_interval(low, high)
         ratios[name] = (ratio, low, high, max(-log_low, log_high))
-    steady = all(
-        stats.equivalent_within(-used, used, tolerance) if np.isfinite(used) else False
-        for *_, used in ratios.values()
-    )
+        steady.append(stats.equivalent_within(log_low, log_high, tolerance))
     anchor_low, _ = anchor.occupation_interval(k)
-    anchor_t = anchor.mean_occupation / float(stats.mean_estimate(anchor.occupation).se)
+    anchor_t = _t_statistic(anchor.occupation)
     anchor_threshold = stats.t_threshold(anchor.n_runs - 1, k)
     _, negative_high = stats.budget_wilson_interval(negative.recurrent_runs, negative.n_runs, k)
     reached = int(noiseless.reached().sum())
@@ -196,7 +202,7 @@ def recurrence_claim(
     )
     checks = {
         "regime": float(regime_low) > MOST,
-        "steady": steady,
+        "steady": all(steady),
         "anchor": anchor_low > 0,
         "negative": float(negative_high) < MOST,
         "noiseless": bool(noiseless_ok),
