@@ -51,7 +51,7 @@
 #   standard normal input that batch normalisation produces: the uniform step
 #   with the least mean squared error $E[(u - \sigma_\tau(u))^2;\, u > 0]$.
 # * **Training.** Momentum SGD (0.9), batch 64, learning rate 0.1 divided by
-#   10 after 20 epochs of 30 (11 of 14 at quick scale), no weight decay.
+#   10 after 20 epochs of 30 (10 of 18 at quick scale), no weight decay.
 # * **Replicates.** Independent stratified random splits (Monte Carlo
 #   cross-validation, 20% of the images held out; 40% at quick scale, where
 #   fewer epochs leave noisier gaps), each with its own
@@ -63,7 +63,8 @@
 #
 # Everything is NumPy, with the backward pass written from the formulas; it
 # is checked against finite differences on the full-precision network, where
-# the loss is differentiable, with and without batch normalisation.
+# the loss is differentiable, with and without batch normalisation, and, for
+# every row, against forward-mode derivatives with that row's own $g'$.
 
 # %%
 import dataclasses
@@ -83,7 +84,7 @@ from quantheory.seeding import chapter_seed, describe, spawn
 
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20210302)
-seeds = spawn(SEED, ["split", "gradient_check", "training"])
+seeds = spawn(SEED, ["split", "gradient_check", "training", "directions"])
 claims = ChapterClaims()
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
@@ -96,35 +97,41 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 #   at most about twice its mistakes, which is what we call "trains well" here.
 #   (The paper's MNIST gaps are below 0.4 points, on an easier task with a
 #   larger network.)
-# * **Tolerance for the controls: the same 3 points.** An inadmissible
-#   surrogate within 3 points of the admissible ones cannot be told apart
-#   from them by Table 2's own criterion.
-# * **Levelling off: below one half.** If the schedule alone flattened the
-#   curves, a constant learning rate would grow the norms as fast per unit of
-#   learning rate after the drop as before (a ratio near 1); we call the
-#   norms levelled off when that ratio is below one half.
+# * **Margin for the controls: the same 3 points, two-sided.** An
+#   inadmissible surrogate whose deficit to the admissible ones has its
+#   interval inside $\pm 3$ points trains as well by Table 2's own criterion;
+#   one beyond $+3$ (or $-3$) trains worse (or better). Which of these the
+#   data say is the finding; an interval that straddles $\pm 3$ fails the
+#   claim, since then the data cannot say.
+# * **The backward pass: $10^{-9}$.** Forward and reverse mode compute the
+#   same derivative; they differ by rounding, near $10^{-16}$ of the gradient.
 # * **Bounded: within 10 times the initial norm**, one order of magnitude.
+# * **Growth and the learning rate** (the module `digits_norms` gives the
+#   reasons): the step-length identity below to 1%, the order in the
+#   learning rate to $\pm 0.5$ (half the distance between first and second
+#   order), late/early growth inside $(0, 1)$ (0 is bounded, 1 is steady).
+#
+# Changed after seeing data: the quick scale trained 14 epochs with the drop
+# at 11, which left too few epochs after the drop to measure growth there;
+# it now trains 18 with the drop at 10. The late window first started two
+# epochs after the drop at either scale; at quick scale (16 steps an epoch)
+# momentum's memory of the larger steps was not yet spent, so it now starts
+# after a number of *steps* fixed by that memory (see `digits_norms`).
 
 # %%
 HIDDEN = 32  # small enough that the hidden layers must learn
 SPLITS = by_scale(quick=32, full=40)
 TEST_FRACTION = by_scale(quick=0.4, full=0.2)
 SCHEDULE = digits.Schedule(
-    epochs=by_scale(quick=14, full=30), decay_every=by_scale(quick=11, full=20)
+    epochs=by_scale(quick=18, full=30), decay_every=by_scale(quick=10, full=20)
 )
-MARGIN = 3.0  # points of accuracy a quantized row may lose
-CONTROL_TOLERANCE = (
-    MARGIN  # equivalence tolerance of the inadmissible surrogates
-)
-LEVELLING = 0.5  # late / early growth per unit of learning rate
+MARGIN = 3.0  # points of accuracy; also the two-sided margin of the controls
 NORM_BOUND = 10.0  # final / initial norm
+DIRECTIONS = 4  # random directions of the backward-pass check
 BIT_WIDTHS = (2, 4)
 
 splits = digits.load_digits_splits(SPLITS, TEST_FRACTION, seeds["split"])
-print(
-    f"{splits.count} splits: train {splits.train.shape[1]} images, "
-    f"test {splits.test.shape[1]}"
-)
+print(f"{splits.count} splits: train {splits.train.shape[1]} images, test {splits.test.shape[1]}")
 glue("cg-test-images", splits.test.shape[1])
 glue("cg-image-points", f"{100 / splits.test.shape[1]:.2f}")
 glue("cg-splits", splits.count)
@@ -197,38 +204,71 @@ show(checks.table2(runs, checks.table2_comparisons(runs)))
 # different data set and a convolutional network.
 #
 # The frozen control shows that the margin can fail: a network whose hidden
-# layers do not learn is far outside it. Every admissible row is inside:
+# layers do not learn is far outside it.
+#
+# A table like this would look the same if every row's backward pass
+# silently used ReLU's $g'$. So the claim also takes each row's trained
+# network (split 0) and a fixed batch of 256 training images, and compares
+# the backward pass along four random directions in the hidden weights with
+# forward-mode derivatives computed apart, with $g'$ differentiated
+# symbolically from that row's surrogate; the same derivatives with each
+# other surrogate's $g'$ must come out different on that batch, so that the
+# check can tell the surrogates apart.
 
 # %%
+check_batch = splits.train[0, :256]
+backward = checks.backward_checks(
+    runs,
+    splits.x[0, check_batch],
+    splits.y[check_batch],
+    DIRECTIONS,
+    seeds["directions"],
+)
 claims.record(
     checks.table2_claim(
         runs,
         MARGIN,
         gradient_error,
+        backward,
         f"{describe(seeds['training'])}; splits {describe(seeds['split'])}",
     )
 )
 
 # %% [markdown]
 # And the surrogates that violate Assumption 2? The identity keeps a
-# gradient on negative pre-activations, and trains about as well as the
-# admissible surrogates. The clipped ReLU passes gradient only through its
-# window $(0, \tau]$, which holds {glue:text}`cg-window-2`% of the positive
-# pre-activations at 2 bits but only {glue:text}`cg-window-4`% at 4 bits:
-# it trains worse, and worse at 4 bits than at 2. The deficit is the
+# gradient on negative pre-activations; the clipped ReLU passes gradient only
+# through its window $(0, \tau]$, which holds {glue:text}`cg-window-2`% of the
+# positive pre-activations at 2 bits and {glue:text}`cg-window-4`% at 4
+# bits. Whether either trains as well as the admissible surrogates is what
+# the data say, at the two-sided margin fixed above. The deficit is the
 # admissible surrogates' mean accuracy at the same bit-width minus the
-# control's:
+# control's, paired split by split:
 
 # %%
-claims.record(
-    checks.controls_claim(runs, CONTROL_TOLERANCE, describe(seeds["training"]))
+claims.record(checks.controls_claim(runs, MARGIN, describe(seeds["training"])))
+verdicts = {
+    key: checks.verdict(d, MARGIN)
+    for key, d in checks.control_deficits(runs, 2 * len(checks.INADMISSIBLE)).items()
+}
+for (name, bits), word in verdicts.items():
+    glue(f"cg-verdict-{name}-{bits}", word)
+glue(
+    "cg-assumption2",
+    "sufficient, not necessary"
+    if checks.AS_WELL in verdicts.values()
+    else "not shown to be unnecessary",
 )
 
 # %% [markdown]
-# So on this task Assumption 2 is sufficient, not necessary: the identity
-# breaks it and passes Table 2's margin. The clipped ReLU at 2 bits sits
-# between the two outcomes, and what sinks it at 4 bits is a window too
-# narrow for the batch-normalised pre-activations, not the assumption as such.
+# The verdicts: the identity trains {glue:text}`cg-verdict-identity-2` at 2
+# bits and {glue:text}`cg-verdict-identity-4` at 4 bits; the clipped ReLU
+# {glue:text}`cg-verdict-clipped_relu-2` at 2 bits and
+# {glue:text}`cg-verdict-clipped_relu-4` at 4 bits ("as well" is within the
+# margin, "worse" beyond it). So on this task Assumption 2 is
+# {glue:text}`cg-assumption2`. An earlier version of this chapter tested
+# that the clipped ReLU trains *worse* at 4 bits, and worse at 4 bits than at
+# 2: a direction chosen after seeing the data. The narrowing window is a
+# hypothesis for that, left to an exercise, not a tested claim.
 #
 # ## Figure 6: the weight norms
 #
@@ -239,11 +279,7 @@ claims.record(
 # %%
 show_figure(
     plot_norm_growth(
-        {
-            key: run
-            for key, run in runs.items()
-            if key[0] in (digits.FULL_PRECISION, *ADMISSIBLE)
-        }
+        {key: run for key, run in runs.items() if key[0] in (digits.FULL_PRECISION, *ADMISSIBLE)}
     ),
     "fig-cg-norms",
 )
@@ -294,16 +330,18 @@ show_figure(plot_norm_controls(settings), "fig-cg-norm-controls")
 # growth of each epoch relative to the initial norm, per unit of that
 # epoch's learning rate. Solid: the paper's schedule; dashed: a constant
 # learning rate (identical until the drop); dotted: no batch normalisation.
-# With a constant rate the growth per unit of learning rate falls as steeply
-# as with the schedule (the spike after the drop is momentum carrying the
-# longer steps into the first epoch at the lower rate); without batch
-# normalisation the full-precision network grows too, and the 2-bit ReLU
-# network's first layer runs away.
+# With a constant rate the growth per unit of learning rate falls but stays
+# above zero. After the drop, once momentum's memory of the longer steps is
+# spent (the spike right after the drop), the schedule's growth per unit of
+# rate lies well below the constant rate's. Without batch normalisation the
+# full-precision network grows too, and the 2-bit ReLU network's first
+# layer runs away.
 # ```
 #
-# The claims. First the paper's: the norms grow and stay bounded, here within
-# ten times their start, while the 2-bit network without batch normalisation
-# (the control) breaks that bound.
+# The claims. First the picture itself, as the book's finding on the
+# digits: the norms grow and end within ten times their start, two-sided,
+# while the 2-bit network without batch normalisation (the control) breaks
+# that bound.
 
 # %%
 claims.record(
@@ -316,59 +354,63 @@ claims.record(
 )
 
 # %% [markdown]
-# Then what the controls find:
+# Then the mechanism. Write $v_t$ for the momentum step,
+# $W_{t+1} = W_t + v_t$, $v_t = 0.9\,v_{t-1} - \eta_t \nabla_t$. If
+# $\langle W_t, \nabla_t\rangle = 0$ (scale invariance, and this holds for
+# the coarse gradient too, since the batch norm's backward pass removes the
+# direction of the pre-activations whatever comes into it), then
+# $a_t = \langle W_t, v_t\rangle$ obeys $a_t = 0.9\,(a_{t-1} + |v_{t-1}|^2)$
+# and $|W_{t+1}|^2 - |W_t|^2 = |v_t|^2 + 2a_t$: the growth follows from the
+# step lengths alone. Training books that sum; the claim compares it with the
+# measured growth, and measures what the controls add:
 
 # %%
 claims.record(
     norms.controls_claim(
+        runs,
         settings["constant rate"],
-        settings["no batch norm"][(digits.FULL_PRECISION, 32)],
+        settings["no batch norm"],
         SCHEDULE.decay_every,
-        LEVELLING,
+        splits.train.shape[1] // SCHEDULE.batch,
+        SCHEDULE.momentum,
         describe(seeds["training"]),
     )
 )
-late = [
-    norms.growth_per_rate(
-        settings[name][(digits.FULL_PRECISION, 32)],
-        SCHEDULE.decay_every,
-        SCHEDULE.epochs,
-    )[:, 0].mean()
-    for name in ("paper's schedule", "constant rate")
-]
-glue("cg-late-step", f"{late[0]:.3f}")
-glue("cg-late-constant", f"{late[1]:.3f}")
 runaway = settings["no batch norm"][("relu", 2)].weight_norms
 glue("cg-runaway", f"{np.mean(runaway[-1, :, 0] / runaway[0, :, 0]):.0f}")
 
 # %% [markdown]
-# After epoch {glue:text}`cg-decay`, the first hidden layer of the full-precision network grows
-# by {glue:text}`cg-late-step` of its initial norm per unit of learning rate
-# under the paper's schedule and by {glue:text}`cg-late-constant` under a
-# constant rate. Counted per unit of learning rate, the schedule does not
-# stop the growth (the first epoch after the drop even grows faster, as
-# momentum carries the longer steps into it); and the flattening is there
-# without the drop.
-#
 # What Lemma 5.5 does and does not explain here:
 #
-# * **It does not tell the causes apart.** The full-precision network, which
-#   has no coarse gradient, grows like the quantized ones; so does the
-#   full-precision network without batch normalisation, whose loss is not
-#   scale-invariant (cross-entropy rewards larger logits). Growth of the
-#   norms is what the lemma predicts, but it is not evidence for the lemma's
-#   mechanism.
-# * **Its form fits the flattening.** The lemma bounds the growth of a step
-#   below by $\eta$ times the squared coarse gradient: growth per unit of
-#   learning rate that falls as the gradients shrink, which is what the
-#   constant-rate control shows. It says nothing about how fast the gradients
-#   shrink, so it does not predict the flattening either.
-# * **It does not give the bound.** Lemma 5.5 assumes $|W^t| \le R$ to sum
-#   the gradients; it does not prove it. Here batch normalisation keeps the
-#   norms bounded: without it the first layer of the 2-bit ReLU network ends
-#   {glue:text}`cg-runaway` times its initial norm, its pre-activations far
-#   past the top level $\tau q_b$, where the ReLU surrogate still passes
-#   gradient.
+# * **Not the growth.** Under batch normalisation every step lengthens the
+#   hidden weights by what its length gives, with the true gradient (full
+#   precision) as with the coarse one: growth needs no coarse gradient and no
+#   lemma. The output layer, which no batch normalisation follows, grows
+#   about three times more than its steps give: there the gradient is not
+#   orthogonal to the weights (cross-entropy rewards larger logits).
+# * *Changed after seeing data:* the claim first also required the
+#   full-precision network *without* batch normalisation to depart from the
+#   step-length identity by more than 1%. Its hidden layers come within a
+#   few percent of it (the numbers are in the claim, reported, not tested): a
+#   ReLU network without batch normalisation is positively homogeneous in each
+#   layer's weights, so $\langle W_l, \nabla_{W_l}\rangle$ is the same for
+#   every layer, the derivative of the loss along a scaling of the logits,
+#   which is small beside the steps' own growth. Growth by the steps' length
+#   is generic; batch normalisation makes it exact.
+# * **Not the levelling off.** With a constant rate the norms keep growing to
+#   the last epoch, more slowly: that is slow growth, not a bound, and this
+#   run cannot tell how far it would go. After the 10x drop the growth per
+#   unit of learning rate is about ten times smaller than at a constant rate:
+#   the growth of a step is second order in the rate, as
+#   $|v_t|^2 \propto \eta^2$ gives, not first order, as Lemma 5.5's lower
+#   bound $\eta\,c\,|\tilde\nabla|^2$ has it. The flattening of the
+#   paper's curves is the drop.
+# * **Not the bound.** Lemma 5.5 assumes $|W^t| \le R$ to sum the gradients;
+#   it does not prove it. Here batch normalisation keeps the coarse-gradient
+#   network's norms in check: without it the first layer of the 2-bit ReLU
+#   network ends {glue:text}`cg-runaway` times its initial norm, its
+#   pre-activations far past the top level $\tau q_b$, where the ReLU
+#   surrogate still passes gradient.
 #
 # ## Summary
 #
@@ -376,15 +418,17 @@ glue("cg-runaway", f"{np.mean(runaway[-1, :, 0] / runaway[0, :, 0]):.0f}")
 #   4-bit quantized networks to within the stated margin of full precision,
 #   over independent splits and at the book's error budget; a network whose
 #   hidden layers cannot learn is far outside it.
-# * The identity surrogate, which violates Assumption 2, trains as well;
-#   the clipped ReLU trains worse at 4 bits, where its gradient window is
-#   narrow. Assumption 2 is sufficient here, not necessary.
+# * The surrogates that violate Assumption 2 get a two-sided verdict at the
+#   same margin; on this task Assumption 2 is {glue:text}`cg-assumption2`.
 # * The backward pass written from the formulas agrees with finite
-#   differences to {glue:text}`cg-fd-error` of the largest gradient entry.
+#   differences to {glue:text}`cg-fd-error` of the largest gradient entry,
+#   and each row's uses its own surrogate's $g'$.
 # * Without weight decay every weight norm grows and flattens, as in the
-#   paper's Figure 6, but it does so with a constant learning rate and, for
-#   the full-precision network, without batch normalisation too; batch
-#   normalisation is what keeps the coarse-gradient network's norms bounded.
+#   paper's Figure 6. The growth is batch normalisation's scale invariance
+#   (the step lengths account for it, for the full-precision network too);
+#   with a constant rate it goes on, slowly; the flattening is the 10x drop,
+#   as growth second order in the rate gives. Lemma 5.5 explains none of the
+#   three here.
 #
 # ## Exercises
 #
@@ -421,7 +465,8 @@ glue("cg-runaway", f"{np.mean(runaway[-1, :, 0] / runaway[0, :, 0]):.0f}")
 # :label: ex-cg-window
 # ```
 #
-# The clipped ReLU's deficit grows with the bit-width. Train it at 3 bits
+# If the clipped ReLU's deficit grows with the bit-width, the narrowing
+# window is a candidate reason. Train it at 3 bits
 # (`digits.activation("clipped_relu", 3)`) on a few splits; where should its
 # deficit fall, going by the share of pre-activations in its window?
 #

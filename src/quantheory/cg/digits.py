@@ -15,7 +15,7 @@ seed axis.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -274,12 +274,49 @@ class TrainingRun:
         matrix at the start and after each epoch.
     train_loss : (epochs, S) mean training loss of each epoch.
     rates : (epochs,) the learning rate of each epoch.
+    step_growth : (epochs, S, layers) the growth of each squared weight norm
+        over each epoch that the momentum steps give if every gradient is
+        orthogonal to its weights: ``sum_t |v_t|^2 + 2 a_t`` with
+        ``a_t = momentum (a_{t-1} + |v_{t-1}|^2)`` (see :func:`step_growth`).
+    network : the trained networks.
+    activation : the activation they were trained with.
     """
 
     accuracy: np.ndarray
     weight_norms: np.ndarray
     train_loss: np.ndarray
     rates: np.ndarray
+    step_growth: np.ndarray
+    network: Network
+    activation: Activation
+
+
+class StepGrowth:
+    """The squared-norm growth momentum steps give a weight matrix orthogonal to its gradient.
+
+    With ``v_t = momentum v_{t-1} - lr g_t`` and ``W_{t+1} = W_t + v_t``,
+    ``|W_{t+1}|^2 - |W_t|^2 = |v_t|^2 + 2 <W_t, v_t>``, and if ``<W_t, g_t> = 0``
+    (a loss invariant to the scale of W), ``a_t = <W_t, v_t>`` obeys
+    ``a_t = momentum (a_{t-1} + |v_{t-1}|^2)``: the growth follows from the
+    step lengths alone. Feed every step's velocities to :meth:`add`.
+    """
+
+    def __init__(self, slots: int, layers: int, momentum: float) -> None:
+        self.momentum = momentum
+        self.inner = np.zeros((slots, layers))  # a_t, predicted
+        self.last = np.zeros((slots, layers))  # |v_{t-1}|^2
+        self.total = np.zeros((slots, layers))
+
+    def add(self, velocity: Sequence[np.ndarray]) -> None:
+        """Book one step with velocities of shapes (S, in, out), one per layer."""
+        self.inner = self.momentum * (self.inner + self.last)
+        self.last = np.stack([(v**2).sum(axis=(1, 2)) for v in velocity], axis=-1)
+        self.total += self.last + 2 * self.inner
+
+    def take(self) -> np.ndarray:
+        """The growth booked since the last call, (S, layers)."""
+        total, self.total = self.total, np.zeros_like(self.total)
+        return total
 
 
 def train(
@@ -305,6 +342,8 @@ def train(
     slot = np.arange(slots)[:, None]
     norms = [weight_norms(net)]
     losses = []
+    booked = StepGrowth(slots, len(net.weights), schedule.momentum)
+    growth = []
     n_batches = n_train // schedule.batch
     for epoch in range(positive_int("epochs", schedule.epochs)):
         order = np.take_along_axis(
@@ -320,6 +359,7 @@ def train(
             for layer, grad in enumerate(grads):
                 velocity[layer] = schedule.momentum * velocity[layer] - rate * grad
                 net.weights[layer] += velocity[layer]
+            booked.add(velocity)
             bias_velocity = schedule.momentum * bias_velocity - rate * d_bias
             net.bias += bias_velocity
             for layer, (mean, var) in enumerate(net.running):
@@ -329,9 +369,18 @@ def train(
                 )
         norms.append(weight_norms(net))
         losses.append(epoch_loss)
+        growth.append(booked.take())
     logits = forward(net, splits.x[slot, splits.test], act, False, normalise).logits
     accuracy = (logits.argmax(axis=-1) == splits.y[splits.test]).mean(axis=-1)
-    return TrainingRun(accuracy, np.stack(norms), np.stack(losses), schedule.rates())
+    return TrainingRun(
+        accuracy,
+        np.stack(norms),
+        np.stack(losses),
+        schedule.rates(),
+        np.stack(growth),
+        net,
+        act,
+    )
 
 
 def train_rows(
@@ -426,3 +475,123 @@ def finite_difference_error(
             numeric = (up - down) / (2 * step)
             worst = max(worst, abs(numeric - grads[layer][index]) / scale)
     return worst
+
+
+def reference_slope(surrogate: str, bits: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The factor the coarse gradient should multiply by, from the surrogate's formula.
+
+    ``g'(u / tau)`` with ``g'`` differentiated symbolically from the
+    surrogate's expression (:func:`quantheory.cg.surrogates.surrogate_functions`)
+    and ``tau`` the Lloyd-Max step; ``1{u > 0}`` for full precision; 0 for the
+    frozen control. Written apart from :meth:`Activation.backward`, which it checks.
+    """
+    if surrogate == FULL_PRECISION:
+        return lambda u: (np.asarray(u) > 0).astype(float)
+    if surrogate == FROZEN_HIDDEN:
+        return np.zeros_like
+    derivative = sg.surrogate_functions(surrogate, bits)[1]
+    tau = lloyd_max_step(bits)
+    return lambda u: derivative(np.asarray(u) / tau)
+
+
+def forward_mode_derivatives(
+    weights: Sequence[np.ndarray],
+    bias: np.ndarray,
+    x: np.ndarray,
+    labels: np.ndarray,
+    value: Callable[[np.ndarray], np.ndarray],
+    slope: Callable[[np.ndarray], np.ndarray],
+    directions: Sequence[Sequence[np.ndarray]],
+) -> np.ndarray:
+    """Directional derivatives of the training-mode loss of one network, by forward mode.
+
+    The activation's value is ``value(u)`` and its derivative is taken to be
+    ``slope(u)``: with a surrogate's slope, the coarse gradient's directional
+    derivatives. Forward mode (tangents pushed through the linear maps, batch
+    normalisation and the activation) is written apart from the reverse-mode
+    :func:`backward`.
+
+    Parameters
+    ----------
+    weights : one network's matrices, shapes (in, out); bias : (1, classes).
+    x : (B, 64) inputs; labels : (B,).
+    directions : D directions, each a list of (in, out) tangents, one per
+        hidden layer (the output layer does not move).
+
+    Returns
+    -------
+    (D,) directional derivatives.
+    """
+    out = []
+    for direction in directions:
+        a, da = x, np.zeros_like(x)
+        for w, dw in zip(weights[:-1], direction, strict=True):
+            s, ds = a @ w, da @ w + a @ dw
+            centred, d_centred = s - s.mean(axis=0), ds - ds.mean(axis=0)
+            sd = np.sqrt((centred**2).mean(axis=0) + BN_EPS)
+            d_var = 2 * (centred * d_centred).mean(axis=0)
+            u = centred / sd
+            du = d_centred / sd - centred * d_var / (2 * sd**3)
+            a, da = value(u), slope(u) * du
+        logits = a @ weights[-1] + bias
+        d_logits = da @ weights[-1]
+        prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+        prob /= prob.sum(axis=1, keepdims=True)
+        picked = d_logits[np.arange(labels.size), labels]
+        out.append(float(np.mean((prob * d_logits).sum(axis=1) - picked)))
+    return np.array(out)
+
+
+@dataclass(frozen=True)
+class BackwardCheck:
+    """The backward pass of one trained row against the formula with its own ``g'``.
+
+    Attributes
+    ----------
+    error : largest ``|backward - formula|`` over the directions, relative to
+        the norm of the backward pass's gradient.
+    apart : the other surrogates at the same bit-width, each with the largest
+        ``|formula with its g' - formula with the row's g'|`` on the same
+        network, batch and directions, same scale (empty for full precision).
+    """
+
+    error: float
+    apart: dict[str, float]
+
+
+def check_backward(
+    run: TrainingRun, x: np.ndarray, labels: np.ndarray, directions: int, seed: SeedLike
+) -> BackwardCheck:
+    """:class:`BackwardCheck` of slot 0 of ``run`` on the batch ``x`` (B, 64).
+
+    ``directions`` random unit directions in the hidden weights; the network
+    in training mode (batch statistics of ``x``).
+    """
+    act = run.activation
+    weights = [w[0] for w in run.network.weights]
+    bias = run.network.bias[0]
+    rng = generator(seed)
+    tangents = []
+    for _ in range(positive_int("directions", directions)):
+        draw = [rng.standard_normal(w.shape) for w in weights[:-1]]
+        norm = np.sqrt(sum((d**2).sum() for d in draw))
+        tangents.append([d / norm for d in draw])
+    single = Network([w[None] for w in weights], bias[None], [])
+    _, grads, d_bias = backward(single, forward(single, x[None], act, True), labels[None], act)
+    measured = np.array(
+        [sum((g[0] * d).sum() for g, d in zip(grads[:-1], t, strict=True)) for t in tangents]
+    )
+    scale = np.sqrt(sum((g**2).sum() for g in grads) + (d_bias**2).sum())
+
+    def formula(name: str) -> np.ndarray:
+        slope = reference_slope(name, act.bits)
+        return forward_mode_derivatives(weights, bias, x, labels, act.forward, slope, tangents)
+
+    own = formula(act.surrogate)
+    others = () if act.surrogate == FULL_PRECISION else sg.SURROGATES
+    apart = {
+        name: float(np.abs(formula(name) - own).max() / scale)
+        for name in others
+        if name != act.surrogate
+    }
+    return BackwardCheck(float(np.abs(measured - own).max() / scale), apart)

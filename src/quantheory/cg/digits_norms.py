@@ -5,8 +5,21 @@ Three training settings share the initialisations, batch orders and splits
 first drops): the paper's schedule with batch normalisation, a constant
 learning rate with batch normalisation, and the paper's schedule without
 batch normalisation. Growth is measured relative to the initial norm and,
-to compare schedules, per unit of learning rate: the relative growth over a
-window of epochs divided by the sum of the learning rates of its epochs.
+to compare schedules, per unit of learning rate: the growth over a window of
+epochs divided by the sum of the learning rates of its epochs.
+
+The tolerances, fixed before any run:
+
+* the step-length identity (:class:`quantheory.cg.digits.StepGrowth`) to 1%:
+  batch normalisation's ``eps`` breaks exact scale invariance by about
+  ``eps / var``, near 1e-5 of a step, so 1% leaves room for it to add up;
+* the order in the learning rate, as ``log10`` of a growth ratio at a 10x
+  rate ratio: 1 if the growth of a step is second order in the rate (scale
+  invariance), 0 if first order (Lemma 5.5's bound); the tolerance 0.5 is
+  half the distance, so an interval can lie inside the band of one at most;
+* the late window starts with the first epoch at least :func:`momentum_steps`
+  steps after the drop, when less than 1% of the squared velocity at the
+  drop is left (its squared length is 10^2 times the new steps').
 """
 
 from __future__ import annotations
@@ -16,11 +29,18 @@ from collections.abc import Mapping
 import numpy as np
 
 from quantheory import stats
-from quantheory.cg.digits import FULL_PRECISION, TrainingRun
+from quantheory.cg.digits import FROZEN_HIDDEN, FULL_PRECISION, TrainingRun
 from quantheory.cg.digits_claims import Row, row_label
 from quantheory.cg.surrogates import ADMISSIBLE
 from quantheory.claims import Claim
-from quantheory.validation import positive_int
+
+#: the squared velocity left from before the drop, relative to the new steps', when the
+#: late window may start
+MOMENTUM_LEFT = 0.01
+#: largest relative error of the step-length identity where the loss is scale-invariant
+IDENTITY_TOLERANCE = 0.01
+#: half-width of the band around ``log10`` growth ratio 1 (second order in the rate)
+ORDER_TOLERANCE = 0.5
 
 
 def relative_growth(run: TrainingRun) -> np.ndarray:
@@ -28,59 +48,76 @@ def relative_growth(run: TrainingRun) -> np.ndarray:
     return run.weight_norms[-1] / run.weight_norms[0] - 1
 
 
-def growth_per_rate(run: TrainingRun, start: int, stop: int) -> np.ndarray:
-    """Relative growth over epochs ``start .. stop - 1`` per unit of learning rate, (S, layers).
-
-    ``(|W_stop| - |W_start|) / |W_0|`` divided by the sum of the learning
-    rates of those epochs.
-    """
-    if not 0 <= start < stop <= run.rates.size:
-        raise ValueError(f"need 0 <= start < stop <= {run.rates.size}, got {start}, {stop}")
-    norms = run.weight_norms
-    return (norms[stop] - norms[start]) / norms[0] / run.rates[start:stop].sum()
-
-
 def growth_per_rate_by_epoch(run: TrainingRun) -> np.ndarray:
     """Relative growth of every epoch per unit of its learning rate, (epochs, S, layers)."""
     return np.diff(run.weight_norms, axis=0) / run.weight_norms[0] / run.rates[:, None, None]
 
 
-def levelling_ratio(run: TrainingRun, split_epoch: int) -> np.ndarray:
-    """Growth per unit of learning rate after ``split_epoch`` over that before, (S, layers).
+def squared_growth_per_rate(run: TrainingRun, start: int, stop: int) -> np.ndarray:
+    """``(|W_stop|^2 - |W_start|^2) / |W_0|^2`` per unit of learning rate, (S, layers)."""
+    if not 0 <= start < stop <= run.rates.size:
+        raise ValueError(f"need 0 <= start < stop <= {run.rates.size}, got {start}, {stop}")
+    squared = run.weight_norms**2
+    return (squared[stop] - squared[start]) / squared[0] / run.rates[start:stop].sum()
 
-    About 1 when the norms grow at a steady rate per unit of learning rate,
-    near 0 when they level off.
+
+def step_identity_ratio(run: TrainingRun) -> np.ndarray:
+    """Measured growth of each squared norm over training over the step-length prediction
+    (:class:`quantheory.cg.digits.StepGrowth`), (S, layers); 1 where the loss is scale-invariant.
     """
-    split = positive_int("split_epoch", split_epoch)
-    return growth_per_rate(run, split, run.rates.size) / growth_per_rate(run, 0, split)
+    squared = run.weight_norms**2
+    return (squared[-1] - squared[0]) / run.step_growth.sum(axis=0)
+
+
+def momentum_steps(momentum: float, drop: float = 10.0) -> int:
+    """Steps after a ``drop``-fold rate cut until ``momentum^(2n) drop^2 < MOMENTUM_LEFT``.
+
+    >>> momentum_steps(0.9)
+    44
+    """
+    return int(np.ceil(np.log(MOMENTUM_LEFT / drop**2) / (2 * np.log(momentum))))
+
+
+def late_window(
+    run: TrainingRun, decay_every: int, steps_per_epoch: int, momentum: float
+) -> tuple[int, int]:
+    """The epochs from the first whole epoch :func:`momentum_steps` after the drop to the
+    end; a readable error if none is left."""
+    start = decay_every + int(np.ceil(momentum_steps(momentum) / steps_per_epoch))
+    if start >= run.rates.size:
+        raise ValueError(
+            f"no late window: momentum's memory of the drop at epoch {decay_every} lasts to "
+            f"epoch {start}, and training has {run.rates.size} epochs"
+        )
+    return start, run.rates.size
 
 
 def norm_growth_claim(
     runs: Mapping[Row, TrainingRun], control: TrainingRun, bound: float, seed_label: str
 ) -> Claim:
-    """``cg.fig6_norm_growth``: the weight norms grow and stay within ``bound`` x their start.
+    """``cg.fig6_norm_growth`` (finding): the weight norms grow, by less than ``bound`` x.
 
-    For full precision and every admissible row, each layer's mean relative
-    growth must have its budget-level lower end above 0 and no slot may end
-    above ``bound`` times its initial norm. The control, the 2-bit ReLU
-    network trained without batch normalisation, must break the bound (the
-    lower end of its mean log growth above ``log(bound)`` in its fastest
-    growing layer), so that the bound can fail.
+    For full precision and every admissible row, the budget-level interval of
+    each layer's mean relative growth must lie inside ``(0, bound - 1)``: the
+    norms grow, and end within ``bound`` times their start. The control, the
+    2-bit ReLU network trained without batch normalisation, must break the
+    bound (the lower end of its mean log growth above ``log(bound)`` in its
+    fastest growing layer), so that the bound can fail.
     """
     rows = {key: run for key, run in runs.items() if key[0] in (FULL_PRECISION, *ADMISSIBLE)}
     layers = next(iter(rows.values())).weight_norms.shape[-1]
     k = len(rows) * layers + 1
-    ok, smallest, largest, measured = True, np.inf, 0.0, {}
+    ok, lowest, highest, measured = True, np.inf, -np.inf, {}
     for key, run in rows.items():
         growth = relative_growth(run)
-        lows = [stats.budget_t_interval(growth[:, layer], k)[1] for layer in range(layers)]
-        ratio = float((run.weight_norms[-1] / run.weight_norms[0]).max())
-        ok &= min(lows) > 0 and ratio <= bound
-        smallest, largest = min(smallest, min(lows)), max(largest, ratio)
-        measured[f"{row_label(key)}: growth, % (lower end, smallest layer)"] = (
-            f"{100 * growth.mean(axis=0).min():.1f} ({100 * min(lows):.1f})"
+        ends = [stats.budget_t_interval(growth[:, layer], k) for layer in range(layers)]
+        low, high = min(e[1] for e in ends), max(e[2] for e in ends)
+        ok &= low > 0 and high < bound - 1
+        lowest, highest = min(lowest, low), max(highest, high)
+        measured[f"{row_label(key)}: growth, % (smallest lower end, largest upper end)"] = (
+            f"{100 * growth.mean(axis=0).min():.1f} to {100 * growth.mean(axis=0).max():.1f} "
+            f"({100 * low:.1f}, {100 * high:.1f})"
         )
-        measured[f"{row_label(key)}: largest final / initial norm"] = ratio
     log_growth = np.log(control.weight_norms[-1] / control.weight_norms[0])
     fastest = int(np.argmax(log_growth.mean(axis=0)))
     mean, low, _ = stats.budget_t_interval(log_growth[:, fastest], k)
@@ -92,96 +129,201 @@ def norm_growth_claim(
     return Claim(
         id="cg.fig6_norm_growth",
         statement=(
-            "without weight decay every weight norm grows over training and stays within "
-            f"{bound:g}x its start under batch normalisation, as Lemma 5.5 and the bounded-"
-            "iterate hypothesis picture it (this check cannot tell the coarse gradient's "
-            "growth from batch norm's; see cg.fig6_controls)"
+            "under the paper's schedule with batch normalisation and no weight decay, every "
+            f"weight norm grows over training and ends within {bound:g}x its start, for the "
+            "full-precision network as for the coarse-gradient ones (so the growth is not the "
+            "coarse gradient's; why: cg.fig6_controls); without batch normalisation the 2-bit "
+            f"ReLU network's first layer ends beyond {bound:g}x"
         ),
         passed=bool(ok),
         measured=measured,
         expected={
-            "lower end of every layer's mean growth": "> 0",
-            "final / initial norm, every slot": f"<= {bound:g}",
+            "every layer's mean relative growth, interval": f"inside (0, {bound - 1:g})",
             "control's final / initial norm, lower end": f"> {bound:g}",
         },
         method=(
-            f"Frobenius norm of each weight matrix at the start and after every epoch, {slots} "
+            f"Frobenius norm of each weight matrix at the start and after the last epoch, {slots} "
             f"paired splits; Student t intervals (dof {slots - 1}) at the error budget's level "
             f"for one of {k} comparisons (the control's on the log scale)."
         ),
         seed=seed_label,
         summary=(
-            f"smallest lower end of the growth {100 * smallest:.1f}%; largest final / initial "
-            f"{largest:.2f} (bound {bound:g}); control {np.exp(mean):.0f}x"
+            f"growth interval ends {100 * lowest:.1f}% to {100 * highest:.1f}% (inside 0 to "
+            f"{100 * (bound - 1):g}%); control {np.exp(mean):.0f}x"
         ),
-        margin=stats.margin(largest, bound, unit="x", passes_below=True)
-        + f"; growth lower end {100 * smallest:.1f}%, fails below 0",
+        margin=(
+            f"smallest lower end {100 * lowest:.1f}%, fails below 0; largest upper end "
+            f"{100 * highest:.1f}%, fails above {100 * (bound - 1):g}%"
+        ),
+        kind="finding",
     )
 
 
+def identity_part(
+    invariant: Mapping[str, TrainingRun], not_invariant: Mapping[str, np.ndarray]
+) -> tuple[bool, float, float, dict[str, str]]:
+    """The step-length identity: within :data:`IDENTITY_TOLERANCE` where the loss is
+    scale-invariant (hidden layers under batch norm), outside it elsewhere.
+
+    ``invariant`` maps a label to a run whose hidden layers are checked;
+    ``not_invariant`` maps a label to (S,) ratios that must depart from 1.
+    Returns whether both hold, the worst error, the smallest departure and
+    the measured rows.
+    """
+    worst, departure, measured = 0.0, np.inf, {}
+    for label, run in invariant.items():
+        error = float(np.abs(step_identity_ratio(run)[:, :-1] - 1).max())
+        worst = max(worst, error)
+        measured[f"{label}, hidden layers: largest |measured / steps - 1|"] = f"{error:.1e}"
+    for label, ratio in not_invariant.items():
+        gap = float(np.abs(ratio - 1).min())
+        departure = min(departure, gap)
+        measured[f"{label}: measured / steps (smallest |.. - 1|)"] = (
+            f"{np.median(ratio):.2f} ({gap:.2f})"
+        )
+    ok = worst <= IDENTITY_TOLERANCE < departure
+    return ok, worst, departure, measured
+
+
 def controls_claim(
+    schedule: Mapping[Row, TrainingRun],
     constant: Mapping[Row, TrainingRun],
-    no_batch_norm: TrainingRun,
-    split_epoch: int,
-    tolerance: float,
+    no_batch_norm: Mapping[Row, TrainingRun],
+    decay_every: int,
+    steps_per_epoch: int,
+    momentum: float,
     seed_label: str,
 ) -> Claim:
-    """``cg.fig6_controls`` (finding): the norms level off without a schedule, and grow
-    without batch normalisation.
+    """``cg.fig6_controls`` (finding): what Lemma 5.5 does and does not explain.
 
-    * Constant learning rate: in every layer of every row, the growth per unit
-      of learning rate after ``split_epoch`` is below ``tolerance`` times that
-      before (upper end of the mean ratio's interval).
-    * No batch normalisation (full precision, :math:`\\mathcal{L}` not
-      scale-invariant): every hidden layer's mean relative growth has its lower
-      end above 0.
+    * Growth: where batch normalisation makes the loss scale-invariant (the
+      hidden layers) every momentum step lengthens the weights by what the
+      step lengths alone give (:func:`step_identity_ratio` within
+      :data:`IDENTITY_TOLERANCE` of 1, true and coarse gradients alike); the
+      output layer and the 2-bit network without batch norm depart from it.
+      (The full-precision network without batch norm comes within a few
+      percent of it: reported, not tested; the chapter says why.)
+    * Not bounded: with a constant rate the hidden norms still grow in the late
+      window, more slowly: late over early squared growth per unit of rate
+      has its interval inside (0, 1).
+    * The drop: ``log10`` of the late squared growth per unit of rate at a
+      constant rate over that under the schedule has its interval within
+      :data:`ORDER_TOLERANCE` of 1 (second order in the rate).
+    * Without batch norm the full-precision hidden layers grow as well.
     """
-    layers = no_batch_norm.weight_norms.shape[-1]
-    k = len(constant) * layers + layers - 1
-    measured, worst, smallest = {}, 0.0, np.inf
-    for key, run in constant.items():
-        ratio = levelling_ratio(run, split_epoch)
-        for layer in range(layers):
-            mean, _, high = stats.budget_t_interval(ratio[:, layer], k)
-            worst = max(worst, high)
-            measured[f"constant rate, {row_label(key)}, layer {layer + 1}: late / early"] = (
-                f"{mean:.3f} (upper end {high:.3f})"
+    rows = [key for key in constant if key in schedule]
+    layers = next(iter(constant.values())).weight_norms.shape[-1]
+    k = 2 * len(rows) * (layers - 1) + layers - 1
+    invariant = {
+        f"{setting}, {row_label(key)}": run
+        for setting, runs in (("schedule", schedule), ("constant rate", constant))
+        for key, run in runs.items()
+        if key[0] != FROZEN_HIDDEN
+    }
+    not_invariant = {
+        f"schedule, {row_label(key)}, output layer": step_identity_ratio(run)[:, -1]
+        for key, run in schedule.items()
+        if key in rows
+    }
+    not_invariant |= {
+        f"no batch norm, {row_label(key)}, layer {layer + 1}": step_identity_ratio(run)[:, layer]
+        for key, run in no_batch_norm.items()
+        if key[0] != FULL_PRECISION
+        for layer in range(layers - 1)
+    }
+    ok, worst, departure, measured = identity_part(invariant, not_invariant)
+    for layer in range(layers - 1):  # reported, not tested (see the chapter)
+        ratio = step_identity_ratio(no_batch_norm[(FULL_PRECISION, 32)])[:, layer]
+        measured[f"no batch norm, full precision, layer {layer + 1}: measured / steps"] = (
+            f"{np.median(ratio):.3f} (range {ratio.min():.3f} to {ratio.max():.3f}; not tested)"
+        )
+    slowest, order_room = np.inf, np.inf
+    for key in rows:
+        start, stop = late_window(constant[key], decay_every, steps_per_epoch, momentum)
+        late = squared_growth_per_rate(constant[key], start, stop)
+        early = squared_growth_per_rate(constant[key], 0, decay_every)
+        scheduled = squared_growth_per_rate(schedule[key], start, stop)
+        for layer in range(layers - 1):
+            mean, low, high = stats.budget_t_interval(late[:, layer] / early[:, layer], k)
+            ok &= 0 < low and high < 1
+            slowest = min(slowest, low, 1 - high)
+            where = f"{row_label(key)}, layer {layer + 1}"
+            measured[f"constant rate, {where}: late / early per unit rate"] = (
+                f"{mean:.3f} ({low:.3f}, {high:.3f})"
             )
-    growth = relative_growth(no_batch_norm)
+            pair = np.stack([late[:, layer], scheduled[:, layer]])
+            if np.any(pair <= 0):
+                ok = False
+                measured[f"{where}: log10 constant / schedule"] = (
+                    f"not measurable: the norm shrank in the late window in "
+                    f"{int(np.any(pair <= 0, axis=0).sum())} slots"
+                )
+                continue
+            mean, low, high = stats.budget_t_interval(np.log10(pair[0] / pair[1]), k)
+            ok &= stats.equivalent_within(low - 1, high - 1, ORDER_TOLERANCE)
+            order_room = min(order_room, ORDER_TOLERANCE - max(abs(low - 1), abs(high - 1)))
+            measured[f"{where}: log10 constant / schedule, late, per unit rate"] = (
+                f"{mean:.2f} ({low:.2f}, {high:.2f})"
+            )
+    full = no_batch_norm[(FULL_PRECISION, 32)]
+    growth = relative_growth(full)
+    grows = np.inf
     for layer in range(layers - 1):
         mean, low, _ = stats.budget_t_interval(growth[:, layer], k)
-        smallest = min(smallest, low)
+        grows = min(grows, low)
         measured[f"no batch norm, full precision, layer {layer + 1}: growth, %"] = (
             f"{100 * mean:.1f} (lower end {100 * low:.1f})"
         )
-    slots = no_batch_norm.accuracy.size
+    ok &= grows > 0
+    slots = full.accuracy.size
+    start, stop = late_window(full, decay_every, steps_per_epoch, momentum)
     return Claim(
         id="cg.fig6_controls",
         statement=(
-            "with a constant learning rate the weight norms still level off (growth per unit "
-            f"of learning rate after epoch {split_epoch} below {tolerance:g} of that before), "
-            "and without batch normalisation the hidden layers of the full-precision network "
-            "still grow: neither the schedule nor scale invariance is needed for Figure 6's "
-            "picture"
+            "what Lemma 5.5 does and does not explain: batch normalisation makes the loss "
+            "invariant to the scale of each hidden weight matrix, so every momentum step, with "
+            "the true or the coarse gradient, lengthens it by what the step lengths alone give "
+            f"(to {IDENTITY_TOLERANCE:g}; not so for the output layer, nor for the 2-bit "
+            "network without batch norm; the full-precision network grows without batch norm "
+            "too); with a constant rate the norms keep "
+            "growing, more slowly (late over early growth per unit rate inside (0, 1)): slow "
+            "growth, not a bound; after the 10x drop the growth per unit rate is "
+            f"10^(1 +- {ORDER_TOLERANCE:g}) times smaller than at a constant rate, second order "
+            "in the rate as scale invariance gives, not first order as in Lemma 5.5's bound: "
+            "the levelling off is the drop"
         ),
-        passed=bool(worst < tolerance and smallest > 0),
+        passed=bool(ok),
         measured=measured,
         expected={
-            "constant rate: late / early growth per unit rate, upper end": f"< {tolerance:g}",
+            "hidden layers under batch norm: |measured / steps - 1|": f"<= {IDENTITY_TOLERANCE:g}",
+            "output layer, 2-bit without batch norm: |measured / steps - 1|": (
+                f"> {IDENTITY_TOLERANCE:g}"
+            ),
+            "constant rate: late / early per unit rate, interval": "inside (0, 1)",
+            "log10 constant / schedule, interval": (
+                f"inside ({1 - ORDER_TOLERANCE:g}, {1 + ORDER_TOLERANCE:g})"
+            ),
             "no batch norm: hidden growth, lower end": "> 0",
         },
         method=(
-            "growth per unit of learning rate = relative norm growth over a window of epochs "
-            f"divided by the sum of their learning rates; windows [0, {split_epoch}) and "
-            f"[{split_epoch}, end); {slots} paired splits; Student t intervals "
-            f"(dof {slots - 1}) at the error budget's level for one of {k} comparisons."
+            "steps: the squared-norm growth that the momentum steps give a matrix orthogonal to "
+            "its gradient, booked during training from the step lengths alone; growth per unit "
+            "of rate = (|W_b|^2 - |W_a|^2) / |W_0|^2 over the sum of the rates of epochs "
+            f"[a, b); early [0, {decay_every}), late [{start}, {stop}); {slots} paired splits; "
+            f"Student t intervals (dof {slots - 1}) at the error budget's level for one of {k} "
+            "comparisons."
         ),
         seed=seed_label,
         summary=(
-            f"constant rate: late / early at most {worst:.2f} (tolerance {tolerance:g}); no "
-            f"batch norm: smallest hidden growth lower end {100 * smallest:.1f}%"
+            f"identity error at most {worst:.1e} (departure elsewhere at least {departure:.2f}); "
+            f"constant rate late/early inside (0, 1) with {slowest:.3f} to spare; log10 ratio "
+            f"{order_room:.2f} inside its band"
         ),
-        margin=stats.margin(worst, tolerance, unit="")
-        + f"; no-batch-norm growth lower end {100 * smallest:.1f}%, fails below 0",
+        margin=(
+            f"identity {worst:.1e}, fails above {IDENTITY_TOLERANCE:g}; late/early "
+            f"{slowest:.3f} from 0 or 1; log10 ratio {order_room:.2f} from 1 +- "
+            f"{ORDER_TOLERANCE:g}; no-batch-norm growth lower end {100 * grows:.1f}%, fails "
+            "below 0"
+        ),
         kind="finding",
     )
