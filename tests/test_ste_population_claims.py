@@ -1,8 +1,10 @@
 """Every first-chapter claim passes on correct statements and fails on broken ones.
 
 Each mutation changes one constant, sign or exponent of the statement under
-test. The data are computed once at quick scale; the claims must pass with the
-book's statements and fail with every mutation.
+test, or (data-side) the Monte Carlo measurement itself: inputs from a wrong
+distribution, labels with the wrong sign, a wrong noise level. The data are
+computed once at quick scale; the claims must pass with the book's statements
+and fail with every mutation.
 """
 
 import numpy as np
@@ -12,6 +14,7 @@ import sympy as sp
 from quantheory.ste import population as pop
 from quantheory.ste import population_claims as checks
 from quantheory.ste import symbolic as sym
+from quantheory.ste.model import network_output
 
 SEED = 12345
 
@@ -106,6 +109,47 @@ def test_population_gradient_fails_on_wrong_statement(population_samples, wrong)
     assert claim.measured[key] > claim.expected[key]
 
 
+def _scaled_inputs(self, rng, n_samples):
+    return 2.0 * rng.standard_normal((n_samples, self.m, self.n))
+
+
+def _shifted_inputs(self, rng, n_samples):
+    return 0.3 + rng.standard_normal((n_samples, self.m, self.n))
+
+
+def _flipped_labels(self, rng, Z):
+    return -network_output(Z, self.w_star, self.v) + self.noise_std * rng.standard_normal(len(Z))
+
+
+def _doubled_noise(self, rng, Z):
+    clean = network_output(Z, self.w_star, self.v)
+    return clean + 2 * self.noise_std * rng.standard_normal(len(Z))
+
+
+def _biased_samples(monkeypatch, method, replacement):
+    """Population samples drawn with one of the sampler's methods replaced."""
+    monkeypatch.setattr(pop.TeacherProblem, method, replacement)
+    return pop.population_experiment(pop.DEFAULT_POPULATION_CONFIGS, 20_000, SEED)
+
+
+@pytest.mark.mutation("ste.population_gradient")
+@pytest.mark.parametrize(
+    ("method", "replacement"),
+    [
+        ("sample_inputs", _scaled_inputs),
+        ("sample_inputs", _shifted_inputs),
+        ("sample_labels", _flipped_labels),
+    ],
+    ids=["inputs-N(0,4)", "inputs-shifted-by-0.3", "labels-with-wrong-sign"],
+)
+def test_population_gradient_fails_on_a_biased_sampler(monkeypatch, method, replacement):
+    claim = checks.population_gradient_claim(_biased_samples(monkeypatch, method, replacement))
+    assert not claim.passed
+    assert claim.measured["SymPy derivation equals statement (m = 1, 2, 3)"] is True
+    key = "max |z| over all coordinates"
+    assert claim.measured[key] > claim.expected[key]
+
+
 def test_population_loss(population_samples):
     assert checks.population_loss_claim(population_samples).passed
 
@@ -125,6 +169,30 @@ def test_population_loss_fails_on_wrong_statement(population_samples, wrong):
     assert not claim.passed
     key = "max |z| over configurations"
     assert claim.measured[key] > claim.expected[key]
+
+
+@pytest.mark.mutation("ste.population_loss")
+@pytest.mark.parametrize(
+    ("method", "replacement"),
+    [
+        ("sample_inputs", _shifted_inputs),
+        ("sample_labels", _flipped_labels),
+        ("sample_labels", _doubled_noise),
+    ],
+    ids=["inputs-shifted-by-0.3", "labels-with-wrong-sign", "noise-doubled"],
+)
+def test_population_loss_fails_on_a_biased_sampler(monkeypatch, method, replacement):
+    claim = checks.population_loss_claim(_biased_samples(monkeypatch, method, replacement))
+    assert not claim.passed
+    assert claim.measured["SymPy derivation equals statement (m = 1, 2, 3)"] is True
+    key = "max |z| over configurations"
+    assert claim.measured[key] > claim.expected[key]
+
+
+def test_population_loss_is_blind_to_the_input_scale(monkeypatch):
+    # sign(Z u) does not see the scale of Z: a loss check cannot detect N(0, 4) inputs
+    samples = _biased_samples(monkeypatch, "sample_inputs", _scaled_inputs)
+    assert checks.population_loss_claim(samples).passed
 
 
 def test_population_dynamics(dynamics_runs):
