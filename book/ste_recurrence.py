@@ -77,7 +77,9 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 N_DIM, N_SAMPLES, NOISE = 25, 140, 0.5  # the paper's Figure 1 (right); m = 128
 ESCAPE_NOISE_LEVELS = (0.25, 0.5, 1.0, 2.0)
 ESCAPE_TRIALS = by_scale(quick=20, full=100)
-REFERENCE_TRIALS = 10  # per noise level, followed past the escape by the reference loop
+REFERENCE_TRIALS = (
+    10  # per noise level, followed past the escape by the reference loop
+)
 MAP_SAMPLES = (70, 140, 280)
 MAP_NOISE = (0.1, 0.25, 0.5, 1.0)
 RUNS = by_scale(quick=16, full=32)  # independent training sets per cell
@@ -127,7 +129,9 @@ claims.record(checks.escape_time_claim(escapes))
 # its run arrives at $w^*$ in both halves.
 
 # %%
-runs_by_cell = rec.recurrence_map(N_DIM, MAP_SAMPLES, MAP_NOISE, RUNS, STEPS, seeds["map"])
+runs_by_cell = rec.recurrence_map(
+    N_DIM, MAP_SAMPLES, MAP_NOISE, RUNS, STEPS, seeds["map"]
+)
 table = checks.recurrence_table(runs_by_cell)
 runs = runs_by_cell[checks.PAPER_CELL]
 paper = table[checks.PAPER_CELL]
@@ -235,7 +239,9 @@ show_figure(plot_recurrence_statistics(runs), "fig-recurrence")
 
 # %%
 negative = checks.cell_statistics(
-    rec.recurrence_runs(N_DIM, *checks.NEGATIVE_CONTROL, CONTROL_RUNS, STEPS, seeds["negative"])
+    rec.recurrence_runs(
+        N_DIM, *checks.NEGATIVE_CONTROL, CONTROL_RUNS, STEPS, seeds["negative"]
+    )
 )
 noiseless = rec.recurrence_runs(
     N_DIM, N_SAMPLES, 0.0, CONTROL_RUNS, STEPS, seeds["noiseless"], start="zero"
@@ -247,7 +253,10 @@ glue("negative-occupation", negative.mean_occupation)
 glue("noiseless-reached", int(noiseless.reached().sum()))
 claims.record(checks.recurrence_claim(table, negative, noiseless))
 glue("map", checks.recurrence_map_text(table))
-show_figure(plot_recurrence_map(table, checks.REGIME, checks.HALVES_FACTOR), "fig-occupation")
+show_figure(
+    plot_recurrence_map(table, checks.REGIME, checks.HALVES_FACTOR),
+    "fig-occupation",
+)
 
 # %% [markdown]
 # ```{glue:figure} fig-occupation
