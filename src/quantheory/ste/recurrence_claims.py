@@ -1,8 +1,8 @@
 """Claims of the Theorem 3 chapter: escape time and recurrence under label noise.
 
-The design of the recurrence claim was fixed from pilot runs on seeds
-independent of the book's (9001 to 9003), before the chapter's data were
-seen: the cells where the theorem's conclusion is asserted
+The design of the recurrence claim was fixed from pilot runs on plain integer
+seeds outside the chapter's seed tree, before the chapter's data were seen:
+the cells where the theorem's conclusion is asserted
 (:data:`REGIME`), the anchor cell, the noisy negative control, the
 tolerance of the equivalence tests and "most training sets" (1/2).
 """
