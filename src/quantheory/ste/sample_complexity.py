@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
+from scipy.special import expit
 from scipy.stats import chi2
 
 from quantheory import stats
@@ -235,7 +236,7 @@ def fit_n50(sample_sizes: np.ndarray, successes: np.ndarray, trials: int) -> np.
 #: the logistic slope in log N is profiled over [0, MAX_LOGISTIC_SLOPE]
 MAX_LOGISTIC_SLOPE = 60.0
 #: points of the profile's grid of log N50 (its spacing sets the ends' resolution)
-PROFILE_POINTS = 600
+PROFILE_POINTS = 1500
 
 
 def _profile_deviance(
@@ -243,22 +244,20 @@ def _profile_deviance(
 ) -> np.ndarray:
     """Profile deviance of ``theta = log N50`` (slope maximised out); shape (G,).
 
-    The model is ``P(success at N) = expit(b (log N - theta))`` with ``b >= 0``.
+    The model is ``P(success at N) = expit(b (log N - theta))`` with
+    ``0 <= b <= MAX_LOGISTIC_SLOPE``. For fixed theta the negative
+    log-likelihood is convex in b, so its minimiser is found by bisection on
+    the sign of its derivative, for all theta at once.
     """
-
-    def nll(b: float, theta: float) -> float:
-        eta = b * (log_sizes - theta)
-        return float(np.sum(trials * np.logaddexp(0, eta) - row * eta))
-
-    profile = np.array(
-        [
-            optimize.minimize_scalar(
-                nll, bounds=(0.0, MAX_LOGISTIC_SLOPE), args=(theta,), method="bounded"
-            ).fun
-            for theta in thetas
-        ]
-    )
-    return 2.0 * (profile - profile.min())
+    x = log_sizes[None, :] - thetas[:, None]  # (G, J)
+    low, high = np.zeros(thetas.size), np.full(thetas.size, MAX_LOGISTIC_SLOPE)
+    for _ in range(60):
+        mid = (low + high) / 2
+        slope = np.sum(x * (trials * expit(mid[:, None] * x) - row), axis=1)
+        low, high = np.where(slope < 0, mid, low), np.where(slope < 0, high, mid)
+    eta = ((low + high) / 2)[:, None] * x
+    nll = np.sum(trials * np.logaddexp(0, eta) - row * eta, axis=1)
+    return 2.0 * (nll - nll.min())
 
 
 @dataclass(frozen=True)
