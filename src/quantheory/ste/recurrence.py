@@ -20,7 +20,7 @@ from scipy import stats as sps
 from quantheory import stats
 from quantheory.display import in_notebook
 from quantheory.seeding import SeedLike, describe, paired
-from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials, single_threaded
+from quantheory.ste.engine import run_ste_method, sample_trials, single_threaded
 from quantheory.validation import one_of, positive_int
 
 #: where a run starts: at the teacher's weights, or at zero (the start of Theorems 1 and 2)
@@ -33,6 +33,8 @@ class RecurrenceRuns:
 
     Attributes
     ----------
+    v : numpy.ndarray, shape (m,)
+        The second layer (the training sets themselves are not kept).
     distance : numpy.ndarray of int, shape (T, steps + 1)
         Coordinates in which ``u^t`` differs from ``w*``.
     empirical_loss : numpy.ndarray, shape (T, steps + 1)
@@ -43,7 +45,7 @@ class RecurrenceRuns:
     n: int
     n_samples: int
     noise_std: float
-    batch: TrialBatch
+    v: np.ndarray
     distance: np.ndarray
     empirical_loss: np.ndarray
     seed: str
@@ -106,7 +108,7 @@ def recurrence_runs(
             batch, n_steps, w0=w0, record=True, progress=progress and not in_notebook()
         )
     return RecurrenceRuns(
-        n, n_samples, noise_std, batch, run.distance, run.empirical_loss, describe(seed), start
+        n, n_samples, noise_std, batch.v, run.distance, run.empirical_loss, describe(seed), start
     )
 
 

@@ -21,7 +21,7 @@ def plot_trajectory(runs: RecurrenceRuns, trial: int, window: int) -> plt.Figure
     top.plot(t, 2 * np.sqrt(distance), color=COLORS["measured"], lw=0.8)
     top.set_ylabel(r"$\|u^t - w^*\|$")
     theta = np.arccos(1 - 2 * distance / runs.n)
-    population = population_loss_numeric(theta, runs.batch.v, runs.noise_std)
+    population = population_loss_numeric(theta, runs.v, runs.noise_std)
     bottom.plot(t, population, color=COLORS["accent"], lw=0.8, label="population loss $L(u^t)$")
     bottom.plot(
         t,
