@@ -82,14 +82,15 @@ from quantheory.cg.quadrature import RuleSize
 from quantheory.cg.surrogates import LEMMA_SURROGATES, surrogate_functions
 from quantheory.claims import ChapterClaims
 from quantheory.display import show, show_figure
-from quantheory.ste.symbolic import Formula
 from quantheory.scale import by_scale, current_scale
 from quantheory.seeding import chapter_seed, describe, spawn
+from quantheory.ste.symbolic import Formula
 
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20210301)
 seeds = spawn(
-    SEED, ["population", "random_weights", "descent", "fresh", "population_descent"]
+    SEED,
+    ["population", "random_weights", "descent", "fresh", "population_descent"],
 )
 claims = ChapterClaims()
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
@@ -98,16 +99,20 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 N_CLASSES, DIM, INNER, OUTER = 3, 7, 1.0, 2.0
 BITS = 2  # q_b = 3
 ETA = 4.0  # step size of (8); the theorem allows any eta > 0
-RANDOM_WEIGHTS = by_scale(quick=40, full=200)
+RANDOM_WEIGHTS = by_scale(quick=40, full=120)
 SAMPLES_PER_CLASS = by_scale(quick=2_000, full=5_000)  # for the random-W checks
 WEIGHT_SCALES = (0.05, 2.0)  # log-uniform scale of the random W
-REFINED = by_scale(quick=5, full=10)  # random W recomputed with a finer rule
-RUNS = by_scale(quick=4, full=10)  # descent runs per surrogate
+POPULATION_WEIGHTS = by_scale(quick=20, full=40)  # of those, on the population
+REFINED = 5  # of those, recomputed with a finer rule
+RUNS = by_scale(quick=4, full=6)  # descent runs per surrogate, equal layer
+GRADED_RUNS = by_scale(
+    quick=2, full=3
+)  # sample runs of the graded layer (ReLU)
 TRAINING_PER_CLASS = 1_000  # the sample of the descent runs
 INIT_SCALE = 0.3  # W0 entries ~ N(0, 0.3^2)
 MAX_STEPS = 3_000
-POPULATION_RUNS = by_scale(quick=2, full=4)  # population descent runs per surrogate
-POPULATION_STEPS = by_scale(quick=300, full=1_000)
+POPULATION_RUNS = by_scale(quick=2, full=3)  # population runs per surrogate
+POPULATION_STEPS = by_scale(quick=300, full=600)
 FINE_RULE = RuleSize(radial=16, angular=6, grid=64)  # to bound the rule's error
 
 population = annulus_population(
@@ -309,7 +314,7 @@ graded_runs = lm.descent_study(
     graded,
     BITS,
     ETA,
-    RUNS,
+    GRADED_RUNS,
     INIT_SCALE,
     TRAINING_PER_CLASS,
     MAX_STEPS,

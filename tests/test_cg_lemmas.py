@@ -7,7 +7,8 @@ from quantheory.cg import lemma_claims as checks
 from quantheory.cg import lemmas as lm
 from quantheory.cg import network as nw
 from quantheory.cg.population import annulus_population
-from quantheory.cg.surrogates import ADMISSIBLE, surrogate_functions
+from quantheory.cg.quadrature import RuleSize, tracked_population_descent
+from quantheory.cg.surrogates import LEMMA_SURROGATES, TWO_SLOPE, surrogate_functions
 
 POPULATION = annulus_population(2, 5, 1.0, 2.0, seed=1)
 GRADED = nw.check_second_layer(np.kron(np.eye(2), [[0.3, 0.5, 0.7, 0.9]]))
@@ -57,20 +58,105 @@ def test_setting_rejects_a_mismatched_second_layer():
         checks.Setting(POPULATION, nw.block_second_layer(3, 1), 2, 1.0)
 
 
+@pytest.fixture(scope="module")
+def on_population(study):
+    return {
+        name: lm.population_terms(POPULATION, study.w[:12], GRADED, 2, name)
+        for name in ("relu", TWO_SLOPE)
+    }
+
+
+@pytest.fixture(scope="module")
+def refined(study):
+    fine = RuleSize(radial=16, angular=6, grid=64)
+    return {
+        name: lm.population_terms(POPULATION, study.w[:3], GRADED, 2, name, fine)
+        for name in ("relu", TWO_SLOPE)
+    }
+
+
+@pytest.fixture(scope="module")
+def population_runs():
+    layers = {"equal": HALVES, "graded": GRADED}
+    return lm.population_descent_study(
+        POPULATION, layers, 2, 4.0, 2, 0.3, 150, seed=6, surrogates=("relu", TWO_SLOPE)
+    )
+
+
+@pytest.fixture(scope="module")
+def sample_runs(runs):
+    graded = lm.descent_study(
+        POPULATION, GRADED, 2, 4.0, 2, 0.3, 300, 1500, seed=3, surrogates=("relu",)
+    )
+    return {"equal": runs, "graded": graded}
+
+
+LAYERS = {"equal": HALVES, "graded": GRADED}
+
+
+ORIGINAL_BOUNDS = lm.derivative_bounds
+
+
+def swapped_bounds(name, bits, bound):
+    """delta and delta~ exchanged: the two-slope ramp's 1/2 and 3/2 change places."""
+    delta, delta_tilde = ORIGINAL_BOUNDS(name, bits, bound)
+    return delta_tilde, delta
+
+
+def test_population_terms_agree_with_a_large_sample(study):
+    w = study.w[:4]
+    exact = lm.population_terms(POPULATION, w, GRADED, 2, "relu")
+    x, y = POPULATION.sample(40_000, seed=9)
+    estimate = lm.lemma_terms(POPULATION, w, x, y, GRADED, 2, RELU)
+    se = np.sqrt(estimate.var_prob / estimate.samples)
+    assert np.all(np.abs(estimate.prob - exact.prob) <= 5 * se + 1e-12)
+    np.testing.assert_allclose(estimate.grad_norm, exact.grad_norm, atol=0.02)
+
+
+def test_lemma_claims_pass(study, on_population, refined):
+    setting = checks.Setting(POPULATION, GRADED, 2, 1.0)
+    assert checks.lemma51_claim(setting, study.terms, on_population, "s").passed
+    assert checks.lemma53_claim(setting, study.terms, on_population, refined, "s").passed
+
+
 @pytest.mark.mutation("cg.lemma5_1")
-def test_lemma51_claim_passes_and_fails_with_a_wrong_radius(study):
-    assert checks.lemma51_claim(checks.Setting(POPULATION, GRADED, 2, 1.0), study.terms, "s").passed
+def test_lemma51_claim_fails_with_a_wrong_radius(study, on_population):
     small_ball = dataclasses.replace(POPULATION, outer=1.0)  # M = 1 halves the bound's divisor
-    assert not checks.lemma51_claim(
-        checks.Setting(small_ball, GRADED, 2, 1.0), study.terms, "s"
-    ).passed
+    setting = checks.Setting(small_ball, GRADED, 2, 1.0)
+    assert not checks.lemma51_claim(setting, study.terms, on_population, "s").passed
+
+
+@pytest.mark.mutation("cg.lemma5_1")
+def test_lemma51_claim_fails_with_delta_for_delta_tilde(study, on_population, monkeypatch):
+    monkeypatch.setattr(lm, "derivative_bounds", swapped_bounds)
+    setting = checks.Setting(POPULATION, GRADED, 2, 1.0)
+    assert not checks.lemma51_claim(setting, {}, on_population, "s").passed
 
 
 @pytest.mark.mutation("cg.lemma5_3")
-def test_lemma53_claim_passes_and_fails_with_a_wrong_exponent(study):
+def test_lemma53_claim_fails_with_a_wrong_exponent(study, on_population, refined):
     setting = checks.Setting(POPULATION, GRADED, 2, 1.0)
-    assert checks.lemma53_claim(setting, study.terms, "s").passed
-    assert not checks.lemma53_claim(setting, study.terms, "s", exponent=1.0).passed
+    claim = checks.lemma53_claim(setting, study.terms, on_population, refined, "s", exponent=1.0)
+    assert not claim.passed
+
+
+@pytest.mark.mutation("cg.lemma5_3")
+def test_lemma53_claim_fails_with_delta_tilde_for_delta(study, on_population, refined, monkeypatch):
+    monkeypatch.setattr(lm, "derivative_bounds", swapped_bounds)
+    setting = checks.Setting(POPULATION, GRADED, 2, 1.0)
+    claim = checks.lemma53_claim(setting, study.terms, on_population, refined, "s")
+    assert not claim.passed
+    assert claim.measured[f"population, {TWO_SLOPE}: smallest inner / bound"] < 1
+
+
+def test_lemma53_claim_fails_for_an_inaccurate_rule(study, on_population):
+    coarse = {
+        name: lm.population_terms(POPULATION, study.w[:3], GRADED, 2, name, RuleSize(1, 1, 4))
+        for name in on_population
+    }
+    setting = checks.Setting(POPULATION, GRADED, 2, 1.0)
+    claim = checks.lemma53_claim(setting, study.terms, on_population, coarse, "s")
+    assert not claim.passed
 
 
 def test_lemma53_gap_turns_significantly_negative_for_a_doubled_bound(study):
@@ -81,32 +167,95 @@ def test_lemma53_gap_turns_significantly_negative_for_a_doubled_bound(study):
     assert np.min(gap[pairs] / se[pairs]) < -6
 
 
-def test_dynamics_claims_pass(runs):
+def test_dynamics_claims_pass(population_runs, sample_runs):
     setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
-    assert checks.lemma55_claim(setting, runs, "s").passed
-    assert checks.prop1_claim(setting, runs, "s").passed
+    for claim in (checks.lemma55_claim, checks.prop1_claim):
+        assert claim(setting, LAYERS, population_runs, sample_runs, "s").passed
+    assert checks.tightness_claim(setting, LAYERS, population_runs, "equal", "s").passed
 
 
 @pytest.mark.mutation("cg.lemma5_5_monotone")
-def test_lemma55_claim_fails_for_shrinking_norms_or_a_wrong_step(runs):
+def test_lemma55_claim_fails_for_shrinking_norms_or_a_wrong_step(population_runs, sample_runs):
     setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
     reversed_runs = {
-        name: dataclasses.replace(run, components=run.components[::-1])
-        for name, run in runs.items()
+        layer: {
+            name: dataclasses.replace(run, components=run.components[::-1])
+            for name, run in batch.items()
+        }
+        for layer, batch in sample_runs.items()
     }
-    assert not checks.lemma55_claim(setting, reversed_runs, "s").passed
+    assert not checks.lemma55_claim(setting, LAYERS, population_runs, reversed_runs, "s").passed
     # stating eta 1000 times too large makes the increment bound 1000 times too large
-    assert not checks.lemma55_claim(dataclasses.replace(setting, eta=4000.0), runs, "s").passed
+    wrong_step = dataclasses.replace(setting, eta=4000.0)
+    assert not checks.lemma55_claim(wrong_step, LAYERS, population_runs, sample_runs, "s").passed
+
+
+@pytest.mark.mutation("cg.lemma5_5_monotone")
+def test_lemma55_claim_fails_with_delta_and_delta_tilde_exchanged(
+    population_runs, sample_runs, monkeypatch
+):
+    monkeypatch.setattr(lm, "derivative_bounds", swapped_bounds)
+    setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
+    claim = checks.lemma55_claim(setting, LAYERS, population_runs, sample_runs, "s")
+    assert not claim.passed
+
+
+@pytest.mark.mutation("cg.lemma5_5_monotone")
+def test_lemma55_claim_fails_if_many_sample_points_sit_below_the_bound(
+    population_runs, sample_runs, monkeypatch
+):
+    monkeypatch.setattr(checks, "FEW_POINTS", 0)
+    setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
+    assert not checks.lemma55_claim(setting, LAYERS, population_runs, sample_runs, "s").passed
 
 
 @pytest.mark.mutation("cg.prop1_summable")
-def test_prop1_claim_fails_with_a_wrong_step(runs):
+def test_prop1_claim_fails_with_a_wrong_step(population_runs, sample_runs):
     setting = checks.Setting(POPULATION, HALVES, 2, 4000.0)
-    assert not checks.prop1_claim(setting, runs, "s").passed
+    assert not checks.prop1_claim(setting, LAYERS, population_runs, sample_runs, "s").passed
 
 
-def test_descent_study_covers_every_admissible_surrogate(runs):
-    assert set(runs) == set(ADMISSIBLE)
+def test_prop1_constant_is_the_statement_not_lemma55s_factor():
+    constant = lm.prop1_constant(GRADED, 0.5, 1.5, 0.4, 2.0, 3.0)
+    v_hat = GRADED.max(axis=0)
+    expected = 2 * 2 * 0.4 * v_hat**2 * 1.5**2 * 4.0 / (3.0 * v_hat * 0.5)
+    np.testing.assert_allclose(constant[GRADED > 0], expected)  # one class per unit, in order
+    assert np.all(np.isnan(constant[GRADED == 0]))
+
+
+def _scaled(original, factor):
+    def mutated(v, *args):
+        return original(v, *args) * factor(v)
+
+    return mutated
+
+
+@pytest.mark.mutation("cg.lemma_constants_tightness")
+@pytest.mark.parametrize(
+    ("target", "factor"),
+    [
+        ("lemma55_bound", lambda v: 2.0),  # Lemma 5.5 without its 2
+        ("lemma55_bound", lambda v: v.shape[0]),  # without n
+        ("prop1_constant", lambda v: 1 / 2),  # Proposition 1 without its 2
+        ("prop1_constant", lambda v: 1 / v.shape[0]),  # without n
+        ("prop1_constant", lambda v: 1 / POPULATION.outer**2),  # without M^2
+    ],
+)
+def test_tightness_finding_fails_when_a_factor_is_dropped(
+    population_runs, monkeypatch, target, factor
+):
+    setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
+    monkeypatch.setattr(lm, target, _scaled(getattr(lm, target), factor))
+    assert not checks.tightness_claim(setting, LAYERS, population_runs, "equal", "s").passed
+
+
+def test_population_descent_rejects_bad_starts():
+    with pytest.raises(ValueError, match="w0 must be"):
+        tracked_population_descent(POPULATION, np.zeros((1, 4, 8)), HALVES, 2, "relu", 1.0, 3)
+
+
+def test_descent_study_covers_every_surrogate_of_the_lemmas(runs):
+    assert set(runs) == set(LEMMA_SURROGATES)
     run = runs["relu"]
     assert run.components.shape[0] == run.class_gradients.shape[0] + 1
     assert np.all(run.region_counts[run.class_gradients > 0] > 0)

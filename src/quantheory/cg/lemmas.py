@@ -419,6 +419,7 @@ def population_descent_study(
     init_scale: float,
     max_steps: int,
     seed: SeedLike,
+    surrogates: tuple[str, ...] = sg.LEMMA_SURROGATES,
 ) -> dict[str, dict[str, qd.TrackedRun]]:
     """Population descent (by quadrature) from the same random starts for every second
     layer and every surrogate of the lemmas: ``out[layer][surrogate]``."""
@@ -430,7 +431,7 @@ def population_descent_study(
     return {
         layer: {
             name: qd.tracked_population_descent(population, w0, v, bits, name, eta, max_steps)
-            for name in sg.LEMMA_SURROGATES
+            for name in surrogates
         }
         for layer, v in layers.items()
     }
