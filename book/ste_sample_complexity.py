@@ -132,10 +132,13 @@ BOOTSTRAP = by_scale(quick=200, full=1000)
 GRID = sc.phase_grid_parameters()  # shared with the Theorem 2 chapter
 SWEEP_N = 20
 SWEEP_TRIALS = 32
+SHAPE_TRIALS = (
+    96  # the equivalence test needs narrow intervals; n = 20 is cheap
+)
 SHAPE_GRID = {
     **GRID,
     "sample_sizes": sc.log2_grid(4, 14),
-    "n_trials": SWEEP_TRIALS,
+    "n_trials": SHAPE_TRIALS,
 }
 NOISE_GRID = {
     **GRID,

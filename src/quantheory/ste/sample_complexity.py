@@ -597,7 +597,7 @@ def phase_grid_parameters() -> dict:
     return {
         "ns": ns,
         "sample_sizes": grid_sample_sizes(ns),
-        "n_trials": 32,
+        "n_trials": by_scale(quick=64, full=32),
         "n_steps": by_scale(quick=400, full=500),
     }
 
