@@ -52,14 +52,14 @@
 # skewed, heavy-tailed, bounded and discrete inputs alike.
 # ```
 #
-# All sample sizes at which rates are compared are fixed in this text before
-# any cell runs, as constants: $N = 64$, twice the Gaussian
-# $N_{50} \approx 32$ that an exploratory run on an unrelated seed found at
-# $n = 20$, $m = 128$ (in line with the $(n, N)$ grid of
-# {ref}`ste-sample-complexity`), and $N = 32$, at that $N_{50}$, where rates
-# are most sensitive. Each
-# comparison is a two-proportion $z$ statistic (Gaussian rate minus the
-# family's rate) held against the book's error budget.
+# The sample sizes at which rates are compared follow a rule fixed in this
+# text before any comparison runs: a calibration measures the Gaussian
+# $N_{50}$ at $n = 20$, $m = 128$ on a seed stream of its own (no cell it uses
+# enters a claim), and the comparisons are made at $N_{50}$, where rates are
+# most sensitive, and at $2N_{50}$, where Gaussian inputs are recovered. Each
+# comparison is Newcombe's hybrid score interval for the difference of two
+# rates (Gaussian minus the family's) at the book's error budget: a deficit
+# is significant when the interval lies above 0.
 
 # %%
 import numpy as np
@@ -73,7 +73,7 @@ from quantheory.ste import nongaussian_population as npop
 
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20250528)
-seeds = spawn(SEED, ["shifts", "families", "moments", "limits"])
+seeds = spawn(SEED, ["shifts", "families", "moments", "limits", "calibration", "ties"])
 claims = ChapterClaims()
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
@@ -81,11 +81,11 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 N_DIM = 20
 STEPS = by_scale(quick=300, full=500)
 TRIALS = by_scale(quick=100, full=120)
-FAILURE_SIZE = 64  # pre-registered: twice the Gaussian N50 at n = 20
-RESTORE_SIZES = (32, 64)  # pre-registered: the Gaussian N50 and twice it
+CALIBRATION_SIZES = (11, 16, 23, 32, 45, 64)
+CALIBRATION_TRIALS = by_scale(quick=32, full=40)
+TIE_TRIALS = 60
 SHIFTS = (0.0, 0.5, 1.0, 2.0, 3.0)  # 0 is the Gaussian control
 CLAIMED_SHIFTS = (1.0, 2.0, 3.0)
-FIGURE_SIZES = by_scale(quick=(FAILURE_SIZE,), full=(FAILURE_SIZE, 128))
 FAMILIES = (
     "exponential",
     "student_t",
@@ -95,6 +95,34 @@ FAMILIES = (
 )
 
 # %% [markdown]
+# ## The test sizes
+#
+# The calibration runs Gaussian inputs over a few sample sizes and fits
+# $N_{50}$ by the logistic fit of {ref}`ste-sample-complexity`. Until a
+# review, the chapter used the constants $N = 32$ and $64$, taken once from an
+# exploratory run; the rule replaces them, so that every master seed draws its
+# own calibration.
+
+# %%
+calibration = ng.calibrate_test_sizes(
+    N_DIM, CALIBRATION_SIZES, CALIBRATION_TRIALS, STEPS, seeds["calibration"]
+)
+FAILURE_SIZE = calibration.test_size
+RESTORE_SIZES = (calibration.transition_size, FAILURE_SIZE)
+FIGURE_SIZES = by_scale(quick=(FAILURE_SIZE,), full=(FAILURE_SIZE, 2 * FAILURE_SIZE))
+glue("n50-cal", calibration.n50)
+glue("n-test", FAILURE_SIZE)
+glue("n-mid", calibration.transition_size)
+print(
+    f"calibration: Gaussian N50 = {calibration.n50:.1f} "
+    f"({', '.join(f'{k}/{calibration.trials}' for k in calibration.successes)}); "
+    f"test sizes {RESTORE_SIZES}"
+)
+
+# %% [markdown]
+# The calibration finds $N_{50} =$ {glue:text}`n50-cal:.1f`, so the chapter
+# compares rates at $N =$ {glue:text}`n-mid` and $N =$ {glue:text}`n-test`.
+#
 # ## Shifted inputs fail where Gaussian inputs succeed
 #
 # The method runs from $w^0 = 0$ for a fixed number of steps at $n = 20$,
@@ -127,13 +155,11 @@ claims.record(
         STEPS,
     )
 )
-glue("gauss-64", gaussian_at_failure.rate)
-glue("shift1-64", shifted_cell(1.0).rate)
-glue("shift3-64", shifted_cell(3.0).rate)
-glue("shift05-64", shifted_cell(0.5).rate)
-show_figure(
-    ng.plot_rate_against_shift(shift_table, SHIFTS, FIGURE_SIZES), "fig-shifts"
-)
+glue("gauss-test", gaussian_at_failure.rate)
+glue("shift1-test", shifted_cell(1.0).rate)
+glue("shift3-test", shifted_cell(3.0).rate)
+glue("shift05-test", shifted_cell(0.5).rate)
+show_figure(ng.plot_rate_against_shift(shift_table, SHIFTS, FIGURE_SIZES), "fig-shifts")
 
 # %% [markdown]
 # ```{glue:figure} fig-shifts
@@ -142,15 +168,15 @@ show_figure(
 # Rate of exact recovery by the ergodic estimate against the shift $\mu$ of
 # the inputs $\gauss(\mu, 1)$ ($n = 20$, $m = 128$; bars: 95% Wilson
 # intervals). At $\mu = 0$ (Gaussian inputs) recovery is near certain at
-# $N = 64$; it drops sharply once $\mu \ge 1$, and more samples ($N = 128$,
-# full scale) only partly make up for it.
+# $N = 2N_{50}$; it drops sharply once $\mu \ge 1$, and twice as many
+# samples (full scale) only partly make up for it.
 # ```
 #
-# At $N = 64$ Gaussian inputs are recovered at rate
-# {glue:text}`gauss-64:.2f`, inputs $\gauss(1, 1)$ at
-# {glue:text}`shift1-64:.2f` and $\gauss(3, 1)$ at {glue:text}`shift3-64:.2f`.
-# A small shift costs less: at $\mu = 0.5$ the rate is
-# {glue:text}`shift05-64:.2f`. The exploratory run found that deficit too
+# At $N =$ {glue:text}`n-test` Gaussian inputs are recovered at rate
+# {glue:text}`gauss-test:.2f`, inputs $\gauss(1, 1)$ at
+# {glue:text}`shift1-test:.2f` and $\gauss(3, 1)$ at
+# {glue:text}`shift3-test:.2f`. A small shift costs less: at $\mu = 0.5$ the
+# rate is {glue:text}`shift05-test:.2f`. The exploratory run found that deficit too
 # small to resolve at the budget's level with this many trials, which is why
 # the claim starts at $\mu = 1$.
 #
@@ -208,30 +234,31 @@ MOMENT_SETTINGS = [
     npop.ShiftedSetting(1.0, 20, 128, "ones"),
     npop.ShiftedSetting(2.0, 10, 16, "teacher"),
     npop.ShiftedSetting(3.0, 6, 8, "random"),
+    npop.ShiftedSetting(1.0, 8, 16, "random", "linear"),
+    npop.ShiftedSetting(2.0, 10, 16, "ones", "alternating"),
+    npop.ShiftedSetting(1.0, 10, 15, "random", "alternating"),
 ]
 LIMIT_SETTINGS = [
-    npop.LimitSetting(mu=1.0, n=10, m=16, n_steps=300, n_samples=4000),
     npop.LimitSetting(mu=2.0, n=10, m=16, n_steps=300, n_samples=4000),
+    npop.LimitSetting(mu=3.0, n=10, m=16, n_steps=300, n_samples=4000),
+    npop.LimitSetting(mu=2.0, n=10, m=16, n_steps=300, n_samples=4000, v_shape="linear"),
 ]
-LIMIT_TRIALS = 200
-moments = npop.shifted_gradient_experiment(
-    MOMENT_SETTINGS, MOMENT_SAMPLES, seeds["moments"]
-)
+LIMIT_TRIALS = 140
+moments = npop.shifted_gradient_experiment(MOMENT_SETTINGS, MOMENT_SAMPLES, seeds["moments"])
 limits = [
     npop.compare_with_population(setting, LIMIT_TRIALS, child)
     for setting, child in zip(
         LIMIT_SETTINGS,
-        spawn(seeds["limits"], ["mu1", "mu2"]).values(),
+        spawn(seeds["limits"], ["mu2", "mu3", "mu2-linear"]).values(),
         strict=True,
     )
 ]
-claims.record(
-    npop.nongaussian_population_claim(
-        npop.formula_is_derived(), moments, limits
-    )
-)
-glue("limit-star-mu2", limits[1].predicted_star / limits[1].trials)
-glue("limit-hit-mu2", float(np.mean(limits[1].hitting_times >= 0)))
+claims.record(npop.nongaussian_population_claim(npop.formula_is_derived(), moments, limits))
+glue("limit-star-mu2", limits[0].predicted_star / limits[0].trials)
+glue("limit-hit-mu2", float(np.mean(limits[0].hitting_times >= 0)))
+glue("limit-star-mu3", limits[1].predicted_star / limits[1].trials)
+glue("elsewhere", sum(c.trials - c.predicted_star for c in limits))
+glue("elsewhere-agree", sum(c.agree_elsewhere for c in limits))
 show_figure(npop.plot_hitting_times(limits), "fig-hitting")
 
 # %% [markdown]
@@ -241,35 +268,41 @@ show_figure(npop.plot_hitting_times(limits), "fig-hitting")
 # Population hitting time of $w^*$ for each teacher, driven by the exact
 # formula from $w^0 = 0$ ($n = 10$, $m = 16$). Gaussian inputs would reach
 # $w^*$ in one step; shifted inputs need tens to hundreds of steps, and with
-# $\mu = 2$ a share of the teachers (those with a large $|S_{w^*}|$) is not
+# $\mu \ge 2$ a share of the teachers (those with a large $|S_{w^*}|$) is not
 # reached within $T = 300$ steps (the curve ends below 1 at the dashed line).
 # The steps of the curves are groups of teachers with the same sum
 # $S_{w^*}$: the formula, and so the population path from $w^0 = 0$, sees the
 # teacher only through it, up to a permutation of the coordinates.
 # ```
 #
-# The population method does reach $w^*$, its only fixed point, for most
-# teachers: shifted inputs slow it down rather than send it elsewhere. With
+# The population method reaches $w^*$, its only fixed point, slowly. With
 # $\mu = 2$ it reaches $w^*$ within 300 steps for a share
 # {glue:text}`limit-hit-mu2:.2f` of the teachers, and its ergodic estimate
 # is $w^*$ for only {glue:text}`limit-star-mu2:.2f` of them (a late arrival
-# does not outweigh the earlier iterates). At $N = 4000$ the finite-sample
-# method lands, teacher by teacher, where the population method does, also
-# where that is not $w^*$. The failure at
-# $N = 64$ above is therefore a finite-sample effect: the damped signal along
+# does not outweigh the earlier iterates); with $\mu = 3$ for
+# {glue:text}`limit-star-mu3:.2f`. Agreement is informative where the
+# predicted ergodic estimate is *not* $w^*$: a wrong formula, or a
+# finite-sample method that simply recovers $w^*$, would disagree there. Of
+# the {glue:text}`elsewhere` teachers (over the three settings, one with a
+# non-uniform $v$) whose predicted estimate is elsewhere, the finite-sample
+# method at $N = 4000$ lands on exactly the predicted vector for
+# {glue:text}`elsewhere-agree`; the claim requires a budget Wilson lower bound
+# above 1/2, a level fixed before this part was measured. The Monte Carlo
+# points include a non-uniform ("linear") $v$ and alternating signs, for
+# which $\sum_a v_a = 0$ at even $m$ and the part along $\mathbf 1$
+# vanishes. The failure at
+# $N = 2N_{50}$ above is therefore a finite-sample effect: the damped signal along
 # $u - w^*$ against the amplified noise along $\mathbf 1$.
 #
 # ## Normalization restores recovery
 #
 # Case A: each family standardized, labels from the standardized inputs,
-# compared with Gaussian inputs at both pre-registered sizes. The raw
-# $\gauss(2, 1)$ inputs at $N = 64$ are the control, which must fail.
+# compared with Gaussian inputs at both test sizes. The raw
+# $\gauss(2, 1)$ inputs at $N = 2N_{50}$ are the control, which must fail.
 
 # %%
 case_a = [ng.Variant(f, standardize=True) for f in FAMILIES]
-case_b = [
-    ng.Variant(f, standardize=True, teacher_inputs="raw") for f in FAMILIES
-]
+case_b = [ng.Variant(f, standardize=True, teacher_inputs="raw") for f in FAMILIES]
 family_table = ng.recovery_table(
     [ng.Variant("gaussian"), *case_a],
     RESTORE_SIZES,
@@ -286,9 +319,7 @@ raw_teacher_table = ng.recovery_table(
     STEPS,
     spawn(seeds["families"], ["b"])["b"],
 )
-gaussian_cells = [
-    family_table[(ng.Variant("gaussian"), N)] for N in RESTORE_SIZES
-]
+gaussian_cells = [family_table[(ng.Variant("gaussian"), N)] for N in RESTORE_SIZES]
 control = shifted_cell(2.0)
 claims.record(
     ng.normalization_restores_claim(
@@ -309,23 +340,35 @@ claims.record(
 # (exponential, shifted) should be recovered significantly less often than
 # Gaussian inputs; for the centred continuous ones (Student $t$, uniform)
 # standardizing barely moves the inputs and recovery should not be
-# significantly worse. Either half can fail. Rademacher inputs are shown but
-# not tested: a quick-scale run showed them below the Gaussian rate, and the
-# reason is discrete. With $n = 20$ even, $\langle z, w^*\rangle = 0$ for
-# about 18% of the raw rows, where $\sign(0) = +1$ decides the label, while
-# the standardized rows break those ties by the tiny empirical means; the
-# labels then act like label noise.
+# significantly worse. Either half can fail.
+#
+# Rademacher inputs are centred but discrete, and for them the hypothesis
+# "centred inputs are not hurt" genuinely fails; the finding states it, with
+# its interval. With $n = 20$ even, $\langle z, w^*\rangle = 0$ for a share
+# $\binom{20}{10}/2^{20} \approx 0.176$ of the raw rows, where $\sign(0) = +1$
+# decides the teacher's hidden sign, while on the standardized rows the same
+# ties are broken by the training set's empirical means, the same way for
+# every tied row. The labels are then not realizable on what the network
+# sees, and recovery falls, though less than for the non-centred families
+# (84/100 against 99/100 in a quick-scale run at the former $N = 64$). A
+# deficit of that size is below what the error budget can resolve with this
+# many trials (a trial run with 300 Rademacher and 200 Gaussian trials at
+# $N = 50$ gave a deficit of 0.18 with budget interval $[-0.02, 0.36]$), so
+# the finding reports the Rademacher deficit with its interval and tests its
+# cause instead, on the engine's own Rademacher draws: hidden signs change
+# *only* on the tied rows, and their share matches $\binom{20}{10}/2^{20}$
+# within 0.01. Before the review Rademacher inputs were shown but not part of
+# the finding; this part was written after the runs above.
 
 # %%
-tested = [v for v in case_b if v.family != "rademacher"]
-untested = [v for v in case_b if v.family == "rademacher"]
+ties = ng.rademacher_ties(N_DIM, FAILURE_SIZE, TIE_TRIALS, seeds["ties"])
 claims.record(
     ng.normalization_raw_teacher_claim(
         family_table[(ng.Variant("gaussian"), FAILURE_SIZE)],
-        [raw_teacher_table[(v, FAILURE_SIZE)] for v in tested],
+        [raw_teacher_table[(v, FAILURE_SIZE)] for v in case_b],
+        ties,
         N_DIM,
         STEPS,
-        reported=[raw_teacher_table[(v, FAILURE_SIZE)] for v in untested],
     )
 )
 glue("exp-a", family_table[(case_a[0], FAILURE_SIZE)].rate)
@@ -344,14 +387,14 @@ show_figure(
 # ```{glue:figure} fig-families
 # :name: fig-families
 #
-# Recovery rates at $N = 64$ ($n = 20$, $m = 128$; bars: 95% Wilson
+# Recovery rates at $N = 2N_{50}$ ($n = 20$, $m = 128$; bars: 95% Wilson
 # intervals). Standardized inputs with labels from the standardized inputs
 # (A, blue) sit on the Gaussian line (black) for every family; the raw
 # $\gauss(2, 1)$ inputs (grey, dashed) fall far below it. With labels from
 # the raw inputs (B, red) the non-centred families (exponential, shifted) fall
 # again; the centred continuous ones stay close to the line (a few per cent
 # lower: the slightly different labels act like label noise); Rademacher
-# inputs fall somewhat more, by the ties of the raw inputs.
+# inputs fall more, by the ties of the raw inputs.
 # ```
 #
 # Standardized exponential inputs are recovered at rate
@@ -373,7 +416,7 @@ show_figure(
 #   skewed, heavy-tailed, bounded and discrete inputs, as the second version
 #   of the paper reports, provided the labels come from the standardized
 #   inputs; with labels from the raw inputs it does not help non-centred
-#   families.
+#   families, and Rademacher inputs lose the tied rows' labels.
 #
 # ## Exercises
 #

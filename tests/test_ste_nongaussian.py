@@ -1,6 +1,6 @@
-import numpy as np
 import pytest
 
+from quantheory.ste import engine
 from quantheory.ste import nongaussian as ng
 
 N_TEST = 64
@@ -18,12 +18,13 @@ def shifted(mu, successes):
     return cell(ng.Variant("shifted_gaussian", shift=mu), successes)
 
 
-def test_rate_deficit_z_is_zero_for_equal_rates_and_signed():
-    assert ng.rate_deficit_z(cell(ng.Variant("gaussian"), 100), GAUSS) > 0
-    assert ng.rate_deficit_z(GAUSS, GAUSS) == 0.0
+def test_rate_deficit_is_newcombes_interval_and_signed():
+    equal = ng.rate_deficit(GAUSS, GAUSS, 1)
+    assert equal.difference == 0.0 and equal.low < 0 < equal.high
     full = cell(ng.Variant("gaussian"), TRIALS)
-    assert ng.rate_deficit_z(full, full) == 0.0
-    assert ng.rate_deficit_z(GAUSS, shifted(2.0, 10)) > 10
+    assert ng.rate_deficit(full, full, 3).low < 0
+    far = ng.rate_deficit(GAUSS, shifted(2.0, 10), 3)
+    assert far.low > 0.4 and "deficit 0.89" in far.text()
 
 
 def test_failure_claim_passes_when_every_shift_falls_far_below():
@@ -34,13 +35,15 @@ def test_failure_claim_passes_when_every_shift_falls_far_below():
 @pytest.mark.mutation("ste.nongaussian_failure")
 def test_failure_claim_fails_on_centred_gaussian_inputs():
     """Shift 0 (centred Gaussian inputs, drawn by the engine) must not show failure."""
-    from quantheory.ste.engine import run_ste_method, sample_trials
-
-    batch = sample_trials(20, N_TEST, 60, 5, family="shifted_gaussian", shift=0.0)
-    run = run_ste_method(batch, 200)
-    ok = int(np.all(run.ergodic_estimate() == batch.w_star, axis=1).sum())
-    centred = cell(ng.Variant("shifted_gaussian", shift=0.0), ok, trials=60)
+    centred = ng.recovery_cell(ng.Variant("shifted_gaussian", shift=0.0), 20, N_TEST, 60, 200, 5)
     claim = ng.nongaussian_failure_claim(GAUSS, [shifted(2, 4), centred], 20, 200)
+    assert not claim.passed
+
+
+@pytest.mark.mutation("ste.nongaussian_failure")
+def test_failure_claim_fails_where_gaussian_inputs_are_not_recovered():
+    """A test size below the transition: Gaussian 40/100 is not 'recovered'."""
+    claim = ng.nongaussian_failure_claim(cell(ng.Variant("gaussian"), 40), [shifted(2, 0)], 20, 300)
     assert not claim.passed
 
 
@@ -53,12 +56,36 @@ def test_restores_claim_passes_on_gaussian_like_rates():
     assert ng.normalization_restores_claim(gauss, families, shifted(2, 4), 20, 300).passed
 
 
+def _restores_through_the_engine():
+    """Case A through the real code path: Gaussian, standardized Exp(1), raw N(2, 1)."""
+    table = ng.recovery_table(
+        [ng.Variant("gaussian"), ng.Variant("exponential", True), ng.Variant("shifted_gaussian")],
+        (N_TEST,),
+        20,
+        40,
+        200,
+        21,
+    )
+    gauss, standardized, control = table.values()
+    return ng.normalization_restores_claim([gauss], [standardized], control, 20, 200)
+
+
+def test_restores_claim_passes_through_the_engine():
+    claim = _restores_through_the_engine()
+    assert claim.passed, claim.as_text()
+
+
 @pytest.mark.mutation("ste.normalization_restores")
-def test_restores_claim_fails_without_standardization():
-    """The raw shifted inputs in place of the standardized ones must fail the claim."""
-    gauss = [GAUSS]
-    raw = [cell(ng.Variant("shifted_gaussian"), 6)]
-    assert not ng.normalization_restores_claim(gauss, raw, shifted(2, 4), 20, 300).passed
+@pytest.mark.parametrize("shift", [None, 1.0])
+def test_restores_claim_fails_when_the_engine_does_not_standardize(monkeypatch, shift):
+    """The engine's standardization step skipped (None), or centred 1 below the mean."""
+    right = engine.standardize_features
+
+    def broken(Z):
+        return Z if shift is None else right(Z) + shift
+
+    monkeypatch.setattr(engine, "standardize_features", broken)
+    assert not _restores_through_the_engine().passed
 
 
 @pytest.mark.mutation("ste.normalization_restores")
@@ -72,32 +99,74 @@ def raw_teacher(family, successes):
     return cell(ng.Variant(family, True, teacher_inputs="raw"), successes)
 
 
-def test_raw_teacher_finding_passes_in_the_predicted_directions():
+@pytest.fixture(scope="module")
+def ties():
+    return ng.rademacher_ties(20, 64, 40, 8)
+
+
+def test_rademacher_signs_change_only_on_the_ties(ties):
+    assert ties.flips_off_ties == 0 and 0 < ties.flip_share < ties.tie_shares.mean()
+    assert abs(ties.tie_shares.mean() - ties.predicted_tie_share) < 0.01
+    assert ng.rademacher_ties(5, 8, 3, 1).predicted_tie_share == 0.0
+
+
+def test_raw_teacher_finding_passes_in_the_predicted_directions(ties):
     claim = ng.normalization_raw_teacher_claim(
         GAUSS,
-        [raw_teacher("exponential", 40), raw_teacher("uniform", 97)],
+        [raw_teacher("exponential", 40), raw_teacher("uniform", 97), raw_teacher("rademacher", 84)],
+        ties,
         20,
         300,
-        reported=[raw_teacher("rademacher", 84)],
     )
-    assert claim.passed and claim.kind == "finding"
-    assert "reported, not tested" in claim.expected.values()
+    assert claim.passed and claim.kind == "finding", claim.as_text()
+    assert claim.expected["Rademacher +-1, standardized, raw teacher"].startswith("reported")
 
 
 @pytest.mark.mutation("ste.normalization_raw_teacher")
-def test_raw_teacher_finding_fails_when_labels_come_from_standardized_inputs():
+def test_raw_teacher_finding_fails_when_labels_come_from_standardized_inputs(ties):
     """Case A rates (realizable labels) for the non-centred family: no deficit, so it fails."""
     case_a = cell(ng.Variant("exponential", True), 98)
-    claim = ng.normalization_raw_teacher_claim(GAUSS, [case_a, raw_teacher("uniform", 97)], 20, 300)
+    claim = ng.normalization_raw_teacher_claim(
+        GAUSS, [case_a, raw_teacher("uniform", 97)], ties, 20, 300
+    )
     assert not claim.passed
 
 
 @pytest.mark.mutation("ste.normalization_raw_teacher")
-def test_raw_teacher_finding_fails_when_a_centred_family_falls():
+def test_raw_teacher_finding_fails_when_a_centred_family_falls(ties):
     claim = ng.normalization_raw_teacher_claim(
-        GAUSS, [raw_teacher("exponential", 40), raw_teacher("student_t", 40)], 20, 300
+        GAUSS, [raw_teacher("exponential", 40), raw_teacher("student_t", 40)], ties, 20, 300
     )
     assert not claim.passed
+
+
+@pytest.mark.mutation("ste.normalization_raw_teacher")
+def test_raw_teacher_finding_fails_with_the_wrong_tie_count(monkeypatch, ties):
+    """A wrong exact count (the tie chance at n + 2) fails the Rademacher part."""
+    wrong = ng.TieCheck(ties.tie_shares, 0, ties.flip_share, 22, ties.seed)
+    claim = ng.normalization_raw_teacher_claim(
+        GAUSS, [raw_teacher("exponential", 40)], wrong, 20, 300
+    )
+    assert not claim.passed and "tie share" in claim.margin
+
+
+@pytest.mark.mutation("ste.normalization_raw_teacher")
+def test_raw_teacher_finding_fails_when_standardizing_moves_untied_rows(monkeypatch):
+    """An engine whose standardization adds a shift of 0.5: signs change off the ties too."""
+    right = ng.engine.standardize_features
+    monkeypatch.setattr(ng.engine, "standardize_features", lambda Z: right(Z) + 0.5)
+    moved = ng.rademacher_ties(20, 32, 20, 8)
+    assert moved.flips_off_ties > 0
+    claim = ng.normalization_raw_teacher_claim(
+        GAUSS, [raw_teacher("exponential", 40)], moved, 20, 300
+    )
+    assert not claim.passed
+
+
+def test_calibration_gives_the_test_sizes():
+    cal = ng.calibrate_test_sizes(8, (4, 8, 16, 32), 10, 100, 2)
+    assert cal.successes.shape == (4,) and 4 < cal.n50 < 32
+    assert cal.test_size == round(2 * cal.n50) and cal.transition_size == round(cal.n50)
 
 
 def test_recovery_table_counts_and_labels():

@@ -10,8 +10,10 @@ SETTINGS = [
     npop.ShiftedSetting(1.0, 6, 8, "ones"),
     npop.ShiftedSetting(2.0, 6, 8, "random"),
     npop.ShiftedSetting(1.0, 6, 8, "teacher"),
+    npop.ShiftedSetting(1.5, 6, 8, "random", "linear"),
+    npop.ShiftedSetting(1.0, 6, 8, "ones", "alternating"),
 ]
-LIMIT = npop.LimitSetting(mu=1.0, n=8, m=8, n_steps=100, n_samples=1500)
+LIMIT = npop.LimitSetting(mu=3.0, n=8, m=8, n_steps=100, n_samples=3000, v_shape="linear")
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +85,24 @@ def test_wrong_formulas_fail_the_monte_carlo_part(samples, comparison, wrong):
     assert not npop.nongaussian_population_claim(True, samples, comparison, wrong).passed
 
 
+def test_limits_elsewhere_than_w_star_are_tested(comparison):
+    c = comparison[0]
+    assert c.trials - c.predicted_star >= 20  # teachers whose predicted limit is not w*
+    assert c.agree_elsewhere <= c.trials - c.predicted_star
+
+
+def test_alternating_v_removes_the_part_along_ones():
+    """With sum_a v_a = 0 only the damped part along u - w* is left."""
+    rng = np.random.default_rng(2)
+    U, w = rng.choice([-1.0, 1.0], size=(3, 7)), rng.choice([-1.0, 1.0], size=7)
+    v = second_layer(8, "alternating")
+    assert abs(v.sum()) < 1e-12
+    k_u, k_w = 1.3 * U.sum(1) / np.sqrt(7), 1.3 * w.sum() / np.sqrt(7)
+    density = lambda k: np.exp(-(k**2) / 2) / np.sqrt(2 * np.pi)  # noqa: E731
+    expected = 2 / np.sqrt(7) * (density(k_u)[:, None] * U - density(k_w) * w)
+    np.testing.assert_allclose(npop.population_gradient_shifted(U, w, v, 1.3), expected, atol=1e-12)
+
+
 @pytest.mark.mutation("ste.nongaussian_population")
 def test_a_wrong_predicted_limit_fails_the_large_n_part(samples):
     """The population path driven by the sign-flipped formula predicts another limit."""
@@ -91,6 +111,18 @@ def test_a_wrong_predicted_limit_fails_the_large_n_part(samples):
     # the Monte Carlo part is checked with the right formula: only the limit fails
     claim = npop.nongaussian_population_claim(True, samples, wrong)
     assert not claim.passed and "0.75" in claim.margin
+
+
+@pytest.mark.mutation("ste.nongaussian_population")
+def test_a_wrong_limit_elsewhere_fails_the_informative_part(samples, comparison):
+    """Where the predicted limit is not w*: a formula whose shift has the wrong sign in
+    the Gaussian CDF part predicts other vectors there."""
+    right = comparison[0]
+    wrong = npop.compare_with_population(LIMIT, 160, 6, mean_sign_flipped)
+    assert wrong.agree_elsewhere < (wrong.trials - wrong.predicted_star) / 2
+    assert right.agree_elsewhere > (right.trials - right.predicted_star) / 2
+    claim = npop.nongaussian_population_claim(True, samples, [wrong])
+    assert not claim.passed and "elsewhere" in claim.margin
 
 
 def test_population_path_reaches_the_teacher_at_once_without_shift():

@@ -12,16 +12,19 @@ sample sizes fixed in advance:
   against Gaussian ones (``ste.normalization_restores``), with raw shifted
   inputs as the control that must fail;
 * the same standardized inputs with labels computed on the raw inputs
-  (``ste.normalization_raw_teacher``, a finding).
+  (``ste.normalization_raw_teacher``, a finding), including Rademacher inputs.
 
-Every comparison is a two-proportion z statistic of the Gaussian rate minus
-the family's rate, held against the book's error budget.
+Every comparison is Newcombe's hybrid score interval of the Gaussian rate
+minus the family's rate, at the book's error budget. The sample sizes follow
+a rule fixed in advance: the Gaussian N50 at the chapter's n, measured on a
+seed stream of its own (:func:`calibrate_test_sizes`), and twice it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import comb
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,8 +32,10 @@ import numpy as np
 from quantheory import stats
 from quantheory.claims import Claim
 from quantheory.plotting import COLORS, figure
-from quantheory.seeding import SeedLike, describe, paired
-from quantheory.ste.engine import CENTRED_FAMILIES, run_ste_method, sample_trials
+from quantheory.seeding import SeedLike, describe, generator, paired
+from quantheory.ste import engine
+from quantheory.ste.engine import run_ste_method, sample_trials
+from quantheory.ste.sample_complexity import fit_n50
 from quantheory.validation import positive_int
 
 BATCH_BYTES = 200e6  # inputs of one batch of trials (twice that while standardizing)
@@ -136,55 +141,103 @@ def recovery_table(
     }
 
 
-def rate_deficit_z(control: RateCell, other: RateCell) -> float:
-    """Two-proportion z statistic of ``control.rate - other.rate`` (pooled variance).
+def rate_deficit(control: RateCell, other: RateCell, comparisons: int) -> Deficit:
+    """``control.rate - other.rate`` with Newcombe's hybrid score interval at the budget."""
+    diff, low, high = stats.budget_newcombe_interval(
+        control.successes, control.trials, other.successes, other.trials, comparisons
+    )
+    return Deficit(other, diff, low, high)
 
-    Zero when both rates are equal, including 0/T against 0/T and T/T against T/T.
+
+@dataclass(frozen=True)
+class Deficit:
+    """The Gaussian rate minus ``cell``'s rate, with its budget Newcombe interval."""
+
+    cell: RateCell
+    difference: float
+    low: float
+    high: float
+
+    def text(self) -> str:
+        return (
+            f"{self.cell.text()}, deficit {self.difference:.2f} [{self.low:.2f}, {self.high:.2f}]"
+        )
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The Gaussian N50 at the chapter's n, from its own seed stream, and the test sizes.
+
+    The rule, fixed before any comparison runs: test at ``round(N50)`` (where
+    rates are most sensitive) and at ``round(2 N50)`` (where Gaussian inputs
+    are recovered).
     """
-    pooled = (control.successes + other.successes) / (control.trials + other.trials)
-    variance = pooled * (1 - pooled) * (1 / control.trials + 1 / other.trials)
-    gap = control.rate - other.rate
-    if variance == 0:
-        return 0.0
-    return float(gap / np.sqrt(variance))
+
+    sample_sizes: tuple[int, ...]
+    successes: np.ndarray
+    trials: int
+    n50: float
+    seed: str
+
+    @property
+    def transition_size(self) -> int:
+        return round(self.n50)
+
+    @property
+    def test_size(self) -> int:
+        return round(2 * self.n50)
+
+
+def calibrate_test_sizes(
+    n: int, sample_sizes: Sequence[int], trials: int, n_steps: int, seed: SeedLike
+) -> Calibration:
+    """Gaussian recovery over ``sample_sizes`` and its N50 by the Theorem 1 chapter's fit."""
+    table = recovery_table([Variant("gaussian")], sample_sizes, n, trials, n_steps, seed)
+    successes = np.array([table[(Variant("gaussian"), N)].successes for N in sample_sizes])
+    n50 = float(fit_n50(np.asarray(sample_sizes), successes[None, :], trials)[0])
+    return Calibration(tuple(sample_sizes), successes, trials, n50, describe(seed))
 
 
 def _method(cells: Sequence[RateCell], n: int, n_steps: int, comparisons: int) -> str:
     return (
         f"n = {n}, m = 128, {cells[0].trials} trials per cell, {n_steps} steps from w0 = 0, "
-        f"ergodic estimate; two-proportion z of the Gaussian rate minus the family's rate "
-        f"against z = {stats.z_threshold(comparisons):.2f} (error budget, {comparisons} "
-        "comparisons); sample sizes fixed in advance."
+        "ergodic estimate; Newcombe's hybrid score interval of the Gaussian rate minus the "
+        f"family's rate at the error budget ({comparisons} comparisons); sample sizes from "
+        "the rule N50 and 2 N50 of a Gaussian calibration on its own seed stream."
     )
 
 
 def nongaussian_failure_claim(
     gaussian: RateCell, shifted: Sequence[RateCell], n: int, n_steps: int
 ) -> Claim:
-    """``ste.nongaussian_failure``: at a fixed N every shifted family recovers less often.
+    """``ste.nongaussian_failure``: at the test N every shifted family recovers less often.
 
-    Passes when, at the pre-registered N, the Gaussian rate is significantly
-    above the rate of every shifted family N(mu, 1) in ``shifted``.
+    Passes when, at the test N, Gaussian inputs are recovered (budget Wilson
+    lower bound above 1/2) and the Newcombe interval of the Gaussian rate
+    minus the rate of every shifted family N(mu, 1) lies above 0.
     """
-    k = len(shifted)
-    threshold = stats.z_threshold(k)
-    zs = np.array([rate_deficit_z(gaussian, cell) for cell in shifted])
-    worst = int(np.argmin(zs))
+    k = len(shifted) + 1
+    deficits = [rate_deficit(gaussian, cell, k) for cell in shifted]
+    lows = np.array([d.low for d in deficits])
+    gauss_low = float(stats.budget_wilson_interval(gaussian.successes, gaussian.trials, k)[0])
+    worst = int(np.argmin(lows))
     return Claim(
         id="ste.nongaussian_failure",
         statement=(
             f"at N = {gaussian.n_samples}, where Gaussian inputs are recovered, inputs "
             "N(mu, 1) with mu > 0 are recovered significantly less often, at every shift"
         ),
-        passed=bool(np.all(zs > threshold)),
+        passed=bool(gauss_low > 0.5 and np.all(lows > 0)),
         measured={
-            "Gaussian recoveries": gaussian.text(),
-            **{
-                f"{cell.variant.label}: recoveries (z)": f"{cell.text()} ({z:.1f})"
-                for cell, z in zip(shifted, zs, strict=True)
-            },
+            "Gaussian recoveries (budget Wilson lower bound)": (
+                f"{gaussian.text()} ({gauss_low:.2f})"
+            ),
+            **{f"{d.cell.variant.label}: recoveries": d.text() for d in deficits},
         },
-        expected={"z at every shift": f"> {threshold:.2f}"},
+        expected={
+            "Gaussian budget Wilson lower bound": "> 0.5",
+            "deficit interval at every shift": "above 0",
+        },
         method=_method([gaussian, *shifted], n, n_steps, k),
         seed=", ".join(c.seed for c in (gaussian, *shifted)),
         summary=(
@@ -192,11 +245,12 @@ def nongaussian_failure_claim(
             + ", ".join(f"mu={c.variant.shift:g} {c.text()}" for c in shifted)
         ),
         margin=stats.margin(
-            float(zs[worst]),
-            threshold,
-            unit=f"(z, mu={shifted[worst].variant.shift:g})",
+            float(lows[worst]),
+            0.0,
+            unit=f"(deficit's lower end, mu={shifted[worst].variant.shift:g})",
             passes_below=False,
-        ),
+        )
+        + f"; Gaussian {stats.margin(gauss_low, 0.5, unit='', passes_below=False)}",
     )
 
 
@@ -211,16 +265,17 @@ def normalization_restores_claim(
 
     ``gaussian`` holds the Gaussian cell at each test N; ``standardized`` the
     standardized families' cells (case A: labels on the standardized inputs),
-    each compared with the Gaussian cell at its N. ``control`` (raw shifted
-    inputs at a test N) must be significantly below the Gaussian rate there,
+    each compared with the Gaussian cell at its N: the Newcombe interval of
+    the deficit must reach down to 0 (no significant deficit). ``control``
+    (raw shifted inputs at a test N) must have a deficit interval above 0,
     or the comparison has no power.
     """
     by_size = {cell.n_samples: cell for cell in gaussian}
     k = len(standardized) + 1
-    threshold = stats.z_threshold(k)
-    zs = np.array([rate_deficit_z(by_size[c.n_samples], c) for c in standardized])
-    control_z = rate_deficit_z(by_size[control.n_samples], control)
-    worst = int(np.argmax(zs))
+    deficits = [rate_deficit(by_size[c.n_samples], c, k) for c in standardized]
+    lows = np.array([d.low for d in deficits])
+    control_deficit = rate_deficit(by_size[control.n_samples], control, k)
+    worst = int(np.argmax(lows))
     return Claim(
         id="ste.normalization_restores",
         statement=(
@@ -228,89 +283,162 @@ def normalization_restores_claim(
             "recovered not significantly less often than Gaussian inputs at the same N; "
             "raw shifted inputs, the control, significantly less often"
         ),
-        passed=bool(np.all(zs < threshold) and control_z > threshold),
+        passed=bool(np.all(lows <= 0) and control_deficit.low > 0),
         measured={
             **{f"Gaussian, N={c.n_samples}": c.text() for c in gaussian},
-            **{
-                f"{c.variant.label}, N={c.n_samples} (z)": f"{c.text()} ({z:.1f})"
-                for c, z in zip(standardized, zs, strict=True)
-            },
-            f"control {control.variant.label}, N={control.n_samples} (z)": (
-                f"{control.text()} ({control_z:.1f})"
-            ),
+            **{f"{d.cell.variant.label}, N={d.cell.n_samples}": d.text() for d in deficits},
+            f"control {control.variant.label}, N={control.n_samples}": control_deficit.text(),
         },
         expected={
-            "z of every standardized family": f"< {threshold:.2f}",
-            "z of the control": f"> {threshold:.2f}",
+            "deficit interval of every standardized family": "reaches 0 (lower end <= 0)",
+            "deficit interval of the control": "above 0",
         },
         method=_method([*gaussian, *standardized], n, n_steps, k),
         seed=", ".join(c.seed for c in (*gaussian, *standardized, control)),
         summary=(
-            f"largest deficit z = {zs[worst]:.1f} ({standardized[worst].variant.label}, "
-            f"N={standardized[worst].n_samples}); control z = {control_z:.1f}"
+            f"largest deficit lower end {lows[worst]:.2f} ({standardized[worst].variant.label}, "
+            f"N={standardized[worst].n_samples}); control deficit {control_deficit.difference:.2f} "
+            f"[{control_deficit.low:.2f}, {control_deficit.high:.2f}]"
         ),
-        margin=stats.margin(float(zs[worst]), threshold, unit="(z)")
-        + f"; control {stats.margin(control_z, threshold, unit='(z)', passes_below=False)}",
+        margin=stats.margin(float(lows[worst]), 0.0, unit="(deficit's lower end)")
+        + "; control "
+        + stats.margin(control_deficit.low, 0.0, unit="(lower end)", passes_below=False),
+    )
+
+
+#: families whose raw-teacher labels the book predicts to be unrealizable: the non-centred
+#: ones (a bias mu sum_j w*_j); tested for a significant recovery deficit
+RAW_TEACHER_DEFICIT = ("exponential", "shifted_gaussian")
+#: the tie share of Rademacher rows must match its exact value within this (fixed in advance)
+TIE_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class TieCheck:
+    """Teacher signs of Rademacher rows, raw against standardized inputs.
+
+    Attributes
+    ----------
+    tie_shares : numpy.ndarray, shape (T,)
+        Per training set, the share of rows with ``<z, w*> = 0`` on the raw inputs.
+    flips_off_ties : int
+        Rows whose hidden sign differs between raw and standardized inputs
+        although ``<z, w*> != 0`` (the book predicts none).
+    flip_share : float
+        Share of all rows whose hidden sign differs.
+    n : int
+    seed : str
+    """
+
+    tie_shares: np.ndarray
+    flips_off_ties: int
+    flip_share: float
+    n: int
+    seed: str
+
+    @property
+    def predicted_tie_share(self) -> float:
+        """``C(n, n/2) / 2^n``, the chance that n signs +-1 sum to 0 (0 for odd n)."""
+        return 0.0 if self.n % 2 else float(comb(self.n, self.n // 2) / 2.0**self.n)
+
+
+def rademacher_ties(n: int, n_samples: int, trials: int, seed: SeedLike, m: int = 128) -> TieCheck:
+    """Draw Rademacher training sets as the engine does and compare the teacher's signs.
+
+    Uses the engine's own :func:`~quantheory.ste.engine.draw_inputs` and
+    :func:`~quantheory.ste.engine.standardize_features`; the teacher's hidden
+    sign of a row is ``sign(<z, w*>)`` with ``sign(0) = +1``.
+    """
+    n, n_samples = positive_int("n", n), positive_int("n_samples", n_samples)
+    rng = generator(seed)
+    w_star = rng.choice(np.array([-1.0, 1.0]), size=(positive_int("trials", trials), n))
+    raw = engine.draw_inputs(rng, "rademacher", (trials, n, n_samples, m))
+    pre_raw = np.einsum("tjkm,tj->tkm", raw, w_star)
+    pre_std = np.einsum("tjkm,tj->tkm", engine.standardize_features(raw), w_star)
+    flips = (pre_raw >= 0) != (pre_std >= 0)
+    ties = pre_raw == 0
+    return TieCheck(
+        ties.mean(axis=(1, 2)), int((flips & ~ties).sum()), float(flips.mean()), n, describe(seed)
     )
 
 
 def normalization_raw_teacher_claim(
-    gaussian: RateCell,
-    raw_teacher: Sequence[RateCell],
-    n: int,
-    n_steps: int,
-    reported: Sequence[RateCell] = (),
+    gaussian: RateCell, raw_teacher: Sequence[RateCell], ties: TieCheck, n: int, n_steps: int
 ) -> Claim:
     """``ste.normalization_raw_teacher`` (finding): labels from the raw inputs.
 
     The network trains on standardized inputs, the labels come from the raw
-    ones. The book's prediction, stated before measuring: for the non-centred
-    families the labels carry a bias ``mu sum_j w*_j`` that no binary u can
-    reproduce, so recovery is significantly below the Gaussian rate; for the
-    centred continuous families standardizing barely changes the inputs and
-    recovery is not significantly below. Both directions can fail. The
-    ``reported`` cells are shown with their z but not tested.
+    ones. The book's prediction: for the families of :data:`RAW_TEACHER_DEFICIT`
+    the labels are not realizable on the standardized inputs, so recovery is
+    significantly below the Gaussian rate (deficit interval above 0); for the
+    centred continuous families (Student t, uniform) standardizing barely
+    changes the inputs and recovery is not significantly below (interval
+    reaches 0). Both directions can fail. Rademacher inputs break the second
+    half: their recovery deficit is reported with its interval, and its cause
+    is tested instead: hidden signs change only on the rows with
+    ``<z, w*> = 0``, whose share equals ``C(n, n/2)/2^n`` within
+    :data:`TIE_TOLERANCE` (budget t interval over training sets).
     """
-    k = len(raw_teacher)
-    threshold = stats.z_threshold(k)
-    zs = np.array([rate_deficit_z(gaussian, c) for c in raw_teacher])
-    centred = np.array([c.variant.family in CENTRED_FAMILIES for c in raw_teacher])
-    ok = np.where(centred, zs < threshold, zs > threshold)
-    # how far each comparison was from failing, in z
-    spare = np.where(centred, threshold - zs, zs - threshold)
+    tested = [c for c in raw_teacher if c.variant.family != "rademacher"]
+    reported = [c for c in raw_teacher if c.variant.family == "rademacher"]
+    k = len(tested) + 1
+    deficits = [rate_deficit(gaussian, c, k) for c in tested]
+    shown = [rate_deficit(gaussian, c, k) for c in reported]
+    lows = np.array([d.low for d in deficits])
+    falls = np.array([c.variant.family in RAW_TEACHER_DEFICIT for c in tested])
+    ok = np.where(falls, lows > 0, lows <= 0)
+    # how far each comparison was from failing, in the deficit's lower end
+    spare = np.where(falls, lows, -lows)
     worst = int(np.argmin(spare))
+    share, tie_low, tie_high = stats.budget_t_interval(ties.tie_shares, k)
+    exact = ties.predicted_tie_share
+    tie_ok = stats.equivalent_within(tie_low - exact, tie_high - exact, TIE_TOLERANCE)
+    tie_gap = max(abs(tie_low - exact), abs(tie_high - exact))
     return Claim(
         id="ste.normalization_raw_teacher",
         statement=(
             "with labels from the raw inputs, standardized non-centred inputs are recovered "
             "significantly less often than Gaussian ones, centred continuous ones not "
-            "significantly less"
+            "significantly less; for Rademacher inputs the labels change exactly on the "
+            "tied rows, a share C(n, n/2)/2^n"
         ),
-        passed=bool(np.all(ok)),
+        passed=bool(np.all(ok) and tie_ok and ties.flips_off_ties == 0),
         measured={
             "Gaussian recoveries": gaussian.text(),
-            **{
-                f"{c.variant.label} (z)": f"{c.text()} ({rate_deficit_z(gaussian, c):.1f})"
-                for c in (*raw_teacher, *reported)
-            },
+            **{f"{d.cell.variant.label}": d.text() for d in (*deficits, *shown)},
+            "Rademacher rows with <z, w*> = 0 (budget t interval)": (
+                f"{share:.4f} [{tie_low:.4f}, {tie_high:.4f}]"
+            ),
+            "Rademacher rows whose sign changes off the ties": ties.flips_off_ties,
+            "Rademacher rows whose sign changes": f"{ties.flip_share:.4f}",
         },
         expected={
-            "z, non-centred families": f"> {threshold:.2f}",
-            "z, centred continuous families": f"< {threshold:.2f}",
-            **{f"{c.variant.label}": "reported, not tested" for c in reported},
+            "deficit interval, " + ", ".join(RAW_TEACHER_DEFICIT): "above 0",
+            "deficit interval, Student t and uniform": "reaches 0 (lower end <= 0)",
+            **{f"{d.cell.variant.label}": "reported with its interval" for d in shown},
+            "Rademacher rows with <z, w*> = 0 (budget t interval)": (
+                f"inside {exact:.4f} +- {TIE_TOLERANCE:g}"
+            ),
+            "Rademacher rows whose sign changes off the ties": 0,
         },
-        method=_method([gaussian, *raw_teacher], n, n_steps, k),
-        seed=", ".join(c.seed for c in (gaussian, *raw_teacher, *reported)),
+        method=_method([gaussian, *raw_teacher], n, n_steps, k)
+        + f" Ties: {ties.tie_shares.size} Rademacher training sets of the engine.",
+        seed=", ".join([c.seed for c in (gaussian, *raw_teacher)] + [ties.seed]),
         summary=(
             f"N = {gaussian.n_samples}: Gaussian {gaussian.text()}; "
-            + ", ".join(f"{c.variant.family} {c.text()}" for c in (*raw_teacher, *reported))
+            + ", ".join(f"{c.variant.family} {c.text()}" for c in raw_teacher)
+            + f"; Rademacher tie share {share:.3f} (exact {exact:.3f})"
         ),
         kind="finding",
         margin=(
-            f"closest: {raw_teacher[worst].variant.family}, "
+            f"closest: {tested[worst].variant.family}, "
             + stats.margin(
-                float(zs[worst]), threshold, unit="(z)", passes_below=bool(centred[worst])
+                float(lows[worst]),
+                0.0,
+                unit="(deficit's lower end)",
+                passes_below=not bool(falls[worst]),
             )
+            + f"; tie share {stats.margin(tie_gap, TIE_TOLERANCE, unit='')}"
         ),
     )
 

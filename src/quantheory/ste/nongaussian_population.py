@@ -190,17 +190,22 @@ class ShiftedSetting:
     """One point (mu, n, m, u) at which E g(u) is estimated.
 
     ``which`` names u: ``"teacher"`` (u = w*), ``"ones"`` (u = 1) or
-    ``"random"`` (a random binary u).
+    ``"random"`` (a random binary u). ``v_shape`` is the second layer's shape
+    (see :func:`quantheory.ste.model.second_layer`): ``"uniform"``, a
+    non-uniform one such as ``"linear"``, or ``"alternating"`` signs (for even
+    m its entries sum to 0 and the part along 1 vanishes).
     """
 
     mu: float
     n: int
     m: int
     which: str
+    v_shape: str = "uniform"
 
     @property
     def label(self) -> str:
-        return f"mu={self.mu:g}, n={self.n}, m={self.m}, u={self.which}"
+        v = "" if self.v_shape == "uniform" else f", v {self.v_shape}"
+        return f"mu={self.mu:g}, n={self.n}, m={self.m}, u={self.which}{v}"
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,7 @@ CHUNK_ENTRIES = 4_000_000
 def sample_shifted_gradient(
     setting: ShiftedSetting, n_samples: int, seed: SeedLike
 ) -> ShiftedGradientSample:
-    """Estimate E g(u) from ``n_samples`` draws of Z (rows iid N(mu 1, I_n)), v = 1/sqrt(m).
+    """Estimate E g(u) from ``n_samples`` draws of Z (rows iid N(mu 1, I_n)).
 
     The per-sample gradients are ``(v^T sign(Z u) - v^T sign(Z w*)) Z^T v``,
     computed directly from the sampled matrices (no formula involved).
@@ -235,7 +240,7 @@ def sample_shifted_gradient(
         "ones": np.ones(n),
         "random": rng.choice([-1.0, 1.0], size=n),
     }[setting.which]
-    v = second_layer(m)
+    v = second_layer(m, setting.v_shape)
     sums = np.zeros((2, n))
     chunk = max(2, CHUNK_ENTRIES // (m * n))
     for start in range(0, n_samples, chunk):
@@ -277,17 +282,19 @@ def gradient_z_scores(
 # ---- The population limit against the finite-sample method ---------------------------
 @dataclass(frozen=True)
 class LimitSetting:
-    """A setting of the large-N comparison: shift, n, m, steps T and sample size N."""
+    """A setting of the large-N comparison: shift, n, m, steps T, sample size N, v's shape."""
 
     mu: float
     n: int
     m: int
     n_steps: int
     n_samples: int
+    v_shape: str = "uniform"
 
     @property
     def label(self) -> str:
-        return f"mu={self.mu:g}, n={self.n}, m={self.m}, T={self.n_steps}, N={self.n_samples}"
+        v = "" if self.v_shape == "uniform" else f", v {self.v_shape}"
+        return f"mu={self.mu:g}, n={self.n}, m={self.m}, T={self.n_steps}, N={self.n_samples}{v}"
 
 
 @dataclass(frozen=True)
@@ -300,6 +307,10 @@ class LimitComparison:
         Trials whose ergodic (last-iterate) estimate equals the population's.
     predicted_star : int
         Trials whose teacher the population method recovers within T steps.
+    agree_elsewhere : int
+        Of the other trials (population ergodic estimate not w*), those whose
+        finite-sample ergodic estimate equals the population's: agreement
+        where it is informative.
     trials : int
     hitting_times : numpy.ndarray of int, shape (trials,)
         Population hitting times of w* (-1 if not within T).
@@ -309,6 +320,7 @@ class LimitComparison:
     agree_ergodic: int
     agree_last: int
     predicted_star: int
+    agree_elsewhere: int
     trials: int
     hitting_times: np.ndarray
     seed: str
@@ -329,7 +341,7 @@ def compare_with_population(
     :func:`quantheory.ste.engine.run_ste_method` on sampled N(mu, 1) inputs.
     """
     trials = positive_int("trials", trials)
-    agree_ergodic = agree_last = predicted_star = 0
+    agree_ergodic = agree_last = predicted_star = agree_elsewhere = 0
     hitting = []
     sizes = [min(BATCH_TRIALS, trials - start) for start in range(0, trials, BATCH_TRIALS)]
     for count, child in paired(sizes, seed):
@@ -339,6 +351,7 @@ def compare_with_population(
             count,
             child,
             m=setting.m,
+            v=second_layer(setting.m, setting.v_shape),
             family="shifted_gaussian",
             shift=setting.mu,
         )
@@ -348,15 +361,19 @@ def compare_with_population(
         ]
         ergodic = np.array([p.ergodic for p in paths])
         last = np.array([p.last for p in paths])
-        agree_ergodic += int(np.all(run.ergodic_estimate() == ergodic, axis=1).sum())
+        same = np.all(run.ergodic_estimate() == ergodic, axis=1)
+        at_star = np.all(ergodic == batch.w_star, axis=1)
+        agree_ergodic += int(same.sum())
         agree_last += int(np.all(run.last_iterate() == last, axis=1).sum())
-        predicted_star += int(np.all(ergodic == batch.w_star, axis=1).sum())
+        predicted_star += int(at_star.sum())
+        agree_elsewhere += int((same & ~at_star).sum())
         hitting += [p.hitting_time for p in paths]
     return LimitComparison(
         setting,
         agree_ergodic,
         agree_last,
         predicted_star,
+        agree_elsewhere,
         trials,
         np.array(hitting),
         describe(seed),
@@ -365,6 +382,9 @@ def compare_with_population(
 
 #: the agreement rate with the predicted limit that the claim requires (fixed in advance)
 AGREEMENT_LEVEL = 0.75
+#: the agreement required where the population limit is not w* (pooled over settings;
+#: fixed before measuring it; a guess of the exact vector would almost never agree)
+ELSEWHERE_LEVEL = 0.5
 
 
 def nongaussian_population_claim(
@@ -379,16 +399,28 @@ def nongaussian_population_claim(
     coordinate lies within the budget's z of ``formula`` and (iii) at large N
     the finite-sample ergodic and last-iterate estimates agree with those of
     the population method driven by ``formula`` at a rate whose budget Wilson
-    lower bound exceeds :data:`AGREEMENT_LEVEL`.
+    lower bound exceeds :data:`AGREEMENT_LEVEL`, and (iv) pooled over the
+    teachers whose predicted ergodic estimate is not w*, where agreement is
+    informative, the finite-sample ergodic estimate is the predicted one at a
+    rate whose budget Wilson lower bound exceeds :data:`ELSEWHERE_LEVEL`.
     """
     n_coordinates = sum(s.setting.n for s in samples)
     z_limit = stats.z_threshold(n_coordinates)
     zs = gradient_z_scores(samples, formula)
     agreements = [(c, count) for c in comparisons for count in (c.agree_ergodic, c.agree_last)]
-    lows = np.array(
-        [stats.budget_wilson_interval(k, c.trials, len(agreements))[0] for c, k in agreements]
+    tests = len(agreements) + 1
+    lows = np.array([stats.budget_wilson_interval(k, c.trials, tests)[0] for c, k in agreements])
+    elsewhere = sum(c.trials - c.predicted_star for c in comparisons)
+    agree_elsewhere = sum(c.agree_elsewhere for c in comparisons)
+    if elsewhere == 0:
+        raise ValueError("no teacher's predicted limit is elsewhere than w*; add a larger shift")
+    elsewhere_low = float(stats.budget_wilson_interval(agree_elsewhere, elsewhere, tests)[0])
+    passed = bool(
+        derived
+        and np.all(zs < z_limit)
+        and np.all(lows > AGREEMENT_LEVEL)
+        and elsewhere_low > ELSEWHERE_LEVEL
     )
-    passed = bool(derived and np.all(zs < z_limit) and np.all(lows > AGREEMENT_LEVEL))
     return Claim(
         id="ste.nongaussian_population",
         statement=(
@@ -409,13 +441,20 @@ def nongaussian_population_claim(
                 )
                 for c in comparisons
             },
+            "ergodic estimate = predicted one where that is not w* (budget Wilson lower)": (
+                f"{agree_elsewhere}/{elsewhere} ({elsewhere_low:.3f})"
+            ),
         },
         expected={
             "MC max |z|": f"< {z_limit:.2f}",
             "agreement, budget Wilson lower bound": f"> {AGREEMENT_LEVEL}",
+            "agreement where the limit is not w*, budget Wilson lower bound": (
+                f"> {ELSEWHERE_LEVEL}"
+            ),
         },
         method=(
-            f"{samples[0].gradient.n:,} Monte Carlo draws of Z per point, v = 1/sqrt(m); the "
+            f"{samples[0].gradient.n:,} Monte Carlo draws of Z per point, uniform, linear and "
+            "alternating-sign v; the "
             f"population method w <- w - E g(sign w) from w0 = 0 per teacher; "
             f"{comparisons[0].trials} finite-sample trials per setting."
         ),
@@ -423,11 +462,14 @@ def nongaussian_population_claim(
         summary=(
             f"MC max |z| = {zs.max():.2f}; agreement with the population limit "
             + ", ".join(f"{c.agree_last}/{c.trials}" for c in comparisons)
+            + f"; where it is not w*: {agree_elsewhere}/{elsewhere}"
         ),
         margin=(
             stats.margin(float(zs.max()), z_limit, unit="(z)")
             + "; agreement "
             + stats.margin(float(lows.min()), AGREEMENT_LEVEL, unit="", passes_below=False)
+            + "; elsewhere "
+            + stats.margin(elsewhere_low, ELSEWHERE_LEVEL, unit="", passes_below=False)
         ),
     )
 
