@@ -141,9 +141,15 @@ show_figure(plot_last_vs_ergodic(grid), "fig-last-iterate")
 
 # %%
 comparison = li.compare_last_and_ergodic(grid, BOOTSTRAP, seeds["bootstrap"])
-claims.record(last_checks.last_iterate_claim(comparison, grid, absorbing_batches, ABSORBING_STEPS))
+claims.record(
+    last_checks.last_iterate_claim(
+        comparison, grid, absorbing_batches, ABSORBING_STEPS
+    )
+)
 claims.record(last_checks.last_vs_ergodic_claim(comparison))
-for n, ergodic, last in zip(grid.ns, comparison.n50_ergodic, comparison.n50_last, strict=True):
+for n, ergodic, last in zip(
+    grid.ns, comparison.n50_ergodic, comparison.n50_last, strict=True
+):
     print(f"n = {n:3d}: N50 ergodic {ergodic:7.1f}, last iterate {last:7.1f}")
 last_alpha, last_alpha_se = comparison.exponent("last")
 ergodic_alpha, _ = comparison.exponent("ergodic")

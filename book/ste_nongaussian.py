@@ -73,7 +73,9 @@ from quantheory.ste import nongaussian_population as npop
 
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20250528)
-seeds = spawn(SEED, ["shifts", "families", "moments", "limits", "calibration", "ties"])
+seeds = spawn(
+    SEED, ["shifts", "families", "moments", "limits", "calibration", "ties"]
+)
 claims = ChapterClaims()
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
@@ -109,7 +111,9 @@ calibration = ng.calibrate_test_sizes(
 )
 FAILURE_SIZE = calibration.test_size
 RESTORE_SIZES = (calibration.transition_size, FAILURE_SIZE)
-FIGURE_SIZES = by_scale(quick=(FAILURE_SIZE,), full=(FAILURE_SIZE, 2 * FAILURE_SIZE))
+FIGURE_SIZES = by_scale(
+    quick=(FAILURE_SIZE,), full=(FAILURE_SIZE, 2 * FAILURE_SIZE)
+)
 glue("n50-cal", calibration.n50)
 glue("n-test", FAILURE_SIZE)
 glue("n-mid", calibration.transition_size)
@@ -159,7 +163,9 @@ glue("gauss-test", gaussian_at_failure.rate)
 glue("shift1-test", shifted_cell(1.0).rate)
 glue("shift3-test", shifted_cell(3.0).rate)
 glue("shift05-test", shifted_cell(0.5).rate)
-show_figure(ng.plot_rate_against_shift(shift_table, SHIFTS, FIGURE_SIZES), "fig-shifts")
+show_figure(
+    ng.plot_rate_against_shift(shift_table, SHIFTS, FIGURE_SIZES), "fig-shifts"
+)
 
 # %% [markdown]
 # ```{glue:figure} fig-shifts
@@ -241,10 +247,14 @@ MOMENT_SETTINGS = [
 LIMIT_SETTINGS = [
     npop.LimitSetting(mu=2.0, n=10, m=16, n_steps=300, n_samples=4000),
     npop.LimitSetting(mu=3.0, n=10, m=16, n_steps=300, n_samples=4000),
-    npop.LimitSetting(mu=2.0, n=10, m=16, n_steps=300, n_samples=4000, v_shape="linear"),
+    npop.LimitSetting(
+        mu=2.0, n=10, m=16, n_steps=300, n_samples=4000, v_shape="linear"
+    ),
 ]
 LIMIT_TRIALS = 140
-moments = npop.shifted_gradient_experiment(MOMENT_SETTINGS, MOMENT_SAMPLES, seeds["moments"])
+moments = npop.shifted_gradient_experiment(
+    MOMENT_SETTINGS, MOMENT_SAMPLES, seeds["moments"]
+)
 limits = [
     npop.compare_with_population(setting, LIMIT_TRIALS, child)
     for setting, child in zip(
@@ -253,7 +263,11 @@ limits = [
         strict=True,
     )
 ]
-claims.record(npop.nongaussian_population_claim(npop.formula_is_derived(), moments, limits))
+claims.record(
+    npop.nongaussian_population_claim(
+        npop.formula_is_derived(), moments, limits
+    )
+)
 glue("limit-star-mu2", limits[0].predicted_star / limits[0].trials)
 glue("limit-hit-mu2", float(np.mean(limits[0].hitting_times >= 0)))
 glue("limit-star-mu3", limits[1].predicted_star / limits[1].trials)
@@ -302,7 +316,9 @@ show_figure(npop.plot_hitting_times(limits), "fig-hitting")
 
 # %%
 case_a = [ng.Variant(f, standardize=True) for f in FAMILIES]
-case_b = [ng.Variant(f, standardize=True, teacher_inputs="raw") for f in FAMILIES]
+case_b = [
+    ng.Variant(f, standardize=True, teacher_inputs="raw") for f in FAMILIES
+]
 family_table = ng.recovery_table(
     [ng.Variant("gaussian"), *case_a],
     RESTORE_SIZES,
@@ -319,7 +335,9 @@ raw_teacher_table = ng.recovery_table(
     STEPS,
     spawn(seeds["families"], ["b"])["b"],
 )
-gaussian_cells = [family_table[(ng.Variant("gaussian"), N)] for N in RESTORE_SIZES]
+gaussian_cells = [
+    family_table[(ng.Variant("gaussian"), N)] for N in RESTORE_SIZES
+]
 control = shifted_cell(2.0)
 claims.record(
     ng.normalization_restores_claim(
