@@ -3,8 +3,8 @@
 1. The section 8.1 angle experiment: the compiled ReLU coarse-gradient kernel
    against the vectorised NumPy descent (same starts, same perturbed data);
    asserts identical iterations to zero loss and weights equal to 1e-9.
-2. Digits training: all seeds of a Table 2 row batched in one computation
-   against one seed at a time (the same work; the random streams differ, so
+2. Digits training: all splits of a Table 2 row batched in one computation
+   against one split at a time (the same work; the random streams differ, so
    the accuracies are not compared).
 
 Run with
@@ -22,7 +22,6 @@ import numpy as np
 from quantheory.cg import angle, digits, kernel
 from quantheory.cg import network as nw
 from quantheory.cg.surrogates import surrogate_functions
-from quantheory.seeding import spawn
 
 
 def timed(function, *args):
@@ -59,23 +58,33 @@ def bench_angle(starts: int, seed: int) -> None:
 
 
 def bench_digits(seeds: int, seed: int) -> None:
-    data = digits.load_digits_split(0.25, seed)
+    splits = digits.load_digits_splits(seeds, 0.25, seed)
     act = digits.activation("relu", 2)
     schedule = digits.Schedule(epochs=10)
-    streams = spawn(seed, [f"seed {s}" for s in range(seeds)])
-    print(f"\ndigits, 2-bit ReLU surrogate, 10 epochs, {seeds} seeds")
+    print(f"\ndigits, 2-bit ReLU surrogate, 10 epochs, {seeds} splits")
 
     def one_at_a_time():
-        return [digits.train(data, act, 32, 1, schedule, s) for s in streams.values()]
+        return [
+            digits.train(
+                digits.Splits(
+                    splits.x[s : s + 1], splits.y, splits.train[s : s + 1], splits.test[s : s + 1]
+                ),
+                act,
+                32,
+                schedule,
+                seed,
+            )
+            for s in range(seeds)
+        ]
 
     def batched():
-        return [digits.train(data, act, 32, seeds, schedule, seed)]
+        return [digits.train(splits, act, 32, schedule, seed)]
 
     singles, single_time = timed(one_at_a_time)
     together, batch_time = timed(batched)
     assert len(singles) == together[0].accuracy.size == seeds
     print(
-        f"one seed at a time {single_time:.2f} s, batched {batch_time:.2f} s, "
+        f"one split at a time {single_time:.2f} s, batched {batch_time:.2f} s, "
         f"speed-up {single_time / batch_time:.1f}x"
     )
 

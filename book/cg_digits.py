@@ -390,8 +390,9 @@ glue("cg-runaway", f"{np.mean(runaway[-1, :, 0] / runaway[0, :, 0]):.0f}")
 #   orthogonal to the weights (cross-entropy rewards larger logits).
 # * *Changed after seeing data:* the claim first also required the
 #   full-precision network *without* batch normalisation to depart from the
-#   step-length identity by more than 1%. Its hidden layers come within a
-#   few percent of it (the numbers are in the claim, reported, not tested): a
+#   step-length identity by more than 1%. Its hidden layers grow by most,
+#   not all, of what their steps give, and in some runs by all but a few
+#   percent (the ratios are in the claim, reported, not tested): a
 #   ReLU network without batch normalisation is positively homogeneous in each
 #   layer's weights, so $\langle W_l, \nabla_{W_l}\rangle$ is the same for
 #   every layer, the derivative of the loss along a scaling of the logits,

@@ -105,3 +105,35 @@ def test_table_rejects_ragged_rows():
     with pytest.raises(ValueError, match="cells"):
         Table(["a", "b"], [[1]])
     assert "a" in Table(["a"], [[1]]).as_text()
+
+
+def test_forward_mode_matches_finite_differences_for_full_precision(splits):
+    x, y = splits.x[0, splits.train[0, :32]], splits.y[splits.train[0, :32]]
+    net = digits.init_network(1, (64, 16, 16, 10), seed=3)
+    weights = [w[0] for w in net.weights]
+    rng = np.random.default_rng(4)
+    direction = [rng.standard_normal(w.shape) for w in weights[:-1]]
+    act = digits.Activation(digits.FULL_PRECISION)
+
+    def loss(step):
+        moved = [w + step * d for w, d in zip(weights[:-1], direction, strict=True)]
+        shifted = digits.Network([w[None] for w in [*moved, weights[-1]]], net.bias, [])
+        return digits.cross_entropy(digits.forward(shifted, x[None], act, True).logits, y[None])[0]
+
+    numeric = float((loss(1e-6) - loss(-1e-6))[0] / 2e-6)
+    slope = digits.reference_slope(digits.FULL_PRECISION, 32)
+    (exact,) = digits.forward_mode_derivatives(
+        weights, net.bias[0], x, y, act.forward, slope, [direction]
+    )
+    assert exact == pytest.approx(numeric, rel=1e-6)
+
+
+def test_reference_slope_is_the_surrogates_derivative_at_u_over_tau():
+    tau = digits.lloyd_max_step(2)
+    u = np.array([-0.5, 0.2, 2.0])
+    np.testing.assert_allclose(
+        digits.reference_slope("reverse_exponential", 2)(u),
+        np.where(u > 0, np.exp(-u / tau / 3), 0),
+    )
+    np.testing.assert_array_equal(digits.reference_slope(digits.FROZEN_HIDDEN, 2)(u), 0)
+    np.testing.assert_array_equal(digits.reference_slope(digits.FULL_PRECISION, 32)(u), [0, 1, 1])
