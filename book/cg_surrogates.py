@@ -85,9 +85,16 @@ show_figure(plot_sigma((1, 2)), "fig-sigma")
 # one piece by piece and takes the infimum and supremum of $g'$ on $(0, B]$.
 # The reverse exponential and the log-tailed ReLU have $g' \to 0$ as
 # $x \to \infty$, so they satisfy Assumption 2 only on a bounded range
-# $B < \infty$: with $B = 10$, $\delta = e^{-B/q_b}$ and $1/(B - q_b + 1)$. Two
-# common choices fail it: the clipped ReLU has $g' = 0$ beyond 1, and the
-# identity is not zero for negative inputs.
+# $B < \infty$: with $B = 10$, $\delta = e^{-B/q_b}$ and $1/(B - q_b + 1)$.
+# All three have $\tilde\delta = 1$, and the ReLU also $\delta = 1$, so a bound
+# that used $\delta$ or $\tilde\delta$ in the wrong place would go unnoticed with
+# them. The book therefore adds an admissible surrogate of its own, the
+# **two-slope ramp**: $g' = 1/2$ on $(0, 1]$, $3/2$ on $(1, q_b]$ and $1/2$
+# beyond, so $\delta = 1/2$ and $\tilde\delta = 3/2$ on every range (it is not
+# in the paper, and not drawn in the figure). Two common choices fail
+# Assumption 2: the clipped ReLU has $g' = 0$ beyond 1, and the identity is not
+# zero for negative inputs. Each surrogate is one SymPy expression; the NumPy
+# $g$ and $g'$ used for training are lambdified from it.
 
 # %%
 claim, _ = checks.assumption2_claim(BITS, INPUT_BOUND)
@@ -121,8 +128,10 @@ show(Formula(derived_cp))
 # The first derivative (lines that cross the hole) is positive and the second
 # (lines that miss it) negative, so the longest chord is the one that just
 # touches the hole, of length $2\sqrt{M^2 - m_x^2}$, and
-# $C_p = 2/(\pi\sqrt{M^2 - m_x^2})$. The claim also integrates the density
-# numerically along 400 parallel lines for two annuli.
+# $C_p = 2/(\pi\sqrt{M^2 - m_x^2})$. The claim checks both signs exactly for
+# each annulus (SymPy finds no root of either slope on its interval and takes
+# its sign at the midpoint), and integrates the density numerically along 400
+# parallel lines for two annuli.
 
 # %%
 claims.record(checks.cp_annulus_claim(ANNULI))
@@ -133,7 +142,8 @@ claims.record(checks.cp_annulus_claim(ANNULI))
 # * The b-bit quantized ReLU is a staircase of $q_b$ unit steps.
 # * ReLU satisfies Assumption 2 everywhere; the reverse exponential and
 #   log-tailed ReLU satisfy it on any bounded range, with $\delta$ shrinking as
-#   the range grows; clipped ReLU and the identity do not.
+#   the range grows; the two-slope ramp has $\delta = 1/2$, $\tilde\delta = 3/2$;
+#   clipped ReLU and the identity do not.
 # * For a uniform annulus, $C_p = 2/(\pi\sqrt{M^2 - m_x^2})$.
 #
 # Everything in this chapter is exact; no random numbers are drawn.

@@ -427,6 +427,12 @@ LEMMA55_TIGHTNESS = (0.9, 1.1)
 PROP1_TIGHTNESS = (1.0, 2.0)
 
 
+def two_sided(value: float, interval: tuple[float, float], scale: float) -> str:
+    """The margin of ``value`` to both ends of ``interval`` (in units of ``scale``)."""
+    low, high = interval[0] * scale, interval[1] * scale
+    return f"{margin(value, low, unit='', passes_below=False)} and {margin(value, high, unit='')}"
+
+
 def tightness_claim(
     setting: Setting,
     layers: Mapping[str, np.ndarray],
@@ -497,8 +503,7 @@ def tightness_claim(
             f"loose by {slack:.2f} = {slack / rho:.2f} rho"
         ),
         margin=(
-            margin(lemma_low, LEMMA55_TIGHTNESS[0] * rho, unit="", passes_below=False)
-            + "; Proposition 1 "
-            + margin(slack, PROP1_TIGHTNESS[0] * rho, unit="", passes_below=False)
+            f"Lemma 5.5 {two_sided(lemma_low, LEMMA55_TIGHTNESS, rho)}; Proposition 1 "
+            f"{two_sided(slack, PROP1_TIGHTNESS, rho)}"
         ),
     )
