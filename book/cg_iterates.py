@@ -148,8 +148,9 @@ on_population["graded", "relu"] = study["graded", gl.POPULATION]
 # size and on the population; it reports the graded layer and the equal
 # layer with the other surrogates. Those equal-layer runs approach zero loss
 # slowly and $|W|$ creeps up by a few per cent over a horizon (growth
-# exponents up to 0.036 at 4,000 steps under master seed 0): after seeing
-# that, the bound is asserted for ReLU only and reported for the others.
+# exponents up to 0.036 in a trial of 4,000 steps before this chapter's
+# runs were fixed): after seeing that, the bound is asserted for ReLU only
+# and reported for the others.
 
 # %%
 asserted = {
@@ -212,7 +213,7 @@ show_figure(
 # :name: fig-cg-iterates
 #
 # Left: $|W^t|$ along population descent (ReLU surrogate, log-log axes).
-# The equal layer's runs (blue) level off within about a hundred steps; the
+# The equal layer's runs (blue) level off within a few hundred steps; the
 # graded layer's runs (red) keep growing, about linearly over the last
 # thousand steps. Right: the graded layer's median $|W^t|$ on samples of
 # growing size and on the population. See that the sample curves follow the
