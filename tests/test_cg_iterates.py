@@ -10,6 +10,7 @@ from quantheory.cg import network as nw
 from quantheory.cg import quadrature as qd
 from quantheory.cg.population import annulus_population, random_weights
 from quantheory.cg.surrogates import surrogate_functions
+from quantheory.stats import budget_wilson_interval
 
 POPULATION = annulus_population(3, 7, 1.0, 2.0, seed=1)
 GRADED = nw.check_second_layer(np.kron(np.eye(3), [[0.3, 0.5, 0.7, 0.9]]))
@@ -130,6 +131,16 @@ def test_thm31_claim_passes_on_the_bounded_runs(population_runs):
     claim = checks.thm31_claim(runs, counts, ["relu"], "s")
     assert claim.passed
     assert claim.measured["bounded runs: fresh errors"] == "0/12,000"
+
+
+def test_fresh_loss_rate_agrees_with_the_quadrature_loss_mass(population_runs):
+    """The two independent estimates of P(loss > 0) at the last step: the NumPy forward
+    pass on fresh inputs and the quadrature inside the compiled descent."""
+    run = population_runs["graded"]
+    count = it.fresh_counts(run.iterates.w, POPULATION.sample(5000, seed=8), GRADED, 2)
+    low, high = budget_wilson_interval(count.positive_loss, count.size, count.positive_loss.size)
+    quadrature = run.loss_mass[-1].mean(axis=-1)
+    assert np.all((low <= quadrature) & (quadrature <= high))
 
 
 @pytest.mark.mutation("cg.thm31_perfect")
