@@ -32,7 +32,8 @@
 # 1. fixes one criterion for "bounded" before the runs: $R$ is set at the
 #    middle of a run of $T$ steps, $R = 2^{0.05}|W^{T/2}|$, and
 #    $|W^t| \le R$ is checked at every later step (growth by less than 3.5%
-#    over the second half; linear growth, $\sqrt t$ and $\log t$ all fail it);
+#    over the second half; linear growth, $\sqrt t$ and $\log t$ all fail it;
+#    fixed after one pilot of ReLU runs, before the runs below);
 # 2. checks the hypothesis with that criterion for both layers, on samples of
 #    $10^3$ to $10^5$ inputs per class and on the **population** itself (the
 #    coarse gradient by quadrature over each class's annulus);
