@@ -275,27 +275,29 @@ AS_WELL, WORSE, BETTER, UNDECIDED = "as well", "worse", "better", "undecided"
 
 
 def verdict(deficit: PairedDifference, margin: float) -> str:
-    """What the interval of a control's deficit says at ``margin`` (two-sided).
+    """What the interval of a control's deficit says: equivalence at ``margin`` or a
+    difference.
 
     ``"as well"``: inside ``(-margin, margin)`` (equivalence, two one-sided
-    tests); ``"worse"`` / ``"better"``: beyond ``margin`` / ``-margin``
-    entirely; ``"undecided"``: it straddles one of them.
+    tests); otherwise ``"worse"`` / ``"better"`` if it excludes 0 (a
+    difference); ``"undecided"`` if it holds 0 and reaches past ``+-margin``.
     """
     if stats.equivalent_within(deficit.low, deficit.high, margin):
         return AS_WELL
-    if deficit.low > margin:
+    if deficit.low > 0:
         return WORSE
-    if deficit.high < -margin:
+    if deficit.high < 0:
         return BETTER
     return UNDECIDED
 
 
 def room(deficit: PairedDifference, margin: float) -> float:
-    """How far the interval is from straddling ``+-margin``, in points (<= 0: undecided)."""
+    """How far the interval is from being undecided, in points (<= 0: undecided): the
+    room inside ``+-margin``, or how far it is from 0."""
     return max(
         margin - max(abs(deficit.low), abs(deficit.high)),
-        deficit.low - margin,
-        -margin - deficit.high,
+        deficit.low,
+        -deficit.high,
     )
 
 
@@ -313,10 +315,7 @@ def control_deficits(
 def controls_statement(verdicts: Mapping[Row, str], margin: float) -> str:
     """The finding the verdicts make, in words (what the data say, not a direction set
     beforehand)."""
-    parts = "; ".join(
-        f"{row_label(key)}: {word}" + ("" if word == AS_WELL else f" by more than {margin:g}")
-        for key, word in verdicts.items()
-    )
+    parts = "; ".join(f"{row_label(key)}: {word}" for key, word in verdicts.items())
     if AS_WELL in verdicts.values():
         conclusion = (
             "a surrogate that violates Assumption 2 trains as well as the admissible ones, so "
@@ -325,8 +324,9 @@ def controls_statement(verdicts: Mapping[Row, str], margin: float) -> str:
     else:
         conclusion = "no surrogate that violates Assumption 2 trains as well as the admissible ones"
     return (
-        f"against the admissible surrogates at the same bit-width (margin {margin:g} points): "
-        f"{parts}; {conclusion}"
+        "against the admissible surrogates at the same bit-width (as well: within "
+        f"{margin:g} points; worse or better: a difference, not within them): {parts}; "
+        f"{conclusion}"
     )
 
 
@@ -335,9 +335,10 @@ def controls_claim(runs: Mapping[Row, TrainingRun], margin: float, seed_label: s
 
     Each control's deficit (the admissible surrogates' mean accuracy at the
     same bit-width minus the control's, paired by slot) gets a two-sided
-    :func:`verdict` at ``margin``, fixed in advance. The finding is whatever
-    the verdicts are; it fails when any interval straddles ``+-margin``, so
-    that the data cannot say which.
+    :func:`verdict`: equivalence at ``margin``, fixed in advance, or a
+    difference. The finding is whatever the verdicts are; it fails when an
+    interval holds 0 and reaches past ``+-margin``, so that the data cannot
+    say which.
     """
     k = sum(name in INADMISSIBLE for name, _ in runs)
     deficits = control_deficits(runs, k)
@@ -356,8 +357,8 @@ def controls_claim(runs: Mapping[Row, TrainingRun], margin: float, seed_label: s
         },
         expected={
             "every deficit's interval": (
-                f"inside (-{margin:g}, {margin:g}) (as well), above {margin:g} (worse) or below "
-                f"-{margin:g} (better); straddling either end fails"
+                f"inside (-{margin:g}, {margin:g}) (as well), else above 0 (worse) or below 0 "
+                f"(better); holding 0 and reaching past +-{margin:g} fails"
             ),
         },
         method=(
@@ -371,8 +372,8 @@ def controls_claim(runs: Mapping[Row, TrainingRun], margin: float, seed_label: s
             f"{row_label(key)} {d.mean:.2f} ({verdicts[key]})" for key, d in deficits.items()
         ),
         margin=(
-            f"closest interval end {closest:.2f} points from +-{margin:g}; fails if an interval "
-            "straddles it"
+            f"least room {closest:.2f} points (inside +-{margin:g}, or from 0 for a difference); "
+            "fails below 0"
         ),
         kind="finding",
     )
