@@ -241,7 +241,7 @@ MOMENT_SETTINGS = [
     npop.ShiftedSetting(2.0, 10, 16, "teacher"),
     npop.ShiftedSetting(3.0, 6, 8, "random"),
     npop.ShiftedSetting(1.0, 8, 16, "random", "linear"),
-    npop.ShiftedSetting(2.0, 10, 16, "ones", "alternating"),
+    npop.ShiftedSetting(0.5, 10, 16, "ones", "alternating"),
     npop.ShiftedSetting(1.0, 10, 15, "random", "alternating"),
 ]
 LIMIT_SETTINGS = [
@@ -301,7 +301,12 @@ show_figure(npop.plot_hitting_times(limits), "fig-hitting")
 # non-uniform $v$) whose predicted estimate is elsewhere, the finite-sample
 # method at $N = 4000$ lands on exactly the predicted vector for
 # {glue:text}`elsewhere-agree`; the claim requires a budget Wilson lower bound
-# above 1/2, a level fixed before this part was measured. The Monte Carlo
+# above 1/2, a level fixed before this part was measured. (Two things here
+# were changed after a first quick run: the agreement of all teachers is
+# pooled over the settings, since per setting 140 trials could not reach the
+# level 0.75 at the budget even with full agreement; and an alternating-$v$
+# Monte Carlo point at $\mu = 2$ was moved to $\mu = 0.5$, since there every
+# sampled gradient was exactly 0 and its standard error with it.) The Monte Carlo
 # points include a non-uniform ("linear") $v$ and alternating signs, for
 # which $\sum_a v_a = 0$ at even $m$ and the part along $\mathbf 1$
 # vanishes. The failure at
