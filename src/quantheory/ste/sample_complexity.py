@@ -500,15 +500,16 @@ def uniform_deviation(
         Z = rng.standard_normal((sizes[-1], m, n))
         y = sign(Z @ w_star) @ v + noise_std * rng.standard_normal(sizes[-1])
         projections = Z.transpose(0, 2, 1) @ v  # (N, n)
+        rows = Z.reshape(-1, n)  # (N m, n): every hidden unit of every sample
         worst = np.zeros(sizes.size)
         for start in range(0, len(u_all), chunk):
             U = u_all[start : start + chunk]
-            residual = sign(Z @ U.T).transpose(0, 2, 1) @ v - y[:, None]  # (N, chunk)
+            hidden = sign(rows @ U.T).reshape(sizes[-1], m, -1)  # (N, m, chunk)
+            residual = v @ hidden - y[:, None]  # (N, chunk)
             expected = expected_gradient(U, w_star, v)  # (chunk, n)
-            cumulative = np.cumsum(projections[:, None, :] * residual[:, :, None], axis=0)
             for j, N in enumerate(sizes):
-                gap = np.abs(cumulative[N - 1] / N - expected).max()
-                worst[j] = max(worst[j], gap)
+                gradient = residual[:N].T @ projections[:N] / N  # (chunk, n)
+                worst[j] = max(worst[j], np.abs(gradient - expected).max())
         deviations[r] = worst
     return DeviationSample(n, m, noise_std, sizes, deviations, describe(seed))
 
