@@ -96,10 +96,14 @@ STUDY_SIZES = by_scale(  # (inputs per class, runs)
 )
 FRESH_PER_CLASS = by_scale(quick=5_000, full=20_000)
 
-population = annulus_population(N_CLASSES, DIM, INNER, OUTER, seeds["population"])
+population = annulus_population(
+    N_CLASSES, DIM, INNER, OUTER, seeds["population"]
+)
 layers = {
     "equal": nw.block_second_layer(N_CLASSES, 4, 0.5),
-    "graded": nw.check_second_layer(np.kron(np.eye(N_CLASSES), [[0.3, 0.5, 0.7, 0.9]])),
+    "graded": nw.check_second_layer(
+        np.kron(np.eye(N_CLASSES), [[0.3, 0.5, 0.7, 0.9]])
+    ),
 }
 w0 = random_weights((RUNS, DIM, 12), np.full(RUNS, INIT_SCALE), seeds["starts"])
 fresh = population.sample(FRESH_PER_CLASS, seeds["fresh"])
@@ -155,17 +159,23 @@ on_population["graded", "relu"] = study["graded", gl.POPULATION]
 
 # %%
 asserted = {
-    f"equal, ReLU, {label}": run for (layer, label), run in study.items() if layer == "equal"
+    f"equal, ReLU, {label}": run
+    for (layer, label), run in study.items()
+    if layer == "equal"
 }
 reported = {
-    f"graded, ReLU, {label}": run for (layer, label), run in study.items() if layer == "graded"
+    f"graded, ReLU, {label}": run
+    for (layer, label), run in study.items()
+    if layer == "graded"
 }
 reported |= {
     f"equal, {name}, population": run
     for (layer, name), run in on_population.items()
     if layer == "equal" and name != "relu"
 }
-claims.record(checks.bounded_iterates_claim(asserted, reported, describe(seeds["starts"])))
+claims.record(
+    checks.bounded_iterates_claim(asserted, reported, describe(seeds["starts"]))
+)
 
 # %% [markdown]
 # ## The conclusion, where the hypothesis holds
@@ -181,10 +191,13 @@ claims.record(checks.bounded_iterates_claim(asserted, reported, describe(seeds["
 # %%
 glue("cg-it-fresh", f"{fresh[1].size:,}")
 counts = {
-    key: it.fresh_counts(run.w, fresh, layers[key[0]], BITS) for key, run in on_population.items()
+    key: it.fresh_counts(run.w, fresh, layers[key[0]], BITS)
+    for key, run in on_population.items()
 }
 claims.record(
-    checks.thm31_claim(on_population, counts, it.COMPILED_SURROGATES, describe(seeds["fresh"]))
+    checks.thm31_claim(
+        on_population, counts, it.COMPILED_SURROGATES, describe(seeds["fresh"])
+    )
 )
 
 # %% [markdown]
@@ -197,14 +210,20 @@ claims.record(
 
 # %%
 claims.record(
-    checks.graded_study_claim(study, study_counts, gl.POPULATION, describe(seeds["study"]))
+    checks.graded_study_claim(
+        study, study_counts, gl.POPULATION, describe(seeds["study"])
+    )
 )
 
 # %%
 show_figure(
     plot_iterates(
         {layer: study[layer, gl.POPULATION] for layer in layers},
-        {label: run for (layer, label), run in study.items() if layer == "graded"},
+        {
+            label: run
+            for (layer, label), run in study.items()
+            if layer == "graded"
+        },
     ),
     "fig-cg-iterates",
 )
