@@ -354,7 +354,8 @@ glue("c-min-last", float(c_point[-1]))
 glue("c-ratio-low", float(c_low[-1] / c_high[0]))
 glue("c-ratio-high", float(c_high[-1] / c_low[0]))
 show_figure(
-    plot_local_exponents(local, fit, fit.ns, c_point), "fig-local-exponents"
+    plot_local_exponents(local, fit, fit.ns, c_point, (c_low, c_high)),
+    "fig-local-exponents",
 )
 
 # %% [markdown]
@@ -365,7 +366,8 @@ show_figure(
 # $n$ (horizontal bars: the range; vertical: 95% interval from the two
 # $N_{50}$ intervals), against the theorem's 2 and the single fitted
 # $\alpha$. Right: the smallest $C'$ for which the bound covers $N_{50}$ at
-# each $n$. A sufficient rate of $n^2$ only needs it bounded; it falls.
+# each $n$, with its budget interval. A sufficient rate of $n^2$ only needs it
+# bounded; it falls.
 # ```
 #
 # $C'(n)$ moves from {glue:text}`c-min-first:.2g` at $n = 10$ to

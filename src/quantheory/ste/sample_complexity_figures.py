@@ -77,9 +77,17 @@ def plot_deviation_growth(growth: DeviationGrowth, fitted: float) -> plt.Figure:
 
 
 def plot_local_exponents(
-    local: LocalExponents, fit: ExponentFit, ns: np.ndarray, c_min: np.ndarray
+    local: LocalExponents,
+    fit: ExponentFit,
+    ns: np.ndarray,
+    c_min: np.ndarray,
+    c_interval: tuple[np.ndarray, np.ndarray],
 ) -> plt.Figure:
-    """Local exponents of N50 by n-range (left) and the smallest constant C'(n) (right)."""
+    """Local exponents of N50 by n-range (left) and the smallest constant C'(n) (right).
+
+    ``c_min`` and the two arrays of ``c_interval`` have shape (I,): C'(n) and
+    the ends of its interval.
+    """
     fig, (left, right) = figure(ncols=2, width=4.2, height=3.4)
     left.errorbar(
         local.n_mid,
@@ -99,7 +107,14 @@ def plot_local_exponents(
     left.set_xlabel("dimension $n$")
     left.set_ylabel(r"local exponent $d \log N_{50} / d \log n$")
     left.legend(fontsize=7)
-    right.plot(ns, c_min, "o-", color=COLORS["measured"])
+    right.errorbar(
+        ns,
+        c_min,
+        yerr=[c_min - c_interval[0], c_interval[1] - c_min],
+        fmt="o-",
+        capsize=3,
+        color=COLORS["measured"],
+    )
     right.set_xscale("log")
     right.set_yscale("log")
     right.set_xlabel("dimension $n$")
