@@ -18,7 +18,7 @@ EQUAL = nw.block_second_layer(3, 4, 0.5)
 W0 = random_weights((2, 7, 12), np.full(2, 0.3), seed=3)
 
 
-@pytest.mark.parametrize("name", ["relu", "log_tailed_relu", "reverse_exponential"])
+@pytest.mark.parametrize("name", it.COMPILED_SURROGATES)
 def test_plane_descent_matches_the_full_numpy_descent(name):
     x, y = POPULATION.sample(150, seed=2)
     reference = nw.coarse_gradient_descent(
@@ -143,14 +143,47 @@ def test_fresh_loss_rate_agrees_with_the_quadrature_loss_mass(population_runs):
     assert np.all((low <= quadrature) & (quadrature <= high))
 
 
+@pytest.fixture(scope="module")
+def stuck_run():
+    """Equal-layer descent with eta = 1e-3 for 200 steps: |W| barely moves (bounded by
+    the criterion) and the classifier is still near its random start."""
+    run = qd.population_descent(POPULATION, W0, EQUAL, 2, "relu", 1e-3, 200).iterates
+    fresh = POPULATION.sample(2000, seed=6)
+    return run, it.fresh_counts(run.w, fresh, EQUAL, 2)
+
+
 @pytest.mark.mutation("cg.thm31_perfect")
-def test_thm31_claim_fails_on_data_off_the_trained_planes(population_runs):
-    layers = {"equal": EQUAL, "graded": GRADED}
-    runs = {(layer, "relu"): r.iterates for layer, r in population_runs.items()}
-    elsewhere = annulus_population(3, 7, 1.0, 2.0, seed=99).sample(2000, seed=6)
-    claim = checks.thm31_claim(runs, _fresh(population_runs, layers, elsewhere), ["relu"], "s")
+def test_thm31_claim_fails_on_a_stuck_bounded_run(population_runs, stuck_run):
+    """A run that stalls with positive loss but does not grow is not dropped."""
+    run, count = stuck_run
+    assert checks.bounded(run).all()
+    runs = {("equal", "relu"): population_runs["equal"].iterates, ("equal", "stuck"): run}
+    counts = _fresh(population_runs, {"equal": EQUAL, "graded": GRADED}, POPULATION.sample(2000, 6))
+    counts = {("equal", "relu"): counts["equal", "relu"], ("equal", "stuck"): count}
+    claim = checks.thm31_claim(runs, counts, ["relu", "stuck"], "s")
     assert not claim.passed
     assert not claim.measured["bounded runs: fresh errors"].startswith("0/")
+
+
+def test_thm31_claim_fails_on_positive_loss_without_errors(population_runs, stuck_run):
+    """The P(loss > 0) bound is asserted on its own: the stuck run's loss counts with
+    its errors set to 0 still fail."""
+    run, count = stuck_run
+    count = dataclasses.replace(count, errors=np.zeros_like(count.errors))
+    claim = checks.thm31_claim({("equal", "relu"): run}, {("equal", "relu"): count}, ["relu"], "s")
+    assert not claim.passed
+    assert claim.measured["bounded runs: fresh errors"].startswith("0/")
+
+
+def test_thm31_claim_fails_when_too_few_fresh_inputs_bound_the_loss(population_runs):
+    """100 fresh inputs per class cannot put the P(loss > 0) bound below 1%."""
+    runs = {("equal", "relu"): population_runs["equal"].iterates}
+    counts = _fresh(
+        {"equal": population_runs["equal"]}, {"equal": EQUAL}, POPULATION.sample(100, 6)
+    )
+    claim = checks.thm31_claim(runs, counts, ["relu"], "s")
+    assert not claim.passed
+    assert claim.measured["bounded runs: fresh errors"].startswith("0/")
 
 
 @pytest.mark.mutation("cg.thm31_perfect")
@@ -195,6 +228,14 @@ def test_graded_study_claim_fails_when_the_control_grows(study):
     claim = checks.graded_study_claim(*study, gl.POPULATION, "s", graded="graded", control="graded")
     assert not claim.passed
     assert claim.measured["graded (control), population: runs bounded"].startswith("0/2")
+
+
+def test_piecewise_constant_derivative_is_read_from_sympy():
+    breaks, slopes = it.piecewise_constant_derivative("two_slope", 3)
+    np.testing.assert_array_equal(breaks, [0.0, 1.0, 7.0])
+    np.testing.assert_array_equal(slopes, [0.5, 1.5, 0.5])
+    with pytest.raises(ValueError, match="name must be one of"):
+        it.piecewise_constant_derivative("log_tailed_relu", 2)
 
 
 def test_plane_descent_rejects_bad_arguments():

@@ -11,8 +11,11 @@ the paper's ``|W^t| = sum_j |w_j^t|`` from them. The result equals
 :func:`quantheory.cg.network.coarse_gradient_descent` on the full inputs up to
 the order of floating-point sums (``tests/test_cg_iterates.py``).
 
-Surrogate derivatives are written out by hand here (not lambdified from
-SymPy), so the tests compare two independent implementations of ``g'``.
+The smooth surrogate derivatives are written out by hand here (not
+lambdified from SymPy), so the tests compare two independent implementations
+of ``g'``; the piecewise-constant ones (ReLU, the two-slope ramp) are read off
+the SymPy expressions of :mod:`quantheory.cg.surrogates`, so that their
+slopes and breakpoints are defined once.
 """
 
 from __future__ import annotations
@@ -20,16 +23,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 from numba import njit, prange
 
 from quantheory.cg import network as nw
 from quantheory.cg.population import AnnulusPopulation
-from quantheory.cg.surrogates import max_level
+from quantheory.cg.surrogates import max_level, surrogate_expression, x
 from quantheory.validation import one_of, positive_float, positive_int
 
 #: surrogates the compiled loop knows: code 0 is a piecewise-constant g'
 #: (ReLU and the two-slope ramp), 1 the reverse exponential, 2 the log-tailed ReLU
 COMPILED_SURROGATES = ("relu", "reverse_exponential", "log_tailed_relu", "two_slope")
+#: the surrogates whose g' is piecewise constant (code 0)
+PIECEWISE_CONSTANT = ("relu", "two_slope")
+
+
+def piecewise_constant_derivative(name: str, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(breaks, slopes)`` of a piecewise-constant ``g'``, read from its SymPy expression.
+
+    SymPy's ``g'`` must be ``0`` for ``x <= 0``, then constant pieces with
+    conditions ``x <= c`` in increasing ``c``, the last piece open to the
+    right; ``breaks`` (m,) is ``0`` followed by the ``c``, ``slopes`` (m,)
+    the pieces' values.
+    """
+    one_of("name", name, PIECEWISE_CONSTANT)
+    derivative = sp.piecewise_fold(sp.diff(surrogate_expression(name, bits), x))
+    (zero, negatives), *pieces = derivative.args
+    bounds = [condition for _, condition in pieces[:-1]]
+    well_formed = (
+        zero == 0
+        and negatives == (x <= 0)
+        and pieces[-1][1] == sp.true
+        and all(isinstance(c, sp.LessThan) and c.lhs == x for c in bounds)
+        and all(value.is_number for value, _ in pieces)
+    )
+    if not well_formed:
+        raise ValueError(f"g' of {name} is not piecewise constant in the expected form")
+    breaks = np.array([0.0, *(float(c.rhs) for c in bounds)])
+    if np.any(np.diff(breaks) <= 0):
+        raise ValueError(f"g' of {name} has breakpoints out of order: {breaks}")
+    return breaks, np.array([float(value) for value, _ in pieces])
 
 
 def surrogate_code(name: str, bits: int) -> tuple[int, np.ndarray, np.ndarray]:
@@ -39,11 +72,9 @@ def surrogate_code(name: str, bits: int) -> tuple[int, np.ndarray, np.ndarray]:
     (``breaks[0] = 0``, the last piece open to the right), 0 for ``h <= 0``.
     """
     one_of("name", name, COMPILED_SURROGATES)
+    if name in PIECEWISE_CONSTANT:
+        return 0, *piecewise_constant_derivative(name, bits)
     q = float(max_level(bits))
-    if name == "relu":
-        return 0, np.array([0.0]), np.array([1.0])
-    if name == "two_slope":
-        return 0, np.array([0.0, 1.0, q]), np.array([0.5, 1.5, 0.5])
     return (1 if name == "reverse_exponential" else 2), np.array([0.0]), np.array([q])
 
 

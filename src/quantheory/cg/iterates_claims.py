@@ -82,6 +82,16 @@ def bounded_iterates_claim(
     )
 
 
+#: the largest P(loss > 0) that Theorem 3.1's conclusion allows a bounded run at its
+#: last step: the budget-Wilson upper bound from the fresh inputs must be below it.
+#: The theorem's limit is 0; a finite horizon leaves a little mass near the units'
+#: edges. Set at 1% after the first quick run under master seed 0 (rates up to 4e-4,
+#: largest upper bound 3.0e-3; 0 of 15,000 gives 2.3e-3), about four times what the
+#: quick scale's fresh inputs can resolve; a stuck or misclassifying run has rates of
+#: several per cent or more.
+LOSS_RATE_LIMIT = 0.01
+
+
 def thm31_claim(
     runs: Mapping[tuple[str, str], it.IterateRun],
     counts: Mapping[tuple[str, str], it.FreshCounts],
@@ -94,60 +104,75 @@ def thm31_claim(
     ``runs`` and ``counts`` are keyed ``(layer, surrogate)``; ``counts`` are the
     runs' final weights on fresh inputs (:func:`~quantheory.cg.iterates.fresh_counts`).
     Fails if a surrogate of ``surrogates`` has no bounded run (the conclusion
-    would be untested) or a bounded run misclassifies a fresh input.
+    would be untested), a bounded run misclassifies a fresh input, or the
+    budget-Wilson upper bound on a bounded run's P(loss > 0) is not below
+    :data:`LOSS_RATE_LIMIT`. A run that stalls with a positive loss but does
+    not grow (a learning rate too small, a horizon too short) counts as bounded
+    and fails the claim.
     """
+    comparisons = max(sum(int(bounded(run).sum()) for run in runs.values()), 1)
     rows, untested, errors_bounded, trials_bounded = {}, [], 0, 0
     worst_loss = 0.0
     for (layer, name), run in runs.items():
         holds, count = bounded(run), counts[layer, name]
         errors_bounded += int(count.errors[holds].sum())
         trials_bounded += int(holds.sum()) * count.size
-        positive = count.positive_loss[holds]
-        high = budget_wilson_interval(positive, count.size, max(holds.size, 1))[1]
-        worst_loss = max([worst_loss, *np.atleast_1d(high)])
-        rows[f"{layer}, {name}: bounded runs"] = f"{int(holds.sum())}/{holds.size}"
+        high = np.atleast_1d(
+            budget_wilson_interval(count.positive_loss, count.size, comparisons)[1]
+        )
+        worst_loss = max([worst_loss, *high[holds]])
+        rows[f"{layer}, {name}: bounded runs (the others are outside the theorem)"] = (
+            f"{int(holds.sum())}/{holds.size}"
+        )
         rows[f"{layer}, {name}: fresh errors per run"] = ", ".join(map(str, count.errors))
-        rows[f"{layer}, {name}: P(loss > 0) per run (fresh)"] = ", ".join(
-            f"{p / count.size:.1e}" for p in count.positive_loss
+        rows[f"{layer}, {name}: P(loss > 0) per run (fresh) [upper bound]"] = ", ".join(
+            f"{p / count.size:.1e} [{h:.1e}]"
+            for p, h in zip(count.positive_loss, high, strict=True)
         )
     for name in surrogates:
         if not any(bounded(run).any() for (_, s), run in runs.items() if s == name):
             untested.append(name)
     rows["bounded runs: fresh errors"] = f"{errors_bounded}/{trials_bounded:,}"
+    rows["bounded runs: largest P(loss > 0) upper bound"] = f"{worst_loss:.1e}"
     if untested:
         rows["surrogates without a bounded run"] = ", ".join(untested)
-    passed = not untested and trials_bounded > 0 and errors_bounded == 0
+    passed = (
+        not untested and trials_bounded > 0 and errors_bounded == 0 and worst_loss < LOSS_RATE_LIMIT
+    )
     size = next(iter(counts.values())).size
     return Claim(
         id="cg.thm31_perfect",
         statement=(
             "if |W^t| stays bounded, population coarse-gradient descent classifies the "
-            "population perfectly (Theorem 3.1), for every admissible surrogate; runs whose "
-            "iterates grow are outside the theorem and reported beside"
+            "population perfectly and its loss mass vanishes (Theorem 3.1), for every "
+            "admissible surrogate; runs whose iterates grow are outside the theorem and "
+            "reported beside"
         ),
         passed=bool(passed),
         measured=rows,
         expected={
             "every surrogate": ">= 1 run with bounded iterates",
             "bounded runs": "no fresh input misclassified",
+            "bounded runs, P(loss > 0)": f"budget-Wilson upper bound < {LOSS_RATE_LIMIT:.0%}",
         },
         method=(
             "population descent, coarse gradient by quadrature; bounded as in "
             f"cg.thm31_bounded_iterates; the final weights classify {size:,} fresh inputs "
             "(NumPy forward pass, independent of the quadrature and the compiled descent). "
-            "P(loss > 0) is reported from the same fresh inputs (the theorem's limit is 0 "
-            "for the coarse gradient, not at a finite step); largest budget-Wilson upper "
-            f"bound on a bounded run {worst_loss:.1e}."
+            "P(loss > 0) from the same fresh inputs, budget-Wilson upper bound with one "
+            f"comparison per bounded run ({comparisons}); the limit {LOSS_RATE_LIMIT:.0%} "
+            "was fixed after the first quick run (the chapter says so)."
         ),
         seed=seed_label,
         summary=(
-            f"{trials_bounded // max(size, 1)} bounded runs, {errors_bounded} fresh errors"
+            f"{trials_bounded // max(size, 1)} bounded runs, {errors_bounded} fresh errors, "
+            f"P(loss > 0) <= {worst_loss:.1e}"
             + (f"; untested: {', '.join(untested)}" if untested else "")
         ),
         kind="theorem",
         margin=(
-            f"{errors_bounded} fresh errors on bounded runs, fails at 1; "
-            f"P(loss > 0) upper bound {worst_loss:.1e} (reported)"
+            f"{errors_bounded} fresh errors on bounded runs, fails at 1; P(loss > 0) upper "
+            "bound " + margin(worst_loss, LOSS_RATE_LIMIT, unit="")
         ),
     )
 
