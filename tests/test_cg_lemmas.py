@@ -1,4 +1,5 @@
 import dataclasses
+import inspect
 
 import numpy as np
 import pytest
@@ -8,7 +9,12 @@ from quantheory.cg import lemmas as lm
 from quantheory.cg import network as nw
 from quantheory.cg.population import annulus_population
 from quantheory.cg.quadrature import RuleSize, tracked_population_descent
-from quantheory.cg.surrogates import LEMMA_SURROGATES, TWO_SLOPE, surrogate_functions
+from quantheory.cg.surrogates import (
+    LEMMA_SURROGATES,
+    SCALED_RELU,
+    TWO_SLOPE,
+    surrogate_functions,
+)
 
 POPULATION = annulus_population(2, 5, 1.0, 2.0, seed=1)
 GRADED = nw.check_second_layer(np.kron(np.eye(2), [[0.3, 0.5, 0.7, 0.9]]))
@@ -62,7 +68,7 @@ def test_setting_rejects_a_mismatched_second_layer():
 def on_population(study):
     return {
         name: lm.population_terms(POPULATION, study.w[:12], GRADED, 2, name)
-        for name in ("relu", TWO_SLOPE)
+        for name in ("relu", TWO_SLOPE, SCALED_RELU)
     }
 
 
@@ -71,7 +77,7 @@ def refined(study):
     fine = RuleSize(radial=16, angular=6, grid=64)
     return {
         name: lm.population_terms(POPULATION, study.w[:3], GRADED, 2, name, fine)
-        for name in ("relu", TWO_SLOPE)
+        for name in ("relu", TWO_SLOPE, SCALED_RELU)
     }
 
 
@@ -79,7 +85,15 @@ def refined(study):
 def population_runs():
     layers = {"equal": HALVES, "graded": GRADED}
     return lm.population_descent_study(
-        POPULATION, layers, 2, 4.0, 2, 0.3, 150, seed=6, surrogates=("relu", TWO_SLOPE)
+        POPULATION,
+        layers,
+        2,
+        4.0,
+        2,
+        0.3,
+        150,
+        seed=6,
+        surrogates=("relu", TWO_SLOPE, SCALED_RELU),
     )
 
 
@@ -259,3 +273,90 @@ def test_descent_study_covers_every_surrogate_of_the_lemmas(runs):
     run = runs["relu"]
     assert run.components.shape[0] == run.class_gradients.shape[0] + 1
     assert np.all(run.region_counts[run.class_gradients > 0] > 0)
+
+
+def _with_arguments(original, **fixed):
+    """``original`` called with some of its keyword arguments replaced (a dropped factor)."""
+
+    def mutated(*args):
+        bound = inspect.signature(original).bind(*args)
+        bound.arguments.update(fixed)
+        return original(*bound.args)
+
+    return mutated
+
+
+def _unsquared(original):
+    """Lemma 5.5's factor with delta~ to the first power: pass sqrt(delta~)."""
+
+    def mutated(v, delta, delta_tilde, *rest):
+        return original(v, delta, np.sqrt(delta_tilde), *rest)
+
+    return mutated
+
+
+def test_scaled_relu_follows_relus_trajectory_exactly(population_runs, sample_runs):
+    for batch in population_runs.values():
+        np.testing.assert_array_equal(batch[SCALED_RELU].components, batch["relu"].components)
+        np.testing.assert_array_equal(
+            batch[SCALED_RELU].class_gradients, 2 * batch["relu"].class_gradients
+        )
+    runs = sample_runs["equal"]
+    np.testing.assert_array_equal(runs[SCALED_RELU].components, runs["relu"].components)
+
+
+def test_scaled_prediction_needs_both_runs(population_runs, sample_runs):
+    setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
+    partial = {layer: {"relu": batch["relu"]} for layer, batch in population_runs.items()}
+    with pytest.raises(ValueError, match="scaled prediction"):
+        checks.lemma55_claim(setting, LAYERS, partial, sample_runs, "s")
+
+
+@pytest.mark.mutation("cg.lemma5_1")
+def test_lemma51_claim_fails_without_delta_tilde(study, on_population, monkeypatch):
+    monkeypatch.setattr(lm, "lemma51_bound", _with_arguments(lm.lemma51_bound, delta_tilde=1.0))
+    setting = checks.Setting(POPULATION, GRADED, 2, 1.0)
+    claim = checks.lemma51_claim(setting, study.terms, on_population, "s")
+    assert not claim.passed
+    assert claim.measured["population: largest |scaled ReLU's ratio / ReLU's - 1|"] > 0.4
+
+
+@pytest.mark.mutation("cg.lemma5_5_monotone")
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda f: _with_arguments(f, delta=1.0),  # without delta
+        lambda f: _with_arguments(f, delta_tilde=1.0),  # without delta~
+        _unsquared,  # delta~ not squared
+    ],
+)
+def test_lemma55_claim_fails_with_delta_or_delta_tilde_misplaced(
+    population_runs, sample_runs, monkeypatch, mutate
+):
+    monkeypatch.setattr(lm, "lemma55_bound", mutate(lm.lemma55_bound))
+    setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
+    claim = checks.lemma55_claim(setting, LAYERS, population_runs, sample_runs, "s")
+    assert not claim.passed
+    assert claim.measured["population, equal: largest |scaled ReLU's ratio / ReLU's - 1|"] > 0.4
+
+
+@pytest.mark.mutation("cg.prop1_summable")
+def test_prop1_claim_fails_without_delta(population_runs, sample_runs, monkeypatch):
+    monkeypatch.setattr(lm, "prop1_constant", _with_arguments(lm.prop1_constant, delta=1.0))
+    setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
+    claim = checks.prop1_claim(setting, LAYERS, population_runs, sample_runs, "s")
+    assert not claim.passed
+    assert claim.measured["population, equal: largest |scaled ReLU's ratio / ReLU's - 1|"] > 0.4
+
+
+@pytest.mark.mutation("cg.lemma_constants_tightness")
+@pytest.mark.parametrize(
+    "fixed",
+    [{"radius": 1.0}, {"delta": 1.0}],  # Proposition 1 without M^2; without delta
+)
+def test_tightness_finding_fails_for_proposition1_without_a_constant(
+    population_runs, monkeypatch, fixed
+):
+    monkeypatch.setattr(lm, "prop1_constant", _with_arguments(lm.prop1_constant, **fixed))
+    setting = checks.Setting(POPULATION, HALVES, 2, 4.0)
+    assert not checks.tightness_claim(setting, LAYERS, population_runs, "equal", "s").passed

@@ -22,28 +22,50 @@ def staircase_grid(bits: int, spacing: float = 1e-3, offset: float = 1e-9) -> np
     )
 
 
+#: the largest level q_b of the b-bit quantized ReLU, written out (q_b = 2^b - 1)
+LARGEST_LEVELS = {1: 1, 2: 3, 3: 7, 4: 15}
+
+
 def sigma_staircase_claim(
     bits_values: Sequence[int] = (1, 2, 3, 4),
     sigma: Callable[[np.ndarray, int], np.ndarray] = sg.quantized_relu,
 ) -> Claim:
-    """``cg.sigma_staircase``: the quantized ReLU equals its staircase, exhaustively."""
-    worst, points = 0.0, 0
+    """``cg.sigma_staircase``: the quantized ReLU equals its staircase, exhaustively, and
+    its largest value is the literal q_b of :data:`LARGEST_LEVELS` (not ``max_level``,
+    which both sides use)."""
+    worst, points, tops = 0.0, 0, {}
     for bits in bits_values:
         grid = staircase_grid(bits)
         worst = max(worst, float(np.max(np.abs(sigma(grid, bits) - sg.staircase(grid, bits)))))
         points += grid.size
+        tops[bits] = float(np.max(sigma(grid, bits)))
+    levels_ok = all(tops[b] == LARGEST_LEVELS.get(b) for b in bits_values)
     return Claim(
         id="cg.sigma_staircase",
         statement="the b-bit quantized ReLU is sigma(x) = sum_{a=0}^{q_b - 1} 1{x > a}",
-        passed=bool(worst == 0.0),
-        measured={"largest |sigma - staircase|": worst, "points checked": points},
-        expected={"largest |sigma - staircase|": 0.0},
+        passed=bool(worst == 0.0 and levels_ok),
+        measured={
+            "largest |sigma - staircase|": worst,
+            "points checked": points,
+            "largest value of sigma, by b": {b: int(t) for b, t in tops.items()},
+        },
+        expected={
+            "largest |sigma - staircase|": 0.0,
+            "largest value of sigma, by b": {b: LARGEST_LEVELS.get(b) for b in bits_values},
+        },
         method=(
             f"exact comparison for b = {', '.join(map(str, bits_values))} on a grid of "
-            "spacing 1e-3 over [-1, q_b + 1] plus every jump point a and a +- 1e-9."
+            "spacing 1e-3 over [-1, q_b + 1] plus every jump point a and a +- 1e-9; the "
+            "largest value of sigma on the grid against q_b written out (1, 3, 7, 15)."
         ),
-        summary=f"equal at all {points:,} points (b = {', '.join(map(str, bits_values))})",
-        margin=f"largest difference {worst:g} at {points:,} points; exact, any difference fails",
+        summary=(
+            f"equal at all {points:,} points (b = {', '.join(map(str, bits_values))}); "
+            f"largest values {', '.join(str(int(tops[b])) for b in bits_values)}"
+        ),
+        margin=(
+            f"largest difference {worst:g} at {points:,} points; exact, any difference or "
+            "wrong largest value fails"
+        ),
     )
 
 
@@ -53,6 +75,7 @@ STATED_CONSTANTS: dict[str, Callable[[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr]
     "reverse_exponential": lambda q, b: (sp.exp(-b / q), sp.Integer(1)),
     "log_tailed_relu": lambda q, b: (1 / (b - q + 1), sp.Integer(1)),
     sg.TWO_SLOPE: lambda q, b: (sp.Rational(1, 2), sp.Rational(3, 2)),
+    sg.SCALED_RELU: lambda q, b: (sp.Integer(sg.SCALE), sp.Integer(sg.SCALE)),
 }
 #: surrogates the book states violate Assumption 2, and which condition fails
 STATED_VIOLATIONS = {"clipped_relu": "delta = 0", "identity": "g(x) != 0 for x <= 0"}
@@ -97,7 +120,7 @@ def assumption2_claim(
     return Claim(
         id="cg.assumption2_constants",
         statement=(
-            "ReLU, reverse exponential, log-tailed ReLU and the two-slope ramp satisfy "
+            "ReLU, reverse exponential, log-tailed ReLU, the two-slope ramp and 2 x ReLU satisfy "
             "Assumption 2 on (0, B] with the stated delta, delta~; clipped ReLU and identity "
             "do not"
         ),
@@ -113,7 +136,8 @@ def assumption2_claim(
         summary=(
             "ReLU delta = 1; reverse exponential delta = exp(-B/q_b); log-tailed "
             f"delta = 1/(B - q_b + 1) (b = {bits}, B = {bound:g}); two-slope ramp delta = 1/2, "
-            "delta~ = 3/2; clipped ReLU and identity violate it"
+            f"delta~ = 3/2; {sg.SCALE} x ReLU delta = delta~ = {sg.SCALE}; clipped ReLU and "
+            "identity violate it"
         ),
         margin="exact SymPy equality of delta, delta~ (no tolerance); NumPy grid within rtol 1e-4",
     ), checks

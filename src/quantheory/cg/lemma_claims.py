@@ -11,12 +11,43 @@ from quantheory.cg import annulus
 from quantheory.cg import lemmas as lm
 from quantheory.cg import network as nw
 from quantheory.cg import quadrature as qd
+from quantheory.cg import surrogates as sg
 from quantheory.cg.population import AnnulusPopulation
 from quantheory.claims import Claim
 from quantheory.stats import margin, z_threshold
 
 #: relative rounding tolerance of the exact (floating-point) checks
 ROUNDING = 1e-12
+#: the scaled ReLU's ratios must equal ReLU's to this relative tolerance: its trajectory
+#: is ReLU's bit for bit (SCALE is a power of 2) and its bounds carry delta, delta~ = SCALE
+SCALED_TOLERANCE = 1e-9
+SCALED_PREDICTION = (
+    f"{sg.SCALE} x ReLU has delta = delta~ = {sg.SCALE} and a coarse gradient {sg.SCALE} "
+    f"times ReLU's; stepped at eta / {sg.SCALE} it moves W exactly as ReLU does, so where "
+    "delta and delta~ enter the bound correctly its ratio equals ReLU's (dropping delta, "
+    f"dropping delta~ or an unsquared delta~ moves it by a power of {sg.SCALE})"
+)
+
+
+def scaled_deviation(relu: np.ndarray, scaled: np.ndarray) -> float:
+    """Largest ``|scaled / relu - 1|`` over entries where either ratio is defined (not nan);
+    an entry defined for one surrogate only counts as ``inf``."""
+    relu, scaled = np.asarray(relu, dtype=float), np.asarray(scaled, dtype=float)
+    if relu.shape != scaled.shape:
+        return np.inf
+    defined = np.isfinite(relu) | np.isfinite(scaled)
+    if not defined.any():
+        raise ValueError("no ratio is defined for ReLU or the scaled ReLU")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.abs(scaled[defined] / relu[defined] - 1)
+    return float(np.max(np.where(np.isnan(gap), np.inf, gap)))
+
+
+def require_scaled_pair(collection: Mapping[str, object], where: str) -> None:
+    """Readable error unless ``collection`` holds ReLU and the scaled ReLU."""
+    missing = {"relu", sg.SCALED_RELU} - set(collection)
+    if missing:
+        raise ValueError(f"{where} needs runs of {sorted(missing)} for the scaled prediction")
 
 
 @dataclass(frozen=True)
@@ -104,8 +135,10 @@ def lemma51_claim(
 ) -> Claim:
     """``cg.lemma5_1``: ``P(Omega_W^j) >= |grad_j l_i| / (v^_j delta~ M)`` at random W,
     on the population (quadrature) and on the sample."""
-    rows, worst, pairs, ok = {}, np.inf, 0, True
+    require_scaled_pair(population, "Lemma 5.1's population check")
+    rows, worst, pairs, ok, deviation = {}, np.inf, 0, True, 0.0
     for source, collection in (("population", population), ("sample", terms)):
+        full = {}
         for name, t in collection.items():
             _, delta_tilde = lm.derivative_bounds(name, setting.bits, t.largest_input)
             bound = lm.lemma51_bound(t, setting.v, delta_tilde, setting.population.outer)
@@ -115,13 +148,23 @@ def lemma51_claim(
             worst = min(worst, float(ratio.min()))
             pairs += int(moving.sum())
             rows[f"{source}, {name}: smallest P / bound"] = float(ratio.min())
+            full[name] = np.where(moving, t.prob / np.where(moving, bound, 1.0), np.nan)
+        if "relu" in full and sg.SCALED_RELU in full:
+            gap = scaled_deviation(full["relu"], full[sg.SCALED_RELU])
+            deviation = max(deviation, gap)
+            rows[f"{source}: largest |scaled ReLU's ratio / ReLU's - 1|"] = gap
+    ok &= deviation <= SCALED_TOLERANCE
     return Claim(
         id="cg.lemma5_1",
         statement="P_{D_i}(Omega_W^j) >= |grad_{w_j} l_i(W)| / (v^_j delta~ M) (Lemma 5.1)",
         passed=bool(ok),
         measured=rows,
-        expected={"smallest P / bound": ">= 1 (rounding 1e-12)"},
+        expected={
+            "smallest P / bound": ">= 1 (rounding 1e-12)",
+            "largest |scaled ReLU's ratio / ReLU's - 1|": f"<= {SCALED_TOLERANCE:g}",
+        },
         method=(
+            f"{SCALED_PREDICTION}. "
             f"{pairs:,} (W, i, j) pairs with a non-zero coarse gradient, on the population "
             "(both sides by the same quadrature over each class's annulus) and on a sample. "
             "The lemma holds for any distribution supported in |x| < M, the sample's and "
@@ -130,8 +173,15 @@ def lemma51_claim(
             "largest pre-activation seen; the two-slope ramp has delta~ = 3/2."
         ),
         seed=seed_label,
-        summary=f"smallest ratio P / bound {worst:.3f} over {pairs:,} pairs (>= 1 required)",
-        margin=margin(worst, 1.0, unit="", passes_below=False),
+        summary=(
+            f"smallest ratio P / bound {worst:.3f} over {pairs:,} pairs (>= 1 required); "
+            f"scaled ReLU's ratio is ReLU's within {deviation:.0e}"
+        ),
+        margin=(
+            margin(worst, 1.0, unit="", passes_below=False)
+            + "; scaled ReLU "
+            + margin(deviation, SCALED_TOLERANCE, unit="")
+        ),
     )
 
 
@@ -258,18 +308,21 @@ class GrowthRatios:
     unresolved : steps with a non-zero gradient whose bound is below rounding of
         ``|w_{j,i}|`` (the increment cannot be resolved; monotonicity still counts).
     few : for sample runs, the points in Omega_W^j at each of ``ratios``' steps.
+    full : (T, R, n, pairs) increment / bound, ``nan`` where the bound is not measurable.
     """
 
     ratios: np.ndarray
     drop: float
     unresolved: int
     few: np.ndarray | None
+    full: np.ndarray
 
 
 def growth_ratios(
     setting: Setting, v: np.ndarray, name: str, run: lm.Trajectories | qd.TrackedRun
 ) -> GrowthRatios:
-    """Lemma 5.5's ratios for one batch of runs with second layer ``v``."""
+    """Lemma 5.5's ratios for one batch of runs with second layer ``v``, stepped at
+    :func:`lemmas.step_size`."""
     tracked = v > 0
     increments = run.increments[:, :, tracked]
     size = np.maximum(run.components[:-1][:, :, tracked], 1.0)
@@ -277,7 +330,12 @@ def growth_ratios(
         name, setting.bits, run, setting.population.outer
     )
     factor = lm.lemma55_bound(
-        v, delta, delta_tilde, setting.population.cp, setting.population.outer, setting.eta
+        v,
+        delta,
+        delta_tilde,
+        setting.population.cp,
+        setting.population.outer,
+        lm.step_size(name, setting.eta),
     )[tracked]
     grads = run.class_gradients[:, :, tracked]
     bound = factor * grads**2
@@ -288,6 +346,7 @@ def growth_ratios(
         drop=float(np.max(-increments / size)),
         unresolved=int(np.count_nonzero((grads > 0) & ~measurable)),
         few=None if counts is None else counts[:, :, tracked][measurable],
+        full=np.where(measurable, increments / np.where(measurable, bound, 1.0), np.nan),
     )
 
 
@@ -306,11 +365,15 @@ def lemma55_claim(
     the bound must have at most :data:`FEW_POINTS` points in Omega_W^j.
     """
     rows, ok, worst_drop, smallest, unresolved = {}, True, 0.0, np.inf, 0
-    below, most_points = 0, 0
+    below, most_points, deviation = 0, 0, 0.0
     for source, collection in (("population", population), ("sample", sample)):
         for layer, batch in collection.items():
+            if source == "population":
+                require_scaled_pair(batch, f"Lemma 5.5's population check ({layer})")
+            full = {}
             for name, run in batch.items():
                 growth = growth_ratios(setting, layers[layer], name, run)
+                full[name] = growth.full
                 worst_drop = max(worst_drop, growth.drop)
                 unresolved += growth.unresolved
                 low = float(growth.ratios.min())
@@ -322,7 +385,16 @@ def lemma55_claim(
                     below += int(failing.sum())
                     if failing.any():
                         most_points = max(most_points, int(growth.few[failing].max()))
-    ok = worst_drop <= ROUNDING and smallest >= 1.0 and most_points <= FEW_POINTS
+            if "relu" in full and sg.SCALED_RELU in full:
+                gap = scaled_deviation(full["relu"], full[sg.SCALED_RELU])
+                deviation = max(deviation, gap)
+                rows[f"{source}, {layer}: largest |scaled ReLU's ratio / ReLU's - 1|"] = gap
+    ok = (
+        worst_drop <= ROUNDING
+        and smallest >= 1.0
+        and most_points <= FEW_POINTS
+        and deviation <= SCALED_TOLERANCE
+    )
     rows["largest relative decrease"] = worst_drop
     rows["population: smallest increment / bound"] = smallest
     rows["sample: steps below the bound"] = below
@@ -343,8 +415,10 @@ def lemma55_claim(
             "largest relative decrease": f"<= {ROUNDING:g} (rounding)",
             "population: smallest increment / bound": ">= 1",
             "sample: most points in Omega_W^j at such a step": f"<= {FEW_POINTS}",
+            "largest |scaled ReLU's ratio / ReLU's - 1|": f"<= {SCALED_TOLERANCE:g}",
         },
         method=(
+            f"{SCALED_PREDICTION}. "
             "population: descent with the coarse gradient by quadrature over each class's "
             "annulus; sample: descent on 1,000 inputs per class. Every step of every run, "
             "each pair (i, j) with v_{i,j} > 0; delta, delta~ on (0, B] with "
@@ -356,11 +430,13 @@ def lemma55_claim(
         summary=(
             f"no decrease beyond rounding ({worst_drop:.1e}); population smallest increment "
             f"/ bound {smallest:.2f}; {below:,} sample steps below the bound, each with "
-            f"<= {most_points} points in Omega_W^j"
+            f"<= {most_points} points in Omega_W^j; scaled ReLU's ratios are ReLU's within "
+            f"{deviation:.0e}"
         ),
         margin=(
             margin(smallest, 1.0, unit="", passes_below=False)
             + f"; sample {margin(most_points, FEW_POINTS, unit='points')}"
+            + f"; scaled ReLU {margin(deviation, SCALED_TOLERANCE, unit='')}"
         ),
     )
 
@@ -369,13 +445,20 @@ def prop1_sums(
     setting: Setting, v: np.ndarray, name: str, run: lm.Trajectories | qd.TrackedRun
 ) -> tuple[np.ndarray, np.ndarray]:
     """``sum_t |grad_j l_i(W^t)|^2`` and Proposition 1's bound, each (R, pairs) for
-    the pairs with ``v_{i,j} > 0``; R is the observed ``max_t |w_j^t|``."""
+    the pairs with ``v_{i,j} > 0``; R is the observed ``max_t |w_j^t|``, the step
+    :func:`lemmas.step_size`."""
     delta, delta_tilde = lm.trajectory_derivative_bounds(
         name, setting.bits, run, setting.population.outer
     )
     pop = setting.population
     bound = lm.prop1_bound(
-        v, delta, delta_tilde, pop.cp, pop.outer, setting.eta, run.largest_weight
+        v,
+        delta,
+        delta_tilde,
+        pop.cp,
+        pop.outer,
+        lm.step_size(name, setting.eta),
+        run.largest_weight,
     )
     return np.sum(run.class_gradients**2, axis=0)[:, v > 0], bound[:, v > 0]
 
@@ -389,25 +472,39 @@ def prop1_claim(
 ) -> Claim:
     """``cg.prop1_summable``: ``sum_t |grad_j l_i(W^t)|^2`` below Proposition 1's bound,
     written from the proposition's statement (:func:`lemmas.prop1_constant`)."""
-    rows, largest = {}, 0.0
+    rows, largest, deviation = {}, 0.0, 0.0
     for source, collection in (("population", population), ("sample", sample)):
         for layer, batch in collection.items():
+            if source == "population":
+                require_scaled_pair(batch, f"Proposition 1's population check ({layer})")
+            full = {}
             for name, run in batch.items():
                 sums, bound = prop1_sums(setting, layers[layer], name, run)
-                ratio = float(np.max(sums / bound))
+                full[name] = sums / bound
+                ratio = float(np.max(full[name]))
                 largest = max(largest, ratio)
                 rows[f"{source}, {layer}, {name}: largest sum / bound"] = ratio
+            if "relu" in full and sg.SCALED_RELU in full:
+                gap = scaled_deviation(full["relu"], full[sg.SCALED_RELU])
+                deviation = max(deviation, gap)
+                rows[f"{source}, {layer}: largest |scaled ReLU's ratio / ReLU's - 1|"] = gap
     return Claim(
         id="cg.prop1_summable",
         statement=(
             "sum_t |grad_{w_j} l_i(W^t)|^2 <= 2 n C_p v^_j^2 delta~^2 M^2 R / (eta v~_{i,j} "
             "delta) with R the observed max_t |w_j^t| (Proposition 1)"
         ),
-        passed=bool(largest <= 1.0),
+        passed=bool(largest <= 1.0 and deviation <= SCALED_TOLERANCE),
         measured=rows,
-        expected={"largest sum / bound": "<= 1"},
+        expected={
+            "largest sum / bound": "<= 1",
+            "largest |scaled ReLU's ratio / ReLU's - 1|": f"<= {SCALED_TOLERANCE:g}",
+        },
         method=(
-            "the bound is written from the proposition's statement, not from Lemma 5.5's "
+            f"{SCALED_PREDICTION}; the sum scales by {sg.SCALE}^2 and so must the bound. "
+            "The factors 2 and M^2, which ReLU and its scaled copy share, are checked by "
+            "the tightness finding below. "
+            "The bound is written from the proposition's statement, not from Lemma 5.5's "
             "factor; sums over every step of the run (the paper's sum starts at t = 1, "
             "ours at t = 0, which includes it), every pair with v_{i,j} > 0, every run, "
             "population and sample. The graded layer's iterates grow on the population, "
@@ -415,8 +512,14 @@ def prop1_claim(
             "finite-horizon statement (which the proof gives for any horizon)."
         ),
         seed=seed_label,
-        summary=f"largest sum is {largest:.2g} of the bound",
-        margin=margin(largest, 1.0, unit=""),
+        summary=(
+            f"largest sum is {largest:.2g} of the bound; scaled ReLU's ratios are ReLU's "
+            f"within {deviation:.0e}"
+        ),
+        margin=(
+            margin(largest, 1.0, unit="")
+            + f"; scaled ReLU {margin(deviation, SCALED_TOLERANCE, unit='')}"
+        ),
     )
 
 
@@ -456,22 +559,27 @@ def tightness_claim(
         annulus.half_annulus_ratio().subs({annulus.inner: pop.inner, annulus.outer: pop.outer})
     )
     rows, ok = {"predicted ratio rho (half annulus)": rho}, True
-    for layer, batch in population.items():
-        low = float(growth_ratios(setting, layers[layer], "relu", batch["relu"]).ratios.min())
-        rows[f"{layer}: Lemma 5.5 smallest increment / bound"] = low
-        ok &= LEMMA55_TIGHTNESS[0] * rho <= low <= LEMMA55_TIGHTNESS[1] * rho
-    sums, bound = prop1_sums(
-        setting, layers[bounded_layer], "relu", population[bounded_layer]["relu"]
-    )
-    slack = float(np.min(bound / sums))
-    rows[f"{bounded_layer}: Proposition 1 smallest bound / sum"] = slack
-    ok &= PROP1_TIGHTNESS[0] * rho <= slack <= PROP1_TIGHTNESS[1] * rho
+    slacks = []
+    for name in ("relu", sg.SCALED_RELU):
+        for layer, batch in population.items():
+            growth = growth_ratios(setting, layers[layer], name, batch[name])
+            low = float(growth.ratios.min())
+            rows[f"{layer}, {name}: Lemma 5.5 smallest increment / bound"] = low
+            ok &= LEMMA55_TIGHTNESS[0] * rho <= low <= LEMMA55_TIGHTNESS[1] * rho
+        sums, bound = prop1_sums(
+            setting, layers[bounded_layer], name, population[bounded_layer][name]
+        )
+        slacks.append(float(np.min(bound / sums)))
+        rows[f"{bounded_layer}, {name}: Proposition 1 smallest bound / sum"] = slacks[-1]
+        ok &= PROP1_TIGHTNESS[0] * rho <= slacks[-1] <= PROP1_TIGHTNESS[1] * rho
+    slack = min(slacks)
     lemma_low = min(v for k, v in rows.items() if "Lemma 5.5" in k)
     return Claim(
         id="cg.lemma_constants_tightness",
         kind="finding",
         statement=(
-            "with the ReLU surrogate on the population, Lemma 5.5's bound is a factor "
+            f"with the ReLU surrogate and {sg.SCALE} x ReLU (stepped at eta / {sg.SCALE}) on "
+            "the population, Lemma 5.5's bound is a factor "
             f"{LEMMA55_TIGHTNESS[0]:g} to {LEMMA55_TIGHTNESS[1]:g} times rho below the "
             "smallest increment (both second layers), and Proposition 1's bound is "
             f"{PROP1_TIGHTNESS[0]:g} to {PROP1_TIGHTNESS[1]:g} times rho above the summed "
@@ -491,7 +599,8 @@ def tightness_claim(
         method=(
             "rho from SymPy (the mean of <w~, x> over the half annulus, integrated in "
             "polar coordinates), independent of the descent; the population runs of "
-            "Lemma 5.5's check, ReLU surrogate (delta = delta~ = 1). Quadrature is "
+            "Lemma 5.5's check, ReLU surrogate (delta = delta~ = 1) and its scaled copy "
+            f"(delta = delta~ = {sg.SCALE}). Quadrature is "
             "deterministic, so the interval is a tolerance, not a confidence interval. "
             "The lower ends follow from the proofs if the smallest ratio is the "
             "half-annulus one (Proposition 1 telescopes Lemma 5.5 with R >= the total "

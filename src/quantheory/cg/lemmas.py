@@ -28,6 +28,13 @@ def derivative_bounds(name: str, bits: int, bound: float) -> tuple[float, float]
     return float(check.delta), float(check.delta_tilde)
 
 
+def step_size(name: str, eta: float) -> float:
+    """The step of surrogate ``name``'s descent: ``eta``, or ``eta / SCALE`` for the scaled
+    ReLU, so that its coarse gradient (``SCALE`` times ReLU's) moves ``W`` exactly as
+    ReLU's does."""
+    return eta / sg.SCALE if name == sg.SCALED_RELU else eta
+
+
 def unit_components(population: AnnulusPopulation, w: np.ndarray) -> np.ndarray:
     """``|w_{j,i}|`` for every run, class and unit: (R, d, k) weights give (R, n, k)."""
     return np.stack(
@@ -371,7 +378,8 @@ def descent_study(
     seed: SeedLike,
     surrogates: tuple[str, ...] = sg.LEMMA_SURROGATES,
 ) -> dict[str, Trajectories]:
-    """Tracked coarse-gradient descent from the same random starts, one batch per surrogate."""
+    """Tracked coarse-gradient descent from the same random starts, one batch per surrogate
+    (each at :func:`step_size`)."""
     seeds = spawn(seed, ["sample", "starts"])
     x, y = population.sample(per_class, seeds["sample"])
     shape = (positive_int("runs", runs), population.dim, v.shape[1])
@@ -380,7 +388,15 @@ def descent_study(
     )
     return {
         name: tracked_descent(
-            population, w0, x, y, v, bits, sg.surrogate_functions(name, bits)[1], eta, max_steps
+            population,
+            w0,
+            x,
+            y,
+            v,
+            bits,
+            sg.surrogate_functions(name, bits)[1],
+            step_size(name, eta),
+            max_steps,
         )
         for name in surrogates
     }
@@ -405,7 +421,13 @@ def proposition1_bounds(
     for name, run in runs.items():
         delta, delta_tilde = trajectory_derivative_bounds(name, bits, run, population.outer)
         out[name] = prop1_bound(
-            v, delta, delta_tilde, population.cp, population.outer, eta, run.largest_weight
+            v,
+            delta,
+            delta_tilde,
+            population.cp,
+            population.outer,
+            step_size(name, eta),
+            run.largest_weight,
         )
     return out
 
@@ -422,7 +444,8 @@ def population_descent_study(
     surrogates: tuple[str, ...] = sg.LEMMA_SURROGATES,
 ) -> dict[str, dict[str, qd.TrackedRun]]:
     """Population descent (by quadrature) from the same random starts for every second
-    layer and every surrogate of the lemmas: ``out[layer][surrogate]``."""
+    layer and every surrogate of the lemmas (each at :func:`step_size`):
+    ``out[layer][surrogate]``."""
     k = {v.shape[1] for v in layers.values()}
     if len(k) != 1:
         raise ValueError(f"every layer needs the same number of units, got {sorted(k)}")
@@ -430,7 +453,9 @@ def population_descent_study(
     w0 = random_weights(shape, np.full(runs, positive_float("init_scale", init_scale)), seed)
     return {
         layer: {
-            name: qd.tracked_population_descent(population, w0, v, bits, name, eta, max_steps)
+            name: qd.tracked_population_descent(
+                population, w0, v, bits, name, step_size(name, eta), max_steps
+            )
             for name in surrogates
         }
         for layer, v in layers.items()

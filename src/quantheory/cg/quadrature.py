@@ -28,7 +28,7 @@ from numba import njit, prange
 from quantheory.cg import iterates as it
 from quantheory.cg import network as nw
 from quantheory.cg.population import AnnulusPopulation
-from quantheory.cg.surrogates import max_level
+from quantheory.cg.surrogates import SCALE, SCALED_RELU, max_level
 from quantheory.validation import positive_float, positive_int
 
 
@@ -53,12 +53,20 @@ class RuleSize:
             positive_int(name, getattr(self, name))
 
 
+def surrogate_code(surrogate: str, bits: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """The compiled loop's description of ``g'`` (:func:`iterates.surrogate_code`), with
+    the scaled ReLU (``g' = SCALE`` on x > 0) added."""
+    if surrogate == SCALED_RELU:
+        return 0, np.array([0.0]), np.array([float(SCALE)])
+    return it.surrogate_code(surrogate, bits)
+
+
 def surrogate_levels(surrogate: str, bits: int) -> np.ndarray:
     """Every ``h`` at which the integrand may jump or kink: 0, the quantizer's
     jumps ``1 .. q_b - 1`` and the kinks of ``g'`` (``q_b`` for the log-tailed
     ReLU, the breaks of the two-slope ramp)."""
     q = max_level(bits)
-    code, breaks, _ = it.surrogate_code(surrogate, bits)
+    code, breaks, _ = surrogate_code(surrogate, bits)
     kinks = [float(q)] if code == 2 else list(breaks) if code == 0 else []
     return np.unique(np.concatenate([np.arange(q, dtype=float), kinks]))
 
@@ -205,7 +213,7 @@ def population_descent(
     runs, max_steps = w0.shape[0], positive_int("max_steps", max_steps)
     planes = np.stack([population.plane(i) for i in range(n)])
     u = np.ascontiguousarray(np.einsum("nda,rdk->rnak", planes, w0))
-    code, breaks, slopes = it.surrogate_code(surrogate, bits)
+    code, breaks, slopes = surrogate_code(surrogate, bits)
     xr, wr = np.polynomial.legendre.leggauss(size.radial)
     xa, wa = np.polynomial.legendre.leggauss(size.angular)
     rule = (population.inner, population.outer, xr, wr, xa, wa, size.grid)
@@ -316,7 +324,7 @@ def tracked_population_descent(
     runs, max_steps = w0.shape[0], positive_int("max_steps", max_steps)
     planes = np.stack([population.plane(i) for i in range(n)])
     u = np.ascontiguousarray(np.einsum("nda,rdk->rnak", planes, w0))
-    code, breaks, slopes = it.surrogate_code(surrogate, bits)
+    code, breaks, slopes = surrogate_code(surrogate, bits)
     xr, wr = np.polynomial.legendre.leggauss(size.radial)
     xa, wa = np.polynomial.legendre.leggauss(size.angular)
     norms = np.zeros((runs, max_steps + 1, n, v.shape[1]))

@@ -26,8 +26,14 @@ SURROGATES = ("relu", "reverse_exponential", "log_tailed_relu", "clipped_relu", 
 #: an admissible surrogate of the book's own with delta = 1/2 and delta~ = 3/2, so that
 #: the lemmas' bounds are exercised where delta and delta~ enter them (not in the paper)
 TWO_SLOPE = "two_slope"
+#: ReLU scaled by :data:`SCALE` (delta = delta~ = SCALE): stepped at eta / SCALE its
+#: coarse-gradient descent is ReLU's exactly, so every ratio of the lemmas is ReLU's
+#: (not in the paper)
+SCALED_RELU = "scaled_relu"
+#: the factor c of :data:`SCALED_RELU` (a power of 2, so the scaling is exact in floating point)
+SCALE = 2
 #: every surrogate defined here
-ALL_SURROGATES = (*SURROGATES, TWO_SLOPE)
+ALL_SURROGATES = (*SURROGATES, TWO_SLOPE, SCALED_RELU)
 #: how the book names each surrogate in tables and legends
 LABELS = {
     "relu": "ReLU",
@@ -36,11 +42,13 @@ LABELS = {
     "clipped_relu": "clipped ReLU (fails)",
     "identity": "identity (fails)",
     TWO_SLOPE: "two-slope ramp",
+    SCALED_RELU: f"{SCALE} x ReLU",
 }
 #: the three surrogates of the paper that satisfy Assumption 2 on a bounded range
 ADMISSIBLE = ("relu", "reverse_exponential", "log_tailed_relu")
-#: the surrogates the lemmas are checked with: the paper's three and the two-slope ramp
-LEMMA_SURROGATES = (*ADMISSIBLE, TWO_SLOPE)
+#: the surrogates the lemmas are checked with: the paper's three, the two-slope ramp and
+#: the scaled ReLU
+LEMMA_SURROGATES = (*ADMISSIBLE, TWO_SLOPE, SCALED_RELU)
 
 
 def max_level(bits: int) -> int:
@@ -76,6 +84,7 @@ def surrogate_expression(name: str, bits: int) -> sp.Expr:
         "log_tailed_relu": sp.Piecewise((0, x <= 0), (x, x <= q), (q + sp.log(x - q + 1), True)),
         "clipped_relu": sp.Piecewise((0, x <= 0), (x, x <= 1), (1, True)),
         "identity": x,
+        SCALED_RELU: sp.Piecewise((0, x <= 0), (SCALE * x, True)),
         TWO_SLOPE: sp.Piecewise(
             (0, x <= 0),
             (half * x, x <= 1),
@@ -143,6 +152,11 @@ class Assumption2Check:
         return self.zero_on_negatives and positive and bool(self.delta_tilde < sp.oo)
 
 
+def derivative_window(bound: sp.Expr) -> sp.Interval:
+    """The range (0, B] on which Assumption 2's infimum and supremum of ``g'`` are taken."""
+    return sp.Interval.Lopen(0, bound)
+
+
 def check_assumption2(name: str, bits: int, bound: float) -> Assumption2Check:
     """Derive ``g = 0`` on x <= 0 and ``inf``/``sup`` of ``g'`` on (0, bound] in SymPy.
 
@@ -154,7 +168,7 @@ def check_assumption2(name: str, bits: int, bound: float) -> Assumption2Check:
     t = sp.Symbol("t", positive=True)
     zero = sp.simplify(expr.subs(x, -t)) == 0 and sp.simplify(expr.subs(x, 0)) == 0
     derivative = sp.diff(expr, x)
-    window = sp.Interval.Lopen(0, bound)
+    window = derivative_window(bound)
     pieces = derivative.args if isinstance(derivative, sp.Piecewise) else ((derivative, True),)
     lows, highs, covered = [], [], sp.EmptySet
     for piece, condition in pieces:
