@@ -128,3 +128,28 @@ def test_two_slope_constants_and_the_compiled_copy_of_its_derivative():
 def test_slope_signs_rejects_bad_radii():
     with pytest.raises(ValueError, match=r"inner_radius must be below outer_radius"):
         annulus.slope_signs(2.0, 1.0)
+
+
+@pytest.mark.mutation("cg.sigma_staircase")
+@pytest.mark.parametrize("wrong_level", [lambda b: 2**b, lambda b: 2 ** (b + 1) - 1])
+def test_sigma_staircase_claim_fails_for_a_wrong_largest_level(monkeypatch, wrong_level):
+    """A wrong q_b feeds both sigma and the staircase; only the literal levels catch it."""
+    monkeypatch.setattr(sg, "max_level", wrong_level)
+    claim = checks.sigma_staircase_claim()
+    assert claim.measured["largest |sigma - staircase|"] == 0.0
+    assert not claim.passed
+
+
+@pytest.mark.mutation("cg.assumption2_constants")
+def test_assumption2_claim_fails_for_the_infimum_over_the_whole_half_line(monkeypatch):
+    """Taking inf g' over (0, inf) instead of (0, B] loses the reverse exponential's and
+    the log-tailed ReLU's delta > 0: a wrong derivation, the stated constants unchanged."""
+    monkeypatch.setattr(sg, "derivative_window", lambda bound: sp.Interval.open(0, sp.oo))
+    claim, derived = checks.assumption2_claim(2, 10.0, grid_points=1_001)
+    assert not claim.passed
+    assert derived["reverse_exponential"].delta == 0
+
+
+def test_scaled_relu_constants():
+    check = sg.check_assumption2(sg.SCALED_RELU, 2, 10.0)
+    assert check.delta == sg.SCALE and check.delta_tilde == sg.SCALE and check.satisfied
