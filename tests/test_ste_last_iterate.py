@@ -172,3 +172,63 @@ def test_finding_fails_when_the_last_iterate_catches_up():
     catching_up = _grid_from_transitions(ns, 0.5 * ns**1.5, 0.5 * 6**0.5 * ns**1.0)
     comparison = li.compare_last_and_ergodic(catching_up, 300, 0)
     assert not last_checks.last_vs_ergodic_claim(comparison).passed
+
+
+def _quick_design():
+    """The quick grid's design (n = 10, 25, 50; 64 trials), N extended three half-octaves.
+
+    The extension lets a last iterate up to 2.8 x behind cross 50 % inside the grid.
+    """
+    ns = (10, 25, 50)
+    sizes = sc.grid_sample_sizes(ns)
+    top = round(2 * np.log2(sizes[-1]))
+    return sc.SuccessGrid(
+        np.array(ns),
+        np.array(sizes + sc.log2_grid(top + 1, top + 3)),
+        64,
+        400,
+        0.0,
+        *[np.zeros((3, len(sizes) + 3), dtype=int)] * 6,
+        "design",
+    )
+
+
+ERGODIC_N50 = 0.28 * np.array([10, 25, 50]) ** 1.5  # the quick grids' ergodic N50
+
+
+@pytest.mark.mutation("ste.thm2_last_iterate")
+def test_band_fails_on_a_binomial_grid_three_times_behind(clean_batches):
+    """Realistic counts (binomial, paired) with the last iterate 3 x behind fail the band.
+
+    At 2.5 x the band is not reliably failed at this design (the claim's margin says so).
+    """
+    design = _quick_design()
+    behind = li.simulated_grid(design, ERGODIC_N50, 3.0 * ERGODIC_N50, 4.0, 21)
+    assert last_checks.absorbed_mismatch(behind) == 0
+    comparison = li.compare_last_and_ergodic(behind, 300, 0)
+    claim = last_checks.last_iterate_claim(comparison, behind, clean_batches, 20)
+    assert not claim.passed and "exact parts hold" in claim.margin
+
+
+def test_claims_pass_on_a_binomial_grid_with_equal_exponents(clean_batches):
+    """Power of the finding at the quick design: equal exponents pass despite the noise."""
+    design = _quick_design()
+    equal = li.simulated_grid(design, ERGODIC_N50, 1.05 * ERGODIC_N50, 4.0, 22)
+    comparison = li.compare_last_and_ergodic(equal, 300, 0)
+    assert last_checks.last_vs_ergodic_claim(comparison).passed
+    assert last_checks.last_iterate_claim(comparison, equal, clean_batches, 20).passed
+
+
+@pytest.mark.mutation("ste.thm2_last_vs_ergodic")
+def test_finding_fails_on_a_binomial_grid_with_a_wrong_exponent():
+    """Realistic counts whose last-iterate exponent is 0.6 larger fail the finding."""
+    design = _quick_design()
+    ns = design.ns
+    behind = li.simulated_grid(design, ERGODIC_N50, ERGODIC_N50 * (ns / 10) ** 0.6, 4.0, 23)
+    comparison = li.compare_last_and_ergodic(behind, 300, 0)
+    assert not last_checks.last_vs_ergodic_claim(comparison).passed
+
+
+def test_simulated_grid_rejects_a_wrong_shape():
+    with pytest.raises(ValueError, match=r"must have shape \(3,\)"):
+        li.simulated_grid(_quick_design(), ERGODIC_N50[:2], ERGODIC_N50, 4.0, 0)

@@ -8,6 +8,10 @@
   estimates, so each cell's four outcomes (both succeed, only the ergodic,
   only the last, neither) are redrawn together, which keeps the strong
   correlation between the two estimates in the ratio's interval.
+* :func:`simulated_grid` draws a grid's counts run by run from two logistic
+  curves in log N, with the real grid's design (n, N and trials per cell):
+  the test bed on which the chapter and the tests show what the claims can
+  detect with binomial noise of the real size.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from quantheory.seeding import SeedLike, generator
+from quantheory.seeding import SeedLike, describe, generator
 from quantheory.ste.engine import TrialBatch, run_ste_method_reference
 from quantheory.ste.escape import model_gradient_at_star
 from quantheory.ste.sample_complexity import SuccessGrid, fit_n50
@@ -64,6 +68,64 @@ def swap_estimates(grid: SuccessGrid) -> SuccessGrid:
             "ergodic": grid.last.copy(),
             "last": grid.ergodic.copy(),
             "last_only": counts[..., 1].copy(),
+        }
+    )
+
+
+def simulated_grid(
+    grid: SuccessGrid,
+    n50_ergodic: np.ndarray,
+    n50_last: np.ndarray,
+    steepness: float,
+    seed: SeedLike,
+) -> SuccessGrid:
+    """A grid with ``grid``'s design whose counts are drawn from two logistic curves.
+
+    In cell (n_i, N_j) each of ``grid.n_trials`` runs draws one uniform U; the
+    ergodic estimate succeeds if ``U < expit(steepness (log N - log n50_ergodic[i]))``,
+    the last iterate if U is below the same curve at ``n50_last[i]``. The
+    shared U pairs the two estimates as strongly as two success rates allow
+    (as on the real grid, where both come from the same run). Without noise a
+    last-iterate success is absorption at w*, so ``fixed = last``.
+
+    Parameters
+    ----------
+    grid : SuccessGrid
+        Supplies ``ns`` (I,), ``sample_sizes`` (J,), ``n_trials`` and ``n_steps``.
+    n50_ergodic, n50_last : numpy.ndarray, shape (I,)
+        The true N50 of the two curves in each row.
+    steepness : float
+        Slope of the logit of the success rate in log N (about 3 to 5 on the
+        real grids).
+    seed : SeedLike
+    """
+    n50_ergodic = np.asarray(n50_ergodic, dtype=float)
+    n50_last = np.asarray(n50_last, dtype=float)
+    if n50_ergodic.shape != (grid.ns.size,) or n50_last.shape != (grid.ns.size,):
+        raise ValueError(
+            f"n50_ergodic and n50_last must have shape ({grid.ns.size},), "
+            f"got {n50_ergodic.shape} and {n50_last.shape}"
+        )
+    log_n = np.log(np.asarray(grid.sample_sizes, dtype=float))
+
+    def rate(n50: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-steepness * (log_n[None, :] - np.log(n50)[:, None])))
+
+    u = generator(seed).random((grid.ns.size, log_n.size, grid.n_trials))
+    ergodic = u < rate(n50_ergodic)[..., None]
+    last = u < rate(n50_last)[..., None]
+    zeros = np.zeros(ergodic.shape[:2], dtype=int)
+    last_count = last.sum(axis=-1)
+    return SuccessGrid(
+        **{
+            **grid.__dict__,
+            "ergodic": ergodic.sum(axis=-1),
+            "last": last_count,
+            "last_only": (last & ~ergodic).sum(axis=-1),
+            "fixed": last_count,
+            "fixed_not_at_star": zeros,
+            "last_only_early": zeros,
+            "seed": describe(seed),
         }
     )
 
