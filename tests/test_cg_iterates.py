@@ -238,6 +238,19 @@ def test_piecewise_constant_derivative_is_read_from_sympy():
         it.piecewise_constant_derivative("log_tailed_relu", 2)
 
 
+@pytest.mark.parametrize(
+    ("layer", "unit", "expected"), [(EQUAL, 0, 0.5), (GRADED, 0, 1.0), (GRADED, 1, 0.5)]
+)
+def test_uncoverable_mass_of_one_unit_per_class(layer, unit, expected):
+    """One unit per class along its plane: half of each annulus is uncovered (output 0);
+    the covered half can be fitted unless that unit's v q_b = 0.3 * 3 < 1."""
+    w = np.zeros((1, 7, 12))
+    for i in range(3):
+        w[0, :, 4 * i + unit] = 5.0 * POPULATION.plane(i)[:, 0]
+    mass = gl.uncoverable_mass(POPULATION, w, layer, 2)
+    np.testing.assert_allclose(mass, [expected], atol=1e-12)
+
+
 def test_plane_descent_rejects_bad_arguments():
     with pytest.raises(ValueError, match="w0 must be"):
         it.plane_descent(POPULATION, W0[:, :5], np.zeros((3, 4, 2)), GRADED, 2, "relu", 1.0, 5)

@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from quantheory.cg import iterates as it
+from quantheory.cg import network as nw
 from quantheory.cg import quadrature as qd
 from quantheory.cg.population import AnnulusPopulation
+from quantheory.cg.surrogates import max_level
 from quantheory.seeding import SeedLike, spawn
 from quantheory.validation import positive_int
 
@@ -73,3 +75,30 @@ def fresh_study(
         (layer, label): it.fresh_counts(run.w, fresh, layers[layer], bits)
         for (layer, label), run in runs.items()
     }
+
+
+def uncoverable_mass(
+    population: AnnulusPopulation, w: np.ndarray, v: np.ndarray, bits: int
+) -> np.ndarray:
+    """(R,) population mass of inputs that no norm of ``w`` can give zero loss.
+
+    An input of class ``i`` whose covering units (``j`` owned by class ``i``
+    with ``<w_j, x> > 0``) have ``sum_j v_{i,j} q_b < 1`` has output below 1
+    however large those units grow, so its hinge loss is positive: the mass
+    of such inputs is a lower bound on ``P(loss > 0)`` at ``w`` (R, d, k).
+    Computed by quadrature (the rule splits the circle where a ``<w_j, x>``
+    changes sign, so the indicator is integrated exactly up to the radial
+    rule); the mean over the classes (equal class weights).
+    """
+    v = nw.check_second_layer(v)
+    w = np.asarray(w, dtype=float)
+    owner, q = v.argmax(axis=0), float(max_level(bits))
+    levels = qd.surrogate_levels("relu", bits)
+    out = np.zeros(w.shape[0])
+    for r, weights in enumerate(w):
+        for i in range(population.n_classes):
+            u = population.plane(i).T @ weights
+            z, mass = qd.plane_rule(u, levels, population.inner, population.outer)
+            covering = (z @ u > 0) & (owner == i)
+            out[r] += mass[covering @ v[i] * q < 1].sum() / population.n_classes
+    return out

@@ -197,6 +197,7 @@ def graded_study_claim(
     counts: Mapping[tuple[str, str], it.FreshCounts],
     population: str,
     seed_label: str,
+    uncoverable: np.ndarray | None = None,
     graded: str = "graded",
     control: str = "equal",
 ) -> Claim:
@@ -210,7 +211,10 @@ def graded_study_claim(
     grow and at least half keep a positive-loss mass whose budget-Wilson lower
     bound is above 0; (samples) at least half of the graded runs grow at every
     sample size. A finite-sample effect (samples grow, the population does
-    not) fails the population part.
+    not) fails the population part. ``uncoverable`` (R,), if given, is each
+    graded population run's mass of inputs that no norm can fit
+    (:func:`quantheory.cg.graded.uncoverable_mass`), reported beside the fresh
+    P(loss > 0) it bounds from below.
     """
     labels = [label for layer, label in runs if layer == graded]
     reference = _late_rate(runs[graded, population])
@@ -240,6 +244,11 @@ def graded_study_claim(
         )
     pop = counts[graded, population]
     low = budget_wilson_interval(pop.positive_loss, pop.size, pop.positive_loss.size)[0]
+    if uncoverable is not None:
+        rows[f"{graded}, population: mass with sum_j v_j q_b < 1 on its covering units"] = (
+            ", ".join(f"{m:.2%}" for m in uncoverable)
+            + " (a lower bound on P(loss > 0); reported, not asserted)"
+        )
     loss_share = float(np.mean(np.atleast_1d(low) > 0))
     control_held = all(bool(bounded(runs[control, label]).all()) for label in labels)
     pop_growing = float(np.mean(~bounded(runs[graded, population])))
