@@ -140,10 +140,19 @@ sign_moment_samples = pop.sign_moment_experiment(
 )
 claims.record(checks.gauss_sign_moment_claim(sign_moment_samples))
 glue("sign-moment-estimate", float(sign_moment_samples[-1].constant.mean))
+glue(
+    "sign-moment-resolution",
+    100 * checks.sign_moment_resolution(sign_moment_samples),
+)
 
 # %% [markdown]
 # The estimated coefficient at $n = 50$ is {glue:text}`sign-moment-estimate:.4f`,
-# against $\sqrt{2/\pi} \approx 0.7979$.
+# against $\sqrt{2/\pi} \approx 0.7979$. The check has a finite resolution: a
+# coefficient wrong by less than {glue:text}`sign-moment-resolution:.2f`% (relative)
+# would still pass at this scale (about 0.5% at the book's full scale), while
+# $1/\sqrt{\pi}$ or $2/\pi$ in place of $\sqrt{2/\pi}$ are off by 20 to 30%. The
+# tests also replace the Gaussian draws by Student $t$ draws of the same
+# variance and see the claim fail.
 #
 # ```{prf:lemma} Sign disagreement
 # :label: lem-sign-disagreement
@@ -168,7 +177,13 @@ show(sym.Formula(sym.derive_sign_disagreement()))
 # %% [markdown]
 # The Monte Carlo check draws pairs $(u, w)$ in $\reals^{10}$ at 13 exact
 # angles from $0$ to $\pi$, counts disagreements, and asks that the stated
-# probability lie inside the Wilson interval at every angle.
+# probability lie inside the Wilson interval at every angle strictly between
+# $0$ and $\pi$. At $\theta = 0$ and $\pi$ the vector $w$ is a positive or
+# negative multiple of $u$, so the rates are exactly 0 and 1 whatever the
+# formula says in between; the claim reports them but does not count them
+# among its comparisons. The tests also build the pairs from two directions
+# that are not orthogonal (so the real angle is not $\theta$) and see the
+# claim fail.
 
 # %%
 disagreement_sample = pop.sample_sign_disagreement(
@@ -271,7 +286,12 @@ show_figure(plot_population_checks(population_samples), "fig-population")
 #
 # The check is exact: no sampling is involved beyond the random starts. For
 # each setting we iterate from many starts at once until every start has
-# reached $w^*$, then 20 more steps to see that it stays.
+# reached $w^*$, then 20 more steps to see that it stays. It iterates the
+# stated gradient formula of {prf:ref}`thm-population`, not a measured
+# gradient, so it is a corollary: it catches a wrong step bound (the tests
+# change its constant, its power of $n$ and its offset), not a wrong
+# gradient. The gradient formula itself is guarded by the Monte Carlo check
+# of `ste.population_gradient` above.
 
 # %%
 dynamics_runs = pop.dynamics_experiment(

@@ -73,8 +73,56 @@ def test_sign_disagreement_fails_on_wrong_formula(disagreement_sample, wrong):
     assert not claim.passed
     assert claim.measured["SymPy derivation equals statement"] is False
     # the Monte Carlo part rejects it too, not only the SymPy check
-    k = len(disagreement_sample.angles)
-    assert claim.measured["angles whose Wilson interval holds the prediction"] != f"{k} of {k}"
+    k = len(disagreement_sample.angles) - 2  # the interior angles
+    key = "interior angles whose Wilson interval holds the prediction"
+    assert claim.measured[key] != f"{k} of {k}"
+
+
+def _student_t_draws(rng, size, dim):
+    """Unit-variance Student t (10 degrees of freedom): right variance, wrong law."""
+    return rng.standard_t(10, size=(size, dim)) * np.sqrt(8 / 10)
+
+
+@pytest.mark.mutation("ste.gauss_sign_moment")
+def test_gauss_sign_moment_fails_on_student_t_draws(monkeypatch):
+    """Data side: z drawn from a heavier-tailed law with the same variance."""
+    monkeypatch.setattr(pop, "gaussian_draws", _student_t_draws)
+    claim = checks.gauss_sign_moment_claim(pop.sign_moment_experiment((1, 3, 10), 40_000, SEED))
+    assert not claim.passed
+    assert claim.measured["SymPy derivation equals statement"] is True
+
+
+def test_gauss_sign_moment_states_its_resolution(sign_moment_samples):
+    """A coefficient wrong by twice the stated resolution fails (2.3 % at 40,000 draws)."""
+    resolution = checks.sign_moment_resolution(sign_moment_samples)
+    assert 0 < resolution < 0.03
+    wrong = sym.GAUSS_SIGN_MOMENT_STATEMENT * (1 + 2 * resolution)
+    assert not checks.gauss_sign_moment_claim(sign_moment_samples, wrong).passed
+
+
+def _unorthogonalised_pair(rng, n):
+    """Two independent random unit vectors: the pair built from them has the wrong angle."""
+    q = rng.standard_normal((n, 2))
+    return q[:, 0] / np.linalg.norm(q[:, 0]), q[:, 1] / np.linalg.norm(q[:, 1])
+
+
+@pytest.mark.mutation("ste.sign_disagreement")
+def test_sign_disagreement_fails_on_pairs_with_the_wrong_angle(monkeypatch):
+    """Data side: u and w built from non-orthogonal directions, so angle(u, w) != theta."""
+    monkeypatch.setattr(pop, "orthonormal_pair", _unorthogonalised_pair)
+    sample = pop.sample_sign_disagreement(np.linspace(0, np.pi, 7), 6, 40_000, SEED)
+    claim = checks.sign_disagreement_claim(sample)
+    assert not claim.passed
+    assert claim.measured["SymPy derivation equals statement"] is True
+
+
+def test_sign_disagreement_does_not_count_the_end_angles(disagreement_sample):
+    claim = checks.sign_disagreement_claim(disagreement_sample)
+    assert claim.expected["interior angles whose Wilson interval holds the prediction"] == "5 of 5"
+    assert "0: 0.0000" in claim.measured["rates at 0 and pi (exact by construction, not counted)"]
+    ends = pop.DisagreementSample(np.array([0.0, np.pi]), np.array([0, 10]), 10, 3, "s")
+    with pytest.raises(ValueError, match=r"strictly in \(0, pi\)"):
+        checks.sign_disagreement_claim(ends)
 
 
 def test_sign_disagreement_monte_carlo_alone_rejects_a_wrong_formula(disagreement_sample):

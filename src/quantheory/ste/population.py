@@ -41,6 +41,15 @@ def orthonormal_pair(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.n
     return q[:, 0], q[:, 1]
 
 
+def gaussian_draws(rng: np.random.Generator, size: int, dim: int) -> np.ndarray:
+    """``size`` draws of z ~ N(0, I_dim) for the two lemmas; shape (size, dim).
+
+    One named function so that a test can replace the distribution (a
+    violated hypothesis) and see the claims fail.
+    """
+    return rng.standard_normal((size, dim))
+
+
 # ---- E[sign(<z,u>) z] ------------------------------------------------------------
 @dataclass(frozen=True)
 class SignMomentSample:
@@ -76,7 +85,7 @@ def sample_sign_moment(dim: int, n_samples: int, seed: SeedLike) -> SignMomentSa
     sums = np.zeros((2, dim))
     proj_sums = np.zeros(2)
     for size in _chunk_sizes(n_samples, dim):
-        z = rng.standard_normal((size, dim))
+        z = gaussian_draws(rng, size, dim)
         x = sign(z @ u)[:, None] * z
         sums += (x.sum(axis=0), (x**2).sum(axis=0))
         proj = np.abs(z @ unit)
@@ -143,7 +152,7 @@ def sample_sign_disagreement(
         r1, r2 = rng.uniform(0.5, 2.0, size=2)
         u, w = r1 * q1, r2 * (np.cos(ang) * q1 + np.sin(ang) * q2)
         for size in _chunk_sizes(n_samples, n):
-            z = rng.standard_normal((size, n))
+            z = gaussian_draws(rng, size, n)
             counts[i] += int(np.count_nonzero(sign(z @ u) != sign(z @ w)))
     return DisagreementSample(angles, counts, n_samples, n, describe(seed))
 

@@ -40,6 +40,23 @@ def _seeds(samples: Sequence) -> str:
     return ", ".join(sorted({s.seed for s in samples}))
 
 
+def sign_moment_resolution(
+    samples: Sequence[SignMomentSample], statement: sp.Expr = sym.GAUSS_SIGN_MOMENT_STATEMENT
+) -> float:
+    """Relative error of the coefficient below which a wrong coefficient can still pass.
+
+    A coefficient wrong by a relative ``delta`` moves coordinate j's z-score
+    by ``delta |c u_j / |u|| / SE_j``; the claim cannot notice it while that
+    is below the budget's threshold at every coordinate. Returns
+    ``z_threshold(k) * min_j SE_j / |c u_j / |u||`` over all coordinates.
+    """
+    k = sum(s.u.shape[0] for s in samples)
+    ratios = np.concatenate(
+        [s.moment.se / np.abs(sym.sign_moment_numeric(s.u, statement)) for s in samples]
+    )
+    return float(stats.z_threshold(k) * np.min(ratios))
+
+
 def gauss_sign_moment_claim(
     samples: Sequence[SignMomentSample], statement: sp.Expr = sym.GAUSS_SIGN_MOMENT_STATEMENT
 ) -> Claim:
@@ -53,6 +70,7 @@ def gauss_sign_moment_claim(
     max_z = float(np.max(np.abs(z)))
     widest = max(samples, key=lambda s: s.u.shape[0])
     low, high = widest.constant.interval(0.95)
+    resolution = sign_moment_resolution(samples, statement)
     return Claim(
         id="ste.gauss_sign_moment",
         statement="E[sign(<z,u>) z] = sqrt(2/pi) u/|u| for z ~ N(0, I_n)",
@@ -61,6 +79,7 @@ def gauss_sign_moment_claim(
             "SymPy derivation equals statement": symbolic_ok,
             f"coefficient at n={widest.u.shape[0]} (95% CI)": _ci_text(widest.constant, low, high),
             "max |z| over coordinates": max_z,
+            "a coefficient wrong by less than this can pass": f"{resolution:.2%}",
         },
         expected={
             "coefficient": float(statement),
@@ -72,7 +91,8 @@ def gauss_sign_moment_claim(
             + ", ".join(str(s.u.shape[0]) for s in samples),
         ),
         seed=_seeds(samples),
-        margin=stats.margin(max_z, stats.z_threshold(k)),
+        margin=stats.margin(max_z, stats.z_threshold(k))
+        + f"; resolution: a coefficient wrong by less than {resolution:.2%} can pass",
         summary=(
             f"coefficient {float(widest.constant.mean):.4f} "
             f"(95% CI {float(low):.4f}-{float(high):.4f}) vs {float(statement):.4f}; "
@@ -85,38 +105,54 @@ def gauss_sign_moment_claim(
 def sign_disagreement_claim(
     sample: DisagreementSample, statement: sp.Expr = sym.SIGN_DISAGREEMENT_STATEMENT
 ) -> Claim:
-    """``ste.sign_disagreement``: derivation and Wilson intervals at every angle."""
+    """``ste.sign_disagreement``: derivation and Wilson intervals at every interior angle.
+
+    At the angles 0 and pi the pair is w = c u (c > 0 or c < 0), so the rates
+    are 0 and 1 by construction whatever the formula between them; those
+    angles are reported but not counted among the comparisons.
+    """
     symbolic_ok = sym.is_identity(sym.derive_sign_disagreement(), statement)
-    k = len(sample.angles)
+    interior = (sample.angles > 0) & (sample.angles < np.pi)
+    angles, counts = sample.angles[interior], sample.disagreements[interior]
+    rates = sample.rates[interior]
+    k = len(angles)
+    if k == 0:
+        raise ValueError("sign_disagreement_claim needs at least one angle strictly in (0, pi)")
     alpha = stats.comparison_alpha(k)
-    low, high = stats.wilson_interval(sample.disagreements, sample.n_samples, alpha)
-    predicted = sym.disagreement_numeric(sample.angles, statement)
+    low, high = stats.wilson_interval(counts, sample.n_samples, alpha)
+    predicted = sym.disagreement_numeric(angles, statement)
     inside = (predicted >= low) & (predicted <= high)
-    worst = int(np.argmax(np.abs(sample.rates - predicted)))
+    worst = int(np.argmax(np.abs(rates - predicted)))
     # share of each budget-level half-interval that the prediction's distance uses
-    half_width = np.where(predicted >= sample.rates, high - sample.rates, sample.rates - low)
-    gap = np.abs(sample.rates - predicted)
+    half_width = np.where(predicted >= rates, high - rates, rates - low)
+    gap = np.abs(rates - predicted)
     used = float(np.max(np.where(half_width > 0, gap / np.where(half_width > 0, half_width, 1), 0)))
+    end_angles, end_rates = sample.angles[~interior], sample.rates[~interior]
+    ends = ", ".join(f"{a:.3g}: {r:.4f}" for a, r in zip(end_angles, end_rates, strict=True))
     return Claim(
         id="ste.sign_disagreement",
         statement="P(sign<z,u> != sign<z,w>) = angle(u,w)/pi",
         passed=bool(symbolic_ok and inside.all()),
         measured={
             "SymPy derivation equals statement": symbolic_ok,
-            "angles whose Wilson interval holds the prediction": f"{int(inside.sum())} of {k}",
-            "largest |rate - prediction|": float(np.abs(sample.rates - predicted)[worst]),
+            "interior angles whose Wilson interval holds the prediction": (
+                f"{int(inside.sum())} of {k}"
+            ),
+            "largest |rate - prediction|": float(gap[worst]),
             "half-width of that interval": float((high - low)[worst] / 2),
+            "rates at 0 and pi (exact by construction, not counted)": ends or "none",
         },
-        expected={"angles whose Wilson interval holds the prediction": f"{k} of {k}"},
+        expected={"interior angles whose Wilson interval holds the prediction": f"{k} of {k}"},
         method=(
-            f"{sample.n_samples:,} draws at each of {k} angles in [0, pi], n = {sample.n}; "
-            f"Wilson intervals at level 1 - {alpha:.1e} each (book error budget)."
+            f"{sample.n_samples:,} draws at each of {k} angles strictly between 0 and pi, "
+            f"n = {sample.n}; Wilson intervals at level 1 - {alpha:.1e} each (book error "
+            "budget)."
         ),
         seed=sample.seed,
         margin=stats.margin(used, 1.0, unit="of the interval's half-width"),
         summary=(
-            f"prediction inside the Wilson interval at {int(inside.sum())}/{k} angles; "
-            f"largest |rate - theta/pi| {float(np.abs(sample.rates - predicted)[worst]):.4f}; "
+            f"prediction inside the Wilson interval at {int(inside.sum())}/{k} interior "
+            f"angles; largest |rate - theta/pi| {float(gap[worst]):.4f}; "
             f"SymPy {'exact' if symbolic_ok else 'MISMATCH'}"
         ),
     )
