@@ -75,7 +75,8 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%
 N_DIM, N_SAMPLES, NOISE = 25, 140, 0.5  # the paper's Figure 1 (right); m = 128
-ESCAPE_NOISE_LEVELS = (0.25, 0.5, 1.0, 2.0)
+# cells (N, s) of the escape check: four noise levels at the paper's N, two more N
+ESCAPE_CELLS = ((140, 0.25), (140, 0.5), (140, 1.0), (140, 2.0), (70, 0.5), (280, 0.5))
 ESCAPE_TRIALS = by_scale(quick=20, full=100)
 REFERENCE_TRIALS = (
     10  # per noise level, followed past the escape by the reference loop
@@ -109,8 +110,7 @@ CONTROL_RUNS = 64  # training sets in each control
 # %%
 escapes = escape.escape_experiment(
     N_DIM,
-    N_SAMPLES,
-    ESCAPE_NOISE_LEVELS,
+    ESCAPE_CELLS,
     ESCAPE_TRIALS,
     1.0,
     seeds["escape"],

@@ -1,10 +1,14 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from scipy import stats as sps
 
 from quantheory.ste import engine, escape
 from quantheory.ste import recurrence as rec
 from quantheory.ste import recurrence_claims as checks
 from quantheory.ste.engine import gradient_at, sample_trials
+from quantheory.ste.model import TeacherProblem, second_layer, ste_gradient
 
 
 def test_first_crossing_handles_both_signs_and_ties():
@@ -35,9 +39,78 @@ def test_model_gradient_agrees_with_the_engine_and_vanishes_without_noise():
     assert not np.any(escape.model_gradient_at_star(clean))
 
 
+ESCAPE_CELLS = ((40, 0.5), (40, 1.0), (80, 0.5))
+
+
+def _escapes(**kwargs):
+    return escape.escape_experiment(12, ESCAPE_CELLS, 24, 1.0, 3, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def escapes():
-    return escape.escape_experiment(12, 40, (0.5, 1.0), 10, 1.0, 3, reference_trials=4)
+    return _escapes(reference_trials=4)
+
+
+def test_escape_law_agrees_with_the_model_without_the_engine():
+    """The data-free law against escape steps from the model's own sampling (not the engine)."""
+    n, N, s = 6, 30, 0.8
+    rng = np.random.default_rng(12)
+    v = second_layer(16)
+    steps = []
+    for _ in range(600):
+        w_star = rng.choice(np.array([-1.0, 1.0]), n)
+        problem = TeacherProblem(w_star, v, s)
+        Z = problem.sample_inputs(rng, N)
+        g = ste_gradient(Z, problem.sample_labels(rng, Z), w_star, v)
+        steps.append(escape.first_crossing_step(w_star[None], w_star[None], g[None], 1.0)[0])
+    pit = escape.randomized_pit(
+        np.array(steps),
+        lambda t: escape.escape_step_cdf(t, n, N, s, 1.0, 1.0),
+        escape.MAX_STEPS,
+        np.random.default_rng(13),
+    )
+    assert sps.kstest(pit, "uniform").pvalue > 1e-4
+    median = escape.escape_step_median(n, N, s, 1.0, 1.0)
+    cdf = escape.escape_step_cdf(np.array([median - 1, median]), n, N, s, 1.0, 1.0)
+    assert cdf[0] < 0.5 <= cdf[1]
+
+
+def test_randomized_pit_of_a_censored_step():
+    cdf = lambda t: np.clip(np.asarray(t, dtype=float) / 10, 0, 1)  # noqa: E731
+    pit = escape.randomized_pit(np.array([3.0, np.inf]), cdf, 5, np.random.default_rng(0))
+    assert 0.2 <= pit[0] <= 0.3 and 0.5 <= pit[1] <= 1.0
+
+
+def _noise_scaled(factor):
+    def sample(*args, **kwargs):
+        batch = sample_trials(*args, **kwargs)
+        return replace(batch, noise=factor * batch.noise)
+
+    return sample
+
+
+@pytest.mark.mutation("ste.thm3_escape_time")
+@pytest.mark.parametrize("factor", [0.5, 0.1], ids=["noise-times-0.5", "noise-times-0.1"])
+def test_escape_claim_fails_when_the_data_have_the_wrong_noise(monkeypatch, factor):
+    """The data path: label noise scaled in the training sets; only the data-free law sees it."""
+    monkeypatch.setattr(escape, "sample_trials", _noise_scaled(factor))
+    broken = _escapes(reference_trials=2)
+    assert all(np.array_equal(c.predicted, c.simulated) for c in broken)
+    claim = checks.escape_time_claim(broken)
+    assert not claim.passed and "law" in claim.summary
+
+
+@pytest.mark.mutation("ste.thm3_escape_time")
+def test_escape_claim_fails_when_the_law_has_the_wrong_dependence_on_n_samples(monkeypatch):
+    """The law with N in place of sqrt(N) in the scale of g_N(w*) (variance s^2 |v|^2 / N^2)."""
+    real = escape.escape_step_cdf
+
+    def wrong(steps, n, n_samples, noise_std, v_norm, step_size):
+        return real(steps, n, n_samples, noise_std / np.sqrt(n_samples), v_norm, step_size)
+
+    monkeypatch.setattr(escape, "escape_step_cdf", wrong)
+    claim = checks.escape_time_claim(_escapes(reference_trials=2))
+    assert not claim.passed and "law" in claim.summary
 
 
 def test_escape_claim_passes_on_simulations(escapes):
@@ -66,9 +139,7 @@ def test_escape_claim_passes_on_simulations(escapes):
     ids=["gradient-times-minus-0.37", "eta-times-1.5", "off-by-one"],
 )
 def test_escape_claim_fails_with_a_wrong_prediction(predictor):
-    broken = escape.escape_experiment(
-        12, 40, (0.5, 1.0), 10, 1.0, 3, reference_trials=2, predictor=predictor
-    )
+    broken = _escapes(reference_trials=2, predictor=predictor)
     assert not checks.escape_time_claim(broken).passed
 
 
@@ -91,7 +162,7 @@ ENGINE_FLIPS = engine._apply_flips
 )
 def test_escape_claim_fails_when_the_engine_goes_wrong_after_the_escape(monkeypatch, flips):
     monkeypatch.setattr(engine, "_apply_flips", flips)
-    broken = escape.escape_experiment(12, 40, (0.5, 1.0), 10, 1.0, 3, reference_trials=4)
+    broken = _escapes(reference_trials=4)
     # the first escape happens before any incremental update: it is still predicted exactly
     assert all(np.array_equal(c.predicted, c.simulated) for c in broken)
     assert not all(c.trajectory.matching.all() for c in broken)

@@ -1,6 +1,37 @@
 """Theorem 3, first part: the first escape from w* under label noise, predicted exactly.
 
-The prediction here shares no code with the engine that simulates the run:
+Two predictions, neither of which uses the engine.
+
+**The distribution of the escape step, without data.** The paper's update is
+``w^{t+1} = w^t - eta g_N(u^t)`` with ``u^t = sign(w^t)`` (``sign(0) = +1``).
+From ``w0 = w*`` the quantized weights stay at ``w*`` until a coordinate changes
+sign, so the gradient is the constant ``g = g_N(w*)`` and ``w^t = w* - t eta g``.
+Coordinate j moves towards zero when ``w*_j g_j > 0`` and then changes sign at
+``ceil(1/(eta |g_j|))`` (``floor(1/(eta g_j)) + 1`` for ``w*_j = +1``; the two
+differ only when ``1/(eta g_j)`` is an integer, an event of probability 0).
+At ``w*`` the residuals are the noise, so
+``g = -(1/N) sum_k xi_k a_k`` with ``a_k = Z_k^T v``. Given the noise, the
+``a_k`` are independent of it and of each other, with iid ``N(0, |v|^2)``
+coordinates (the columns of ``Z_k`` are independent standard normal vectors),
+hence, exactly,
+
+    g | xi ~ N(0, |v|^2 |xi|^2 / N^2 I_n),   |xi|^2 = s^2 chi^2_N,
+
+i.e. ``g = (s |v| / N) R X`` with ``R ~ chi_N`` and ``X ~ N(0, I_n)``
+independent: variance ``s^2 |v|^2 / N`` per coordinate, with a scale common to
+all coordinates. As ``w*`` is uniform and independent of ``g`` and ``X`` is
+symmetric, ``w*_j g_j`` has the law of ``g_j``, and the escape step is
+``T = ceil(N / (eta s |v| R max_j X_j))`` (``inf`` when every ``X_j <= 0``).
+For ``t >= 1``
+
+    P(T <= t) = 1 - E_R[Phi(N / (eta s |v| t R))^n],
+
+one integral over the chi distribution (:func:`escape_step_cdf`). It depends on
+the data only through ``(n, N, s, |v|, eta)``, so it sees a wrong noise level
+or a wrong number of samples in the data path.
+
+**The escape step of each trial.** The closed form above applied to each
+trial's own ``g_N(w*)``, computed with no code shared with the engine:
 
 * :func:`model_gradient_at_star` computes ``g_N(w*)`` per trial with
   :func:`quantheory.ste.model.ste_gradient`, on the raw ``(N, m, n)`` layout of
@@ -26,14 +57,20 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from quantheory.seeding import SeedLike, describe, paired
+from scipy import stats as sps
+
+from quantheory.seeding import SeedLike, describe, generator, paired, spawn
 from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials, single_threaded
-from quantheory.ste.model import network_output, sign, ste_gradient
-from quantheory.validation import positive_float, positive_int
+from quantheory.ste.model import network_output, second_layer, sign, ste_gradient
+from quantheory.validation import nonnegative_float, positive_float, positive_int
 
 #: a prediction of the escape step of every trial of a batch, given eta
 EscapePredictor = Callable[[TrialBatch, float], np.ndarray]
 
+#: longest horizon of the simulated escape (a trial still at w* then has escape step inf)
+MAX_STEPS = 4096
+#: Gauss-Legendre nodes of the quadrature in :func:`escape_step_cdf`
+QUADRATURE_NODES = 200
 #: steps past the latest predicted escape over which trajectories are compared (fixed in advance)
 AFTER_ESCAPE = 50
 
@@ -76,13 +113,85 @@ def first_crossing_step(
     return np.min(np.where(towards_zero, times, np.inf), axis=1)
 
 
+def escape_step_cdf(
+    steps: np.ndarray,
+    n: int,
+    n_samples: int,
+    noise_std: float,
+    v_norm: float,
+    step_size: float,
+) -> np.ndarray:
+    """``P(T <= t)`` for the first escape step ``T`` from ``w0 = w*``, from the model alone.
+
+    ``1 - E_R[Phi(N / (eta s |v| t R))^n]`` with ``R ~ chi_N`` (see the module
+    docstring), by Gauss-Legendre quadrature over the chi distribution's range
+    (tails beyond probability 1e-15 left out); 0 for ``t < 1``. Shape of
+    ``steps`` kept.
+
+    Examples
+    --------
+    >>> cdf = escape_step_cdf(np.array([0, 1, 10**9]), 25, 140, 0.5, 1.0, 1.0)
+    >>> float(cdf[0]), bool(cdf[1] < 1e-12), bool(abs(cdf[2] - (1 - 2.0**-25)) < 1e-6)
+    (0.0, True, True)
+    """
+    n, n_samples = positive_int("n", n), positive_int("n_samples", n_samples)
+    noise_std = positive_float("noise_std", noise_std)
+    v_norm, step_size = positive_float("v_norm", v_norm), positive_float("step_size", step_size)
+    chi = sps.chi(n_samples)
+    nodes, weights = np.polynomial.legendre.leggauss(QUADRATURE_NODES)
+    low, high = chi.ppf(1e-15), chi.isf(1e-15)
+    r = low + (high - low) * (nodes + 1) / 2
+    weights = weights * (high - low) / 2 * chi.pdf(r)
+    scale = n_samples / (step_size * noise_std * v_norm)
+    steps = np.asarray(steps, dtype=float)
+    t = np.maximum(steps, 1.0)[..., None]
+    stay = np.exp(n * sps.norm.logcdf(scale / (t * r))) @ weights
+    return np.where(steps >= 1, 1.0 - stay, 0.0)
+
+
+def escape_step_median(
+    n: int, n_samples: int, noise_std: float, v_norm: float, step_size: float
+) -> int:
+    """Smallest integer ``t`` with ``P(T <= t) >= 1/2`` (see :func:`escape_step_cdf`)."""
+    t = 1
+    while escape_step_cdf(np.array(t), n, n_samples, noise_std, v_norm, step_size) < 0.5:
+        t *= 2
+    low, high = t // 2, t  # F(low) < 1/2 <= F(high) (low = 0 when t = 1)
+    while high - low > 1:
+        mid = (low + high) // 2
+        below = escape_step_cdf(np.array(mid), n, n_samples, noise_std, v_norm, step_size) < 0.5
+        low, high = (mid, high) if below else (low, mid)
+    return high
+
+
+def randomized_pit(
+    steps: np.ndarray,
+    cdf: Callable[[np.ndarray], np.ndarray],
+    horizon: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``F(T - 1) + V (F(T) - F(T - 1))`` with ``V ~ U(0, 1)``: uniform iff ``T ~ F``; (S,).
+
+    The randomized probability integral transform of integer steps ``T``;
+    ``T = inf`` means "no escape within ``horizon`` steps" and is mapped to
+    ``F(horizon) + V (1 - F(horizon))``. ``cdf`` maps integer steps to
+    ``P(T <= t)``.
+    """
+    steps = np.asarray(steps, dtype=float)
+    finite = np.isfinite(steps)
+    safe = np.where(finite, steps, horizon + 1.0)
+    upper = np.where(finite, cdf(safe), 1.0)
+    lower = cdf(np.where(finite, safe - 1, float(horizon)))
+    return lower + rng.uniform(size=steps.shape) * (upper - lower)
+
+
 def predicted_escape_steps(batch: TrialBatch, step_size: float) -> np.ndarray:
     """The independent prediction: model gradient at w*, first crossing from ``w0 = w*``."""
     return first_crossing_step(batch.w_star, batch.w_star, model_gradient_at_star(batch), step_size)
 
 
 def simulated_escape_steps(
-    batch: TrialBatch, step_size: float, max_steps: int = 4096
+    batch: TrialBatch, step_size: float, max_steps: int = MAX_STEPS
 ) -> np.ndarray:
     """First step with ``u^t != w*`` in the engine's run from ``w0 = w*``; shape (T,).
 
@@ -185,45 +294,76 @@ def compare_trajectories(
 
 @dataclass(frozen=True)
 class EscapeCheck:
-    """Predicted and simulated first escape steps for one noise level; arrays of shape (T,).
+    """Escape steps for one cell (N, s); arrays of shape (T,).
 
-    ``trajectory`` compares the engine with the reference loop on the first
-    trials, through the escape and :data:`AFTER_ESCAPE` steps beyond.
+    Attributes
+    ----------
+    predicted, simulated : numpy.ndarray
+        Per trial: the closed form on the trial's own ``g_N(w*)``, and the engine.
+    pit : numpy.ndarray
+        Randomized probability integral transform of ``simulated`` through the
+        data-free law :func:`escape_step_cdf`; uniform on (0, 1) if the law holds.
+    predicted_median : int
+        Median of the data-free law.
+    trajectory : TrajectoryCheck
+        The engine against the reference loop on the first trials, through the
+        escape and :data:`AFTER_ESCAPE` steps beyond.
     """
 
+    n_samples: int
     noise_std: float
     predicted: np.ndarray
     simulated: np.ndarray
+    pit: np.ndarray
+    predicted_median: int
     trajectory: TrajectoryCheck
     seed: str
+
+    @property
+    def simulated_median(self) -> float:
+        return float(np.median(self.simulated))
 
 
 def escape_experiment(
     n: int,
-    n_samples: int,
-    noise_levels: Sequence[float],
+    cells: Sequence[tuple[int, float]],
     n_trials: int,
     step_size: float,
     seed: SeedLike,
     reference_trials: int = 10,
     predictor: EscapePredictor = predicted_escape_steps,
 ) -> list[EscapeCheck]:
-    """For each noise level: fresh training sets, escape steps predicted and simulated.
+    """For each cell (N, s): fresh training sets, escape steps predicted and simulated.
 
-    The first ``reference_trials`` trials of each level are also followed past
-    the escape in the engine and in the reference loop. ``predictor`` maps
-    (batch, eta) to predicted steps; the default is the independent closed
-    form (a test may pass a broken one).
+    Each cell's seed is split into the training sets and an independent stream
+    for the randomization of :func:`randomized_pit`. The first
+    ``reference_trials`` trials of each cell are also followed past the escape
+    in the engine and in the reference loop. ``predictor`` maps (batch, eta)
+    to predicted steps; the default is the independent closed form (a test may
+    pass a broken one).
     """
+    step_size = positive_float("step_size", step_size)
     checks = []
-    for noise, child in paired(noise_levels, seed):
-        batch = sample_trials(n, n_samples, n_trials, child, noise_std=noise)
+    for (n_samples, noise), child in paired(list(cells), seed):
+        noise = nonnegative_float("noise_std", noise)
+        streams = spawn(child, ["trials", "randomization"])
+        batch = sample_trials(n, n_samples, n_trials, streams["trials"], noise_std=noise)
         predicted = predictor(batch, step_size)
+        simulated = simulated_escape_steps(batch, step_size)
+        v_norm = float(np.linalg.norm(second_layer(batch.v.size)))
+
+        def cdf(t: np.ndarray, n_samples: int = n_samples, noise: float = noise) -> np.ndarray:
+            return escape_step_cdf(t, n, n_samples, noise, v_norm, step_size)
+
+        pit = randomized_pit(simulated, cdf, MAX_STEPS, generator(streams["randomization"]))
         checks.append(
             EscapeCheck(
+                n_samples,
                 noise,
                 predicted,
-                simulated_escape_steps(batch, step_size),
+                simulated,
+                pit,
+                escape_step_median(n, n_samples, noise, v_norm, step_size),
                 compare_trajectories(batch, predicted, step_size, reference_trials),
                 describe(child),
             )
