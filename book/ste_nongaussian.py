@@ -52,14 +52,15 @@
 # skewed, heavy-tailed, bounded and discrete inputs alike.
 # ```
 #
-# The sample sizes at which rates are compared follow a rule fixed in this
+# The sample size at which rates are compared follows a rule fixed in this
 # text before any comparison runs: a calibration measures the Gaussian
 # $N_{50}$ at $n = 20$, $m = 128$ on a seed stream of its own (no cell it uses
-# enters a claim), and the comparisons are made at $N_{50}$, where rates are
-# most sensitive, and at $2N_{50}$, where Gaussian inputs are recovered. Each
-# comparison is Newcombe's hybrid score interval for the difference of two
-# rates (Gaussian minus the family's) at the book's error budget: a deficit
-# is significant when the interval lies above 0.
+# enters a claim), and the comparisons are made at $2N_{50}$, where Gaussian
+# inputs are recovered. Each comparison is Newcombe's hybrid score interval
+# for the difference of two rates (Gaussian minus the family's) at the book's
+# error budget: a deficit is significant when the interval lies above 0, and
+# two rates are *equivalent* within a tolerance $\delta$ when the interval
+# lies inside $[-\delta, \delta]$.
 
 # %%
 import numpy as np
@@ -83,6 +84,9 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 N_DIM = 20
 STEPS = by_scale(quick=300, full=500)
 TRIALS = by_scale(quick=100, full=120)
+EQUIVALENCE_TRIALS = (
+    300  # cells of an equivalence test (Gaussian, case A, centred B)
+)
 CALIBRATION_SIZES = (11, 16, 23, 32, 45, 64)
 CALIBRATION_TRIALS = by_scale(quick=32, full=40)
 TIE_TRIALS = 60
@@ -110,22 +114,21 @@ calibration = ng.calibrate_test_sizes(
     N_DIM, CALIBRATION_SIZES, CALIBRATION_TRIALS, STEPS, seeds["calibration"]
 )
 FAILURE_SIZE = calibration.test_size
-RESTORE_SIZES = (calibration.transition_size, FAILURE_SIZE)
 FIGURE_SIZES = by_scale(
     quick=(FAILURE_SIZE,), full=(FAILURE_SIZE, 2 * FAILURE_SIZE)
 )
 glue("n50-cal", calibration.n50)
 glue("n-test", FAILURE_SIZE)
-glue("n-mid", calibration.transition_size)
-print(
-    f"calibration: Gaussian N50 = {calibration.n50:.1f} "
-    f"({', '.join(f'{k}/{calibration.trials}' for k in calibration.successes)}); "
-    f"test sizes {RESTORE_SIZES}"
-)
+glue("n50-low", calibration.n50_interval[0])
+glue("n50-high", calibration.n50_interval[1])
+print(f"calibration: Gaussian {calibration.text()}; test size {FAILURE_SIZE}")
 
 # %% [markdown]
-# The calibration finds $N_{50} =$ {glue:text}`n50-cal:.1f`, so the chapter
-# compares rates at $N =$ {glue:text}`n-mid` and $N =$ {glue:text}`n-test`.
+# The calibration finds $N_{50} =$ {glue:text}`n50-cal:.1f` (95% profile
+# interval {glue:text}`n50-low:.1f` to {glue:text}`n50-high:.1f`), so the
+# chapter compares rates at $N =$ {glue:text}`n-test`. (Before the review,
+# rates were also compared at $N_{50}$ itself, with fewer trials; see below
+# why that comparison was dropped.)
 #
 # ## Shifted inputs fail where Gaussian inputs succeed
 #
@@ -155,6 +158,7 @@ claims.record(
     ng.nongaussian_failure_claim(
         gaussian_at_failure,
         [shifted_cell(mu) for mu in CLAIMED_SHIFTS],
+        calibration,
         N_DIM,
         STEPS,
     )
@@ -273,6 +277,13 @@ glue("limit-hit-mu2", float(np.mean(limits[0].hitting_times >= 0)))
 glue("limit-star-mu3", limits[1].predicted_star / limits[1].trials)
 glue("elsewhere", sum(c.trials - c.predicted_star for c in limits))
 glue("elsewhere-agree", sum(c.agree_elsewhere for c in limits))
+glue("elsewhere-constant", sum(c.elsewhere_constant for c in limits))
+near_z = {
+    name: float(npop.gradient_z_scores(moments, f).max())
+    for name, f in npop.NEAR_MISSES.items()
+}
+glue("near-cross", near_z["cross pairs (sum v)^2"])
+glue("near-kappa", near_z["kappa = mu S/sqrt(n+1)"])
 show_figure(npop.plot_hitting_times(limits), "fig-hitting")
 
 # %% [markdown]
@@ -301,7 +312,26 @@ show_figure(npop.plot_hitting_times(limits), "fig-hitting")
 # non-uniform $v$) whose predicted estimate is elsewhere, the finite-sample
 # method at $N = 4000$ lands on exactly the predicted vector for
 # {glue:text}`elsewhere-agree`; the claim requires a budget Wilson lower bound
-# above 1/2, a level fixed before this part was measured. (Two things here
+# above 1/2, a level fixed before this part was measured.
+#
+# What is that predicted vector? For {glue:text}`elsewhere-constant` of the
+# {glue:text}`elsewhere` teachers it is the constant vector
+# $\sign(S_{w^*})\,\mathbf 1$: where the teacher's sum is large (in the
+# runs, $|S_{w^*}| \ge 4$), the part along $\mathbf 1$ pushes every
+# coordinate to the teacher's majority sign before the damped part along
+# $u - w^*$ sorts them, and the ergodic average keeps that early phase. So
+# this part of the claim checks in effect a threshold rule on $S_{w^*}$ that
+# many wrong formulas would also give (a review pointed this out); it is the
+# Monte Carlo part that pins the formula down. To show that it can, the claim
+# also requires the Monte Carlo points to reject two formulas only a little
+# off the stated one, at the same budget z: the cross-row pairs weighted
+# $(\sum_a v_a)^2$ instead of $(\sum_a v_a)^2 - \|v\|^2$ (the diagonal
+# counted twice, off by $1/m$ along $\mathbf 1$ for uniform $v$), rejected at
+# max $|z| =$ {glue:text}`near-cross:.1f`; and
+# $\kappa = \mu S/\sqrt{n+1}$, a wrong variance of $\langle z,u\rangle$,
+# rejected at max $|z| =$ {glue:text}`near-kappa:.1f`. (These two were added
+# after the review; the earlier mutations, which drop the cross-row pairs or
+# flip the sign of the mean, were rejected at $z > 100$ and showed little.) (Two things here
 # were changed after a first quick run: the agreement of all teachers is
 # pooled over the settings, since per setting 140 trials could not reach the
 # level 0.75 at the budget even with full agreement; and an alternating-$v$
@@ -316,8 +346,24 @@ show_figure(npop.plot_hitting_times(limits), "fig-hitting")
 # ## Normalization restores recovery
 #
 # Case A: each family standardized, labels from the standardized inputs,
-# compared with Gaussian inputs at both test sizes. The raw
-# $\gauss(2, 1)$ inputs at $N = 2N_{50}$ are the control, which must fail.
+# compared with Gaussian inputs at $N = 2N_{50}$. "Restores" is a claim that
+# two rates are *the same*, so it is tested as an equivalence: the budget
+# Newcombe interval of the Gaussian rate minus the family's rate must lie
+# inside $\pm\delta$ with $\delta = 0.25$. The raw $\gauss(2, 1)$ inputs are
+# the control: their deficit interval must lie above $\delta$.
+#
+# This test, its tolerance and the trial count were set after a review of an
+# earlier version, before the runs that use them. That version asked only
+# that the deficit be *not significant* (its interval reaching 0), with 100
+# to 120 trials per cell at both $N_{50}$ and $2N_{50}$. At the budget's
+# $z \approx 6$ such a test cannot fail for deficits of 0.3 or more (110/120
+# against 70/120 passes), and fewer trials make it easier to pass. An
+# equivalence test works the other way: it passes only when the data are
+# enough to show the deficit is small. With 300 trials per cell at rates
+# near 0.95 the Newcombe half-width is about 0.15, so a true deficit of 0
+# passes with room and one of 0.3 fails. At $N_{50}$, where rates are near
+# 1/2, the half-width would be about 0.35 even with 300 trials, so that
+# comparison was dropped rather than run without power.
 
 # %%
 case_a = [ng.Variant(f, standardize=True) for f in FAMILIES]
@@ -326,9 +372,9 @@ case_b = [
 ]
 family_table = ng.recovery_table(
     [ng.Variant("gaussian"), *case_a],
-    RESTORE_SIZES,
+    (FAILURE_SIZE,),
     N_DIM,
-    TRIALS,
+    EQUIVALENCE_TRIALS,
     STEPS,
     seeds["families"],
 )
@@ -340,14 +386,12 @@ raw_teacher_table = ng.recovery_table(
     STEPS,
     spawn(seeds["families"], ["b"])["b"],
 )
-gaussian_cells = [
-    family_table[(ng.Variant("gaussian"), N)] for N in RESTORE_SIZES
-]
+gaussian_cell = family_table[(ng.Variant("gaussian"), FAILURE_SIZE)]
 control = shifted_cell(2.0)
 claims.record(
     ng.normalization_restores_claim(
-        gaussian_cells,
-        [family_table[(v, N)] for v in case_a for N in RESTORE_SIZES],
+        gaussian_cell,
+        [family_table[(v, FAILURE_SIZE)] for v in case_a],
         control,
         N_DIM,
         STEPS,
@@ -363,7 +407,11 @@ claims.record(
 # (exponential, shifted) should be recovered significantly less often than
 # Gaussian inputs; for the centred continuous ones (Student $t$, uniform)
 # standardizing barely moves the inputs and recovery should not be
-# significantly worse. Either half can fail.
+# significantly worse. Either half can fail, but the second half is a
+# non-rejection test, not an equivalence: the centred families' deficits
+# measured so far (about 0.1 to 0.2, from labels that differ on a few rows)
+# are as large as any tolerance these trials could resolve, so the finding
+# does not claim they vanish, and its margin says so.
 #
 # Rademacher inputs are centred but discrete, and for them the hypothesis
 # "centred inputs are not hurt" genuinely fails; the finding states it, with
@@ -387,7 +435,7 @@ claims.record(
 ties = ng.rademacher_ties(N_DIM, FAILURE_SIZE, TIE_TRIALS, seeds["ties"])
 claims.record(
     ng.normalization_raw_teacher_claim(
-        family_table[(ng.Variant("gaussian"), FAILURE_SIZE)],
+        gaussian_cell,
         [raw_teacher_table[(v, FAILURE_SIZE)] for v in case_b],
         ties,
         N_DIM,
@@ -398,7 +446,7 @@ glue("exp-a", family_table[(case_a[0], FAILURE_SIZE)].rate)
 glue("exp-b", raw_teacher_table[(case_b[0], FAILURE_SIZE)].rate)
 show_figure(
     ng.plot_family_rates(
-        family_table[(ng.Variant("gaussian"), FAILURE_SIZE)],
+        gaussian_cell,
         [family_table[(v, FAILURE_SIZE)] for v in case_a],
         [raw_teacher_table[(v, FAILURE_SIZE)] for v in case_b],
         control,

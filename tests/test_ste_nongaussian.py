@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from quantheory.ste import engine
@@ -12,6 +13,8 @@ def cell(variant, successes, N=N_TEST, trials=TRIALS):
 
 
 GAUSS = cell(ng.Variant("gaussian"), 99)
+CAL = ng.Calibration((11, 16, 23, 32), np.array([2, 10, 20, 30]), 32, 16.0, (13.0, 19.5), "s")
+EQ = 300  # trials of an equivalence cell, as in the chapter
 
 
 def shifted(mu, successes):
@@ -28,46 +31,77 @@ def test_rate_deficit_is_newcombes_interval_and_signed():
 
 
 def test_failure_claim_passes_when_every_shift_falls_far_below():
-    claim = ng.nongaussian_failure_claim(GAUSS, [shifted(1, 15), shifted(2, 4)], 20, 300)
+    claim = ng.nongaussian_failure_claim(GAUSS, [shifted(1, 15), shifted(2, 4)], CAL, 20, 300)
     assert claim.passed and "mu=1" in claim.margin
+    assert "99/100" in claim.margin and "N50 = 16.0 [13.0, 19.5]" in claim.margin
 
 
 @pytest.mark.mutation("ste.nongaussian_failure")
 def test_failure_claim_fails_on_centred_gaussian_inputs():
     """Shift 0 (centred Gaussian inputs, drawn by the engine) must not show failure."""
     centred = ng.recovery_cell(ng.Variant("shifted_gaussian", shift=0.0), 20, N_TEST, 60, 200, 5)
-    claim = ng.nongaussian_failure_claim(GAUSS, [shifted(2, 4), centred], 20, 200)
+    claim = ng.nongaussian_failure_claim(GAUSS, [shifted(2, 4), centred], CAL, 20, 200)
     assert not claim.passed
 
 
 @pytest.mark.mutation("ste.nongaussian_failure")
 def test_failure_claim_fails_where_gaussian_inputs_are_not_recovered():
     """A test size below the transition: Gaussian 40/100 is not 'recovered'."""
-    claim = ng.nongaussian_failure_claim(cell(ng.Variant("gaussian"), 40), [shifted(2, 0)], 20, 300)
+    gauss = cell(ng.Variant("gaussian"), 40)
+    claim = ng.nongaussian_failure_claim(gauss, [shifted(2, 0)], CAL, 20, 300)
     assert not claim.passed
 
 
+def eq_cell(variant, successes, N=N_TEST):
+    return cell(variant, successes, N=N, trials=EQ)
+
+
+EQ_GAUSS = eq_cell(ng.Variant("gaussian"), 285)
+
+
 def test_restores_claim_passes_on_gaussian_like_rates():
-    gauss = [cell(ng.Variant("gaussian"), 70, N=32), GAUSS]
     families = [
-        cell(ng.Variant("exponential", True), 68, N=32),
-        cell(ng.Variant("exponential", True), 98),
+        eq_cell(ng.Variant("exponential", True), 279),
+        eq_cell(ng.Variant("uniform", True), 290),
     ]
-    assert ng.normalization_restores_claim(gauss, families, shifted(2, 4), 20, 300).passed
+    claim = ng.normalization_restores_claim(EQ_GAUSS, families, shifted(2, 4), 20, 300)
+    assert claim.passed, claim.as_text()
+    assert "exponential" in claim.margin and "0.25" in claim.margin
+
+
+@pytest.mark.mutation("ste.normalization_restores")
+def test_restores_claim_fails_when_a_family_loses_30_percent_of_its_successes():
+    """A standardized cell with 30 % of its successes removed (279 -> 195 of 300)."""
+    families = [eq_cell(ng.Variant("exponential", True), 279 - round(0.3 * 279))]
+    assert not ng.normalization_restores_claim(EQ_GAUSS, families, shifted(2, 4), 20, 300).passed
+
+
+@pytest.mark.parametrize("gauss, family, trials", [(110, 70, 120), (60, 20, 120), (5, 3, 6)])
+def test_restores_claim_does_not_pass_on_less_data(gauss, family, trials):
+    """The review's cases: a "no significant deficit" test passed them; equivalence must not."""
+    g = cell(ng.Variant("gaussian"), gauss, trials=trials)
+    f = cell(ng.Variant("student_t", True), family, trials=trials)
+    assert not ng.normalization_restores_claim(g, [f], shifted(2, 0), 20, 300).passed
+
+
+def test_restores_claim_needs_one_sample_size():
+    other = eq_cell(ng.Variant("uniform", True), 290, N=2 * N_TEST)
+    with pytest.raises(ValueError, match="Gaussian cell's N"):
+        ng.normalization_restores_claim(EQ_GAUSS, [other], shifted(2, 4), 20, 300)
 
 
 def _restores_through_the_engine():
-    """Case A through the real code path: Gaussian, standardized Exp(1), raw N(2, 1)."""
+    """Case A through the real code path at n = 8: Gaussian, standardized Exp(1), raw N(2, 1)."""
     table = ng.recovery_table(
         [ng.Variant("gaussian"), ng.Variant("exponential", True), ng.Variant("shifted_gaussian")],
-        (N_TEST,),
-        20,
-        40,
-        200,
+        (48,),
+        8,
+        EQ,
+        100,
         21,
     )
     gauss, standardized, control = table.values()
-    return ng.normalization_restores_claim([gauss], [standardized], control, 20, 200)
+    return ng.normalization_restores_claim(gauss, [standardized], control, 8, 100)
 
 
 def test_restores_claim_passes_through_the_engine():
@@ -90,9 +124,8 @@ def test_restores_claim_fails_when_the_engine_does_not_standardize(monkeypatch, 
 
 @pytest.mark.mutation("ste.normalization_restores")
 def test_restores_claim_fails_when_the_control_does_not_fail():
-    gauss = [GAUSS]
-    families = [cell(ng.Variant("uniform", True), 98)]
-    assert not ng.normalization_restores_claim(gauss, families, shifted(0, 98), 20, 300).passed
+    families = [eq_cell(ng.Variant("uniform", True), 290)]
+    assert not ng.normalization_restores_claim(EQ_GAUSS, families, shifted(0, 98), 20, 300).passed
 
 
 def raw_teacher(family, successes):
@@ -166,7 +199,8 @@ def test_raw_teacher_finding_fails_when_standardizing_moves_untied_rows(monkeypa
 def test_calibration_gives_the_test_sizes():
     cal = ng.calibrate_test_sizes(8, (4, 8, 16, 32), 10, 100, 2)
     assert cal.successes.shape == (4,) and 4 < cal.n50 < 32
-    assert cal.test_size == round(2 * cal.n50) and cal.transition_size == round(cal.n50)
+    assert cal.test_size == round(2 * cal.n50)
+    assert cal.n50_interval[0] < cal.n50 < cal.n50_interval[1] and "N50 = " in cal.text()
 
 
 def test_recovery_table_counts_and_labels():

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from scipy import special
 
+from quantheory import stats
 from quantheory.ste import nongaussian_population as npop
 from quantheory.ste.model import second_layer
 from quantheory.ste.symbolic import population_gradient_numeric
@@ -85,10 +86,50 @@ def test_wrong_formulas_fail_the_monte_carlo_part(samples, comparison, wrong):
     assert not npop.nongaussian_population_claim(True, samples, comparison, wrong).passed
 
 
+def z_limit(samples):
+    return stats.z_threshold(sum(s.setting.n for s in samples))
+
+
+@pytest.mark.mutation("ste.nongaussian_population")
+@pytest.mark.parametrize("name", sorted(npop.NEAR_MISSES))
+def test_near_miss_formulas_fail_the_monte_carlo_part(samples, comparison, name):
+    """Formulas a little off: the cross pairs weighted (sum v)^2 (not (sum v)^2 - |v|^2),
+    or kappa = mu S / sqrt(n + 1). The Monte Carlo z must reject them."""
+    wrong = npop.NEAR_MISSES[name]
+    z = npop.gradient_z_scores(samples, wrong).max()
+    assert z_limit(samples) < z < 1000
+    claim = npop.nongaussian_population_claim(True, samples, comparison, wrong)
+    assert not claim.passed and "(z), fails above" in claim.margin
+
+
+def test_near_misses_are_near():
+    """Each near miss differs from the stated formula, by little where it is meant to."""
+    rng = np.random.default_rng(3)
+    U, w, v = (
+        rng.choice([-1.0, 1.0], size=(4, 20)),
+        rng.choice([-1.0, 1.0], size=20),
+        second_layer(128),
+    )
+    right = npop.population_gradient_shifted(U, w, v, 1.0)
+    for wrong in npop.NEAR_MISSES.values():
+        gap = np.abs(wrong(U, w, v, 1.0) - right).max()
+        assert 0 < gap < 0.2 * np.abs(right).max()
+
+
+def test_monte_carlo_points_without_power_fail(samples, comparison):
+    """Only the u = w* and alternating-v points: they cannot reject the near misses."""
+    weak = [
+        s for s in samples if s.setting.which == "teacher" or s.setting.v_shape == "alternating"
+    ]
+    claim = npop.nongaussian_population_claim(True, weak, comparison)
+    assert not claim.passed and "power against the near miss" in claim.margin
+
+
 def test_limits_elsewhere_than_w_star_are_tested(comparison):
     c = comparison[0]
     assert c.trials - c.predicted_star >= 20  # teachers whose predicted limit is not w*
     assert c.agree_elsewhere <= c.trials - c.predicted_star
+    assert 0 <= c.elsewhere_constant <= c.trials - c.predicted_star
 
 
 def test_alternating_v_removes_the_part_along_ones():
