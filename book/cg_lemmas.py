@@ -226,7 +226,18 @@ claims.record(
 # Besides the paper's three surrogates, all with $\tilde\delta = 1$, the checks
 # use the **two-slope ramp** of the previous chapter ($\delta = 1/2$,
 # $\tilde\delta = 3/2$), so that the places where $\delta$ and $\tilde\delta$
-# enter the bounds are exercised. The random weights have log-uniform scales
+# enter the bounds are exercised, and the **scaled ReLU** $g = 2\max(x, 0)$
+# ($\delta = \tilde\delta = 2$). Its coarse gradient is exactly twice ReLU's
+# at the same $W$, so every ratio of the lemmas (Lemma 5.1's $P$ over its
+# bound, and, with descent stepped at $\eta/2$ so that it moves $W$ exactly as
+# ReLU's does, Lemma 5.5's increment over its bound and Proposition 1's sum
+# over its bound) must equal ReLU's, to rounding. That is a prediction
+# independent of the bounds' own slack: dropping $\tilde\delta$ from Lemma 5.1,
+# $\delta$ or $\tilde\delta$ from Lemma 5.5, squaring $\tilde\delta$ only once,
+# or dropping $\delta$ from Proposition 1 moves the scaled ratio by a power of
+# 2. (For the two-slope ramp no such number is predicted: its $g'$ changes at
+# $h = 1$ and $h = q_b$, so its ratio depends on $|w_j|$.) The random weights
+# have log-uniform scales
 # from 0.05 to 2, which makes $\Omega_W^j$ range from half the annulus to a thin
 # sliver. $\delta, \tilde\delta$ are the SymPy bounds of the previous chapter,
 # on the range of pre-activations actually seen.
@@ -290,7 +301,8 @@ show_figure(plot_lemma53(study.terms, factors), "fig-cg-lemma53")
 # $t = 0$ (which includes the paper's sum).
 #
 # The runs descend on the population, with the coarse gradient by quadrature,
-# for both second layers and all four surrogates, from the same
+# for both second layers and all five surrogates (the scaled ReLU at step
+# $\eta/2$), from the same
 # $N(0, 0.3^2)$ starts; and on a sample of 1,000 inputs per class, the equal
 # layer with every surrogate and the graded layer with the ReLU. Every step
 # records $|w_{j,i}^t|$ and the class gradients. On the sample, Lemma 5.5's
@@ -377,7 +389,7 @@ print(f"rho = {float(rho.subs({inner: INNER, outer: OUTER})):.4f}")
 
 # %% [markdown]
 # The finding predicts that the population's smallest ratio is this one (within
-# 10%), for both second layers, and that Proposition 1's bound exceeds the
+# 10%), for both second layers, with the ReLU and with its scaled copy, and that Proposition 1's bound exceeds the
 # summed squared gradients by between $\rho$ and $2\rho$ for the equal layer,
 # whose iterates stay bounded. A missing factor 2, $n = 3$ or $M^2 = 4$ in
 # either bound would put its number below these intervals. The lower ends
@@ -416,7 +428,8 @@ claims.record(
 # * Along descent on the population the relevant weight norms never decrease
 #   and each increment exceeds Lemma 5.5's bound, for both second layers and
 #   with $\delta, \tilde\delta \ne 1$; the summed squared gradients stay below
-#   Proposition 1's bound.
+#   Proposition 1's bound. The scaled ReLU reproduces ReLU's ratios exactly, as
+#   the placement of $\delta$ and $\tilde\delta$ in the bounds predicts.
 # * With the ReLU surrogate Lemma 5.5's bound is loose by exactly the
 #   half-annulus factor $\rho \approx 5.94$ and Proposition 1's by 1 to 2 times
 #   that; on a sample the graded layer's increments can fall below the bound,

@@ -62,6 +62,8 @@ ANNULI = ((1.0, 2.0), (0.5, 3.0))  # (m_x, M)
 # The claim compares the implementation (`ceil`, clipped to $[0, q_b]$) with
 # $\sum_{a=0}^{q_b-1} \mathbb 1\{x > a\}$ on a fine grid that contains every jump
 # point $a$ and the points just beside it, for $b = 1, \dots, 4$.
+# Both sides use the same $q_b$, so the claim also compares the largest value
+# of $\sigma$ with $q_b$ written out: 1, 3, 7 and 15.
 
 # %%
 claims.record(checks.sigma_staircase_claim())
@@ -91,7 +93,9 @@ show_figure(plot_sigma((1, 2)), "fig-sigma")
 # them. The book therefore adds an admissible surrogate of its own, the
 # **two-slope ramp**: $g' = 1/2$ on $(0, 1]$, $3/2$ on $(1, q_b]$ and $1/2$
 # beyond, so $\delta = 1/2$ and $\tilde\delta = 3/2$ on every range (it is not
-# in the paper, and not drawn in the figure). Two common choices fail
+# in the paper, and not drawn in the figure), and the **scaled ReLU**
+# $g(x) = 2\max(x, 0)$ with $\delta = \tilde\delta = 2$, whose use the next
+# chapter explains. Two common choices fail
 # Assumption 2: the clipped ReLU has $g' = 0$ beyond 1, and the identity is not
 # zero for negative inputs. Each surrogate is one SymPy expression; the NumPy
 # $g$ and $g'$ used for training are lambdified from it.

@@ -77,3 +77,13 @@ def test_angle_claim_fails_for_a_reversed_trend_or_a_run_that_did_not_finish(swe
 def test_sweep_is_reproducible(sweep):
     again = angle.angle_sweep(np.deg2rad([30, 50, 70, 90]), (0.0, 0.02), 10, 0.1, 20_000, seed=5)
     np.testing.assert_array_equal(again.steps, sweep.steps)
+
+
+@pytest.mark.mutation("cg.fig3_angle")
+def test_angle_claim_fails_when_the_data_ignore_theta(monkeypatch):
+    """The grid data set built at one angle whatever theta is asked for: no trend to find."""
+    original = angle.grid_dataset
+    monkeypatch.setattr(angle, "grid_dataset", lambda theta: original(np.deg2rad(50)))
+    flat = angle.angle_sweep(np.deg2rad([30, 50, 70, 90]), (0.0, 0.02), 4, 0.1, 20_000, seed=5)
+    claim = angle_claim(flat, "s")
+    assert not claim.passed, claim.measured
