@@ -389,10 +389,12 @@ print(f"rho = {float(rho.subs({inner: INNER, outer: OUTER})):.4f}")
 
 # %% [markdown]
 # The finding predicts that the population's smallest ratio is this one (within
-# 10%), for both second layers, with the ReLU and with its scaled copy, and that Proposition 1's bound exceeds the
-# summed squared gradients by between $\rho$ and $2\rho$ for the equal layer,
-# whose iterates stay bounded. A missing factor 2, $n = 3$ or $M^2 = 4$ in
-# either bound would put its number below these intervals. The lower ends
+# 10%), for both second layers, with the ReLU and with its scaled copy, and
+# that Proposition 1's bound exceeds the summed squared gradients by between
+# $\rho$ and $2\rho$ for the equal layer, whose iterates stay bounded. A
+# missing factor 2, $n = 3$ or $M^2 = 4$ in either bound would put its number
+# below these intervals (ReLU and its scaled copy share these factors, so the
+# exact comparison of the two cannot see them; this finding can). The lower ends
 # follow from the proofs once the half annulus gives the smallest ratio; the
 # upper ends (10% and $2\rho$) were fixed after exploratory runs on other seeds,
 # which gave $5.94$ and $8.2$ to $9.3$. The graded layer's
