@@ -52,14 +52,22 @@
 #   with the least mean squared error $E[(u - \sigma_\tau(u))^2;\, u > 0]$.
 # * **Training.** Momentum SGD (0.9), batch 64, learning rate 0.1 divided by
 #   10 after 20 epochs of 30 (10 of 18 at quick scale), no weight decay.
-# * **Replicates.** Independent stratified random splits (Monte Carlo
+# * **Replicates.** Stratified random splits (Monte Carlo
 #   cross-validation, 20% of the images held out; 40% at quick scale, where
 #   fewer epochs leave noisier gaps), each with its own
 #   initialisation and batch order. Every row of every table trains on the
 #   same splits with the same initialisations and batch orders, so two rows
-#   are compared split by split (paired), and the splits are independent
-#   replicates of that comparison: its intervals are Student t intervals at
-#   the book's error budget (the `stats` module), not 95% intervals.
+#   are compared split by split (paired).
+# * **Intervals.** The splits are *not* independent replicates: all of them
+#   draw their training and test images from the same 1,797, so their
+#   results are correlated, and a t interval with variance $s^2/J$ over $J$
+#   splits is too narrow. We use the corrected resampled t of
+#   {cite:t}`nadeau2003inference`: variance $s^2\,(1/J + n_	ext{test}/n_	ext{train})$
+#   in place of $s^2/J$, with the error budget's t quantile on $J - 1$
+#   degrees of freedom (the `stats` module). The correction widens every
+#   interval by $\sqrt{1 + J\,n_	ext{test}/n_	ext{train}}$, about
+#   {glue:text}`cg-widening` here: averaging more splits of the same images
+#   cannot beat the noise of one test set of this size.
 #
 # Everything is NumPy, with the backward pass written from the formulas; it
 # is checked against finite differences on the full-precision network, where
@@ -96,7 +104,14 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 #   2 to 4% of the held-out digits; a quantized network within 3 points makes
 #   at most about twice its mistakes, which is what we call "trains well" here.
 #   (The paper's MNIST gaps are below 0.4 points, on an easier task with a
-#   larger network.)
+#   larger network.) What the check can decide at this data size: (a) every
+#   admissible row trains, its accuracy above that of the control whose
+#   hidden layers are frozen, at the same bit-width; (b) no admissible row's
+#   gap is shown to exceed 3 points (the lower end of its interval at most 3);
+#   each row's gap is called *within* 3 points only if its whole interval
+#   is, and *undecided* otherwise; (c) the same for the admissible
+#   surrogates' mean accuracy at each bit-width; and a frozen control lies
+#   beyond 3 points, so that the margin can fail.
 # * **Margin for the controls: the same 3 points, two-sided.** An
 #   inadmissible surrogate whose deficit to the admissible ones has its
 #   interval inside $\pm 3$ points trains as well by Table 2's own criterion
@@ -107,10 +122,24 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 # * **The backward pass: $10^{-9}$.** Forward and reverse mode compute the
 #   same derivative; they differ by rounding, near $10^{-16}$ of the gradient.
 # * **Bounded: within 10 times the initial norm**, one order of magnitude.
+#   This number is a convention, not a consequence of the theory: the
+#   convergence theorem needs *some* bound $R$ and says nothing of its size,
+#   and the paper's Figure 6 gives curves, not a number. We fixed one order
+#   of magnitude before any run as what "stays bounded over training" means
+#   here; what gives the bound its content is the control without batch
+#   normalisation, which must break it.
 # * **Growth and the learning rate** (the module `digits_norms` gives the
 #   reasons): the step-length identity below to 1%, the order in the
 #   learning rate to $\pm 0.5$ (half the distance between first and second
 #   order), late/early growth inside $(0, 1)$ (0 is bounded, 1 is steady).
+#
+# Changed after a review, not after seeing data: the intervals were first
+# plain paired t intervals over the splits, treated as independent; they are
+# now the corrected ones above. With the wider intervals the check of Table 2
+# could no longer call single rows "within 3 points", so it states what this
+# data size can decide, (a) to (c) above; the 3-point margin did not move.
+# The controls' claim now fails only on what it can decide (that each
+# control trains) and reports an undecided verdict as undecided.
 #
 # Changed after seeing data: the quick scale trained 14 epochs with the drop
 # at 11, which left too few epochs after the drop to measure growth there;
@@ -132,13 +161,14 @@ DIRECTIONS = 4  # random directions of the backward-pass check
 BIT_WIDTHS = (2, 4)
 
 splits = digits.load_digits_splits(SPLITS, TEST_FRACTION, seeds["split"])
-print(
-    f"{splits.count} splits: train {splits.train.shape[1]} images, test {splits.test.shape[1]}"
-)
+print(f"{splits.count} splits: train {splits.train.shape[1]} images, test {splits.test.shape[1]}")
 glue("cg-test-images", splits.test.shape[1])
 glue("cg-image-points", f"{100 / splits.test.shape[1]:.2f}")
 glue("cg-splits", splits.count)
 glue("cg-decay", SCHEDULE.decay_every)
+widening = np.sqrt(1 + splits.count * splits.test.shape[1] / splits.train.shape[1])
+print(f"corrected intervals are {widening:.1f} times wider than plain paired t intervals")
+glue("cg-widening", f"{widening:.1f}")
 
 # %% [markdown]
 # ## The step $\tau$ and the backward pass
@@ -182,10 +212,10 @@ glue("cg-fd-error", f"{gradient_error:.1e}")
 # %% [markdown]
 # ## Table 2 with its controls
 #
-# Twelve rows: full precision, the three admissible surrogates at 2 and 4
-# bits, the two inadmissible ones at 2 and 4 bits, and a 2-bit network whose
-# hidden layers are frozen at their initialisation, so that only the output
-# layer learns. The splits of a row train together as one batched
+# Thirteen rows: full precision, the three admissible surrogates at 2 and 4
+# bits, the two inadmissible ones at 2 and 4 bits, and 2- and 4-bit networks
+# whose hidden layers are frozen at their initialisation, so that only the
+# output layer learns. The splits of a row train together as one batched
 # computation.
 
 # %%
@@ -193,21 +223,27 @@ rows = (
     [(digits.FULL_PRECISION, 32)]
     + [(name, bits) for name in ADMISSIBLE for bits in BIT_WIDTHS]
     + [(name, bits) for name in checks.INADMISSIBLE for bits in BIT_WIDTHS]
-    + [(digits.FROZEN_HIDDEN, 2)]
+    + [(digits.FROZEN_HIDDEN, bits) for bits in BIT_WIDTHS]
 )
 runs = digits.train_rows(splits, rows, HIDDEN, SCHEDULE, seeds["training"])
-show(checks.table2(runs, checks.table2_comparisons(runs)))
+show(checks.table2(runs, checks.table2_comparisons(runs), MARGIN))
 
 # %% [markdown]
 # Mean ± standard deviation over the {glue:text}`cg-splits` splits of the
 # held-out accuracy ({glue:text}`cg-test-images` test images per split, so
 # one image is {glue:text}`cg-image-points` points), and the mean paired
-# gap to full precision with its interval at the error budget's level. The
+# gap to full precision with its corrected interval at the error budget's
+# level and what it says at 3 points: within, undecided or beyond. The
 # paper's MNIST numbers are beside them for reference, not for comparison: a
 # different data set and a convolutional network.
 #
-# The frozen control shows that the margin can fail: a network whose hidden
-# layers do not learn is far outside it.
+# The frozen controls show that the margin can fail: a network whose hidden
+# layers do not learn is far outside it. An undecided row is not a row that
+# trains badly: its interval reaches both below and above 3 points, and with
+# 1,797 images the data are too small to show "within 3 points" for a single
+# row at the book's error budget. What the claim can decide is that every
+# admissible row trains (far above the frozen control) and that none is
+# shown to fall more than 3 points behind.
 #
 # A table like this would look the same if every row's backward pass
 # silently used ReLU's $g'$. So the claim also takes each row's trained
@@ -251,9 +287,7 @@ claims.record(
 claims.record(checks.controls_claim(runs, MARGIN, describe(seeds["training"])))
 verdicts = {
     key: checks.verdict(d, MARGIN)
-    for key, d in checks.control_deficits(
-        runs, 2 * len(checks.INADMISSIBLE)
-    ).items()
+    for key, d in checks.control_deficits(runs, checks.controls_comparisons(runs)).items()
 }
 for (name, bits), word in verdicts.items():
     glue(f"cg-verdict-{name}-{bits}", word)
@@ -270,7 +304,13 @@ glue(
 # {glue:text}`cg-verdict-clipped_relu-2` at 2 bits and
 # {glue:text}`cg-verdict-clipped_relu-4` at 4 bits ("as well" is within the
 # margin, "worse" a difference that is not within it; the intervals are in
-# the claim). So on this task Assumption 2 is {glue:text}`cg-assumption2`.
+# the claim; "undecided": the interval holds 0 and reaches past 3 points,
+# so this data size cannot say). So on this task Assumption 2 is
+# {glue:text}`cg-assumption2`. Each control is also compared with the
+# frozen control at its bit-width: it *trains* if its accuracy is shown to
+# be above it, and *does not train* if shown to be within 3 points of it or
+# below. The claim fails only on what the data decide against it: a control
+# that does not train.
 #
 # Changed after seeing data, twice. An earlier version of this chapter tested
 # that the clipped ReLU trains *worse* at 4 bits, and worse at 4 bits than at
@@ -282,7 +322,8 @@ glue(
 # that rule could not decide, and the claim failed. The verdict now follows
 # the equivalence-or-difference scheme (a difference is an interval that
 # excludes 0), under which that interval says "worse". The 3-point margin
-# itself did not change.
+# itself did not change. With the corrected intervals (above) a verdict
+# that the data cannot decide is reported as undecided, not a failure.
 #
 # ## Figure 6: the weight norms
 #
@@ -293,11 +334,7 @@ glue(
 # %%
 show_figure(
     plot_norm_growth(
-        {
-            key: run
-            for key, run in runs.items()
-            if key[0] in (digits.FULL_PRECISION, *ADMISSIBLE)
-        }
+        {key: run for key, run in runs.items() if key[0] in (digits.FULL_PRECISION, *ADMISSIBLE)}
     ),
     "fig-cg-norms",
 )
@@ -434,9 +471,11 @@ glue("cg-runaway", f"{np.mean(runaway[-1, :, 0] / runaway[0, :, 0]):.0f}")
 # ## Summary
 #
 # * On real digits, each of the three admissible surrogates trains 2- and
-#   4-bit quantized networks to within the stated margin of full precision,
-#   over independent splits and at the book's error budget; a network whose
-#   hidden layers cannot learn is far outside it.
+#   4-bit quantized networks (far above a network whose hidden layers cannot
+#   learn), and none is shown to fall more than 3 points behind full
+#   precision. With intervals corrected for splits that share their images
+#   (Nadeau and Bengio), 1,797 images are too few to show "within 3 points"
+#   for single rows at the book's error budget.
 # * The surrogates that violate Assumption 2 get a two-sided verdict at the
 #   same margin; on this task Assumption 2 is {glue:text}`cg-assumption2`.
 # * The backward pass written from the formulas agrees with finite

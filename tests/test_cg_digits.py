@@ -87,18 +87,30 @@ def test_training_is_reproducible_and_paired_across_schedules(splits):
     assert not np.array_equal(constant.weight_norms[2], a.weight_norms[2])
 
 
-def test_paired_difference_interval_uses_the_budget_t_quantile():
+def test_paired_difference_interval_is_the_corrected_resampled_t():
     from quantheory import stats
 
     a = np.array([0.9, 0.95, 0.92, 0.94])
     b = np.array([0.89, 0.93, 0.92, 0.91])
     diff = 100 * (a - b)
-    d = checks.paired_difference(a, b, comparisons=2)
-    half = stats.t_threshold(3, 2) * diff.std(ddof=1) / 2
+    ratio = 0.25  # n_test / n_train
+    d = checks.paired_difference(a, b, ratio, comparisons=2)
+    # Nadeau and Bengio: variance s^2 (1/J + n_test/n_train), not s^2/J
+    half = stats.t_threshold(3, 2) * diff.std(ddof=1) * np.sqrt(1 / 4 + ratio)
     assert d.mean == pytest.approx(diff.mean())
     assert d.high - d.mean == pytest.approx(half)
-    with pytest.raises(ValueError, match="paired"):
-        checks.paired_difference(a[:1], b[:1], 1)
+    plain = checks.paired_difference(a, b, 0.0, comparisons=2)
+    assert (d.high - d.low) / (plain.high - plain.low) == pytest.approx(np.sqrt(1 + 4 * ratio))
+    with pytest.raises(ValueError, match="at least 2 splits"):
+        checks.paired_difference(a[:1], b[:1], ratio, 1)
+    with pytest.raises(ValueError, match="test_train_ratio"):
+        checks.paired_difference(a, b, -1.0, 1)
+
+
+def test_runs_carry_their_splits_test_train_ratio():
+    splits = digits.load_digits_splits(2, 0.2, seed=1)
+    run = digits.train(splits, digits.activation("relu", 2), 8, digits.Schedule(epochs=1), seed=2)
+    assert run.test_train_ratio == pytest.approx(splits.test.shape[1] / splits.train.shape[1])
 
 
 def test_table_rejects_ragged_rows():

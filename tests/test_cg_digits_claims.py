@@ -32,7 +32,7 @@ def runs(splits):
         [FULL]
         + [(name, bits) for name in ADMISSIBLE for bits in (2, 4)]
         + [(name, bits) for name in checks.INADMISSIBLE for bits in (2, 4)]
-        + [(digits.FROZEN_HIDDEN, 2)]
+        + [(digits.FROZEN_HIDDEN, bits) for bits in (2, 4)]
     )
     return digits.train_rows(splits, rows, HIDDEN, SCHEDULE, seed=6)
 
@@ -61,7 +61,7 @@ def settings(splits):
 
 
 def test_table2_renders_every_row_with_its_role(runs):
-    text = checks.table2(runs, checks.table2_comparisons(runs)).as_text()
+    text = checks.table2(runs, checks.table2_comparisons(runs), MARGIN).as_text()
     assert text.count("control: violates Assumption 2") == 4
     assert "99.45" in text and "hidden layers frozen" in text
 
@@ -109,6 +109,32 @@ def test_table2_claim_fails_when_every_row_uses_the_relu_backward(runs, batch, s
     mutated = {**runs, **retrained}
     claim = table2_claim(mutated, checks.backward_checks(mutated, *batch, 3, seed=8))
     assert not claim.passed
+
+
+@pytest.mark.mutation("cg.table2_digits")
+def test_table2_claim_fails_for_a_row_six_points_behind(runs, backward):
+    # an admissible row trained with a broken backward pass that sits 6 points below full
+    # precision (above the frozen control): its gap is shown to exceed the 3-point margin
+    behind = dataclasses.replace(runs[("relu", 2)], accuracy=runs[FULL].accuracy - 0.06)
+    claim = checks.table2_claim({**runs, ("relu", 2): behind}, 3.0, 1e-9, backward, "s")
+    assert "beyond" in claim.measured["ReLU, 2-bit: gap (interval), points"]
+    assert not claim.passed
+
+
+def test_table2_claim_reports_undecided_rows_without_failing(runs, backward):
+    # 2 points behind, with the row's own split-to-split noise: not shown beyond 3 points
+    row = runs[("relu", 4)]
+    noise = row.accuracy - row.accuracy.mean()
+    near = dataclasses.replace(row, accuracy=runs[FULL].accuracy - 0.02 + 3 * noise)
+    claim = checks.table2_claim({**runs, ("relu", 4): near}, 3.0, 1e-9, backward, "s")
+    text = claim.measured["ReLU, 4-bit: gap (interval), points"]
+    assert text.split(": ")[1].startswith(checks.UNDECIDED), text
+
+
+def test_table2_claim_needs_the_frozen_control_at_each_bit_width(runs, backward):
+    partial = {key: run for key, run in runs.items() if key != (digits.FROZEN_HIDDEN, 4)}
+    with pytest.raises(ValueError, match="frozen-hidden-layer control at 4 bits"):
+        table2_claim(partial, backward)
 
 
 @pytest.mark.mutation("cg.table2_digits")
@@ -160,26 +186,42 @@ def test_verdicts_are_two_sided():
 def test_controls_claim_says_what_the_data_say(runs):
     claim = controls_claim(runs)
     assert claim.passed and claim.kind == "finding"
-    # the frozen network as the identity control: still decided, and the statement follows
-    worse = controls_claim({**runs, ("identity", 2): runs[(digits.FROZEN_HIDDEN, 2)]})
+    # a control 10 points behind the admissible rows, yet above the frozen one: decided worse
+    behind = dataclasses.replace(
+        runs[("identity", 2)], accuracy=checks.admissible_mean(runs, 2) - 0.10
+    )
+    worse = controls_claim({**runs, ("identity", 2): behind})
     assert worse.passed and "identity, 2-bit: worse" in worse.statement
 
 
-@pytest.mark.mutation("cg.table2_controls")
-def test_controls_claim_fails_with_too_few_splits(runs):
-    few = {key: dataclasses.replace(run, accuracy=run.accuracy[:3]) for key, run in runs.items()}
-    assert not controls_claim(few).passed
-
-
-@pytest.mark.mutation("cg.table2_controls")
-def test_controls_claim_fails_for_an_unpaired_noisy_control(runs):
+def test_controls_claim_reports_what_it_cannot_decide(runs):
     # a control as good as the admissible rows on average but not paired with them:
     # its own noise of MARGIN points per split leaves the interval holding 0 and +-MARGIN
     noise = np.random.default_rng(3).normal(0, MARGIN / 100, runs[FULL].accuracy.size)
     noisy = dataclasses.replace(
         runs[("identity", 4)], accuracy=checks.admissible_mean(runs, 4) + noise - noise.mean()
     )
-    assert not controls_claim({**runs, ("identity", 4): noisy}).passed
+    claim = controls_claim({**runs, ("identity", 4): noisy})
+    assert "identity, 4-bit: undecided" in claim.statement
+
+
+@pytest.mark.mutation("cg.table2_controls")
+def test_controls_claim_fails_when_a_control_does_not_train(runs):
+    # the identity's backward pass broken to zero: its hidden layers do not learn
+    untrained = {**runs, ("identity", 2): runs[(digits.FROZEN_HIDDEN, 2)]}
+    assert not controls_claim(untrained).passed
+
+
+@pytest.mark.mutation("cg.table2_controls")
+def test_controls_claim_fails_for_a_control_with_the_wrong_sign(runs, splits, monkeypatch):
+    coarse = digits.Activation.backward
+
+    def wrong_sign(self, u):  # the control's surrogate derivative with the wrong sign
+        return -coarse(self, u) if self.surrogate in checks.INADMISSIBLE else coarse(self, u)
+
+    monkeypatch.setattr(digits.Activation, "backward", wrong_sign)
+    broken = digits.train(splits, digits.activation("clipped_relu", 4), HIDDEN, SCHEDULE, 6)
+    assert not controls_claim({**runs, ("clipped_relu", 4): broken}).passed
 
 
 def norm_claim(runs, control, bound=3.0):
@@ -196,6 +238,22 @@ def test_norm_growth_claim_fails_for_shrinking_norms(runs, settings):
         for key, run in runs.items()
     }
     assert not norm_claim(shrinking, control).passed
+
+
+@pytest.mark.mutation("cg.fig6_norm_growth")
+def test_norm_growth_claim_fails_with_weight_decay(runs, splits, settings, monkeypatch):
+    # the paper's setting has no weight decay; with it (5e-2, added to every gradient) the
+    # hidden norms shrink over training, and "the norms grow" must fail
+    plain = digits.backward
+
+    def decayed(net, cache, labels, act, normalise=True):
+        loss, grads, d_bias = plain(net, cache, labels, act, normalise)
+        return loss, [g + 5e-2 * w for g, w in zip(grads, net.weights, strict=True)], d_bias
+
+    monkeypatch.setattr(digits, "backward", decayed)
+    decayed_runs = digits.train_rows(splits, [FULL, ("relu", 2)], HIDDEN, SCHEDULE, seed=6)
+    control = settings["no batch norm"][("relu", 2)]
+    assert not norm_claim(decayed_runs, control).passed
 
 
 @pytest.mark.mutation("cg.fig6_norm_growth")
@@ -306,6 +364,7 @@ def run_with_norms(norms_, rates):
         growth,
         net,
         digits.Activation(digits.FULL_PRECISION),
+        0.25,
     )
 
 

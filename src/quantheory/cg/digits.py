@@ -280,6 +280,8 @@ class TrainingRun:
         ``a_t = momentum (a_{t-1} + |v_{t-1}|^2)`` (see :func:`step_growth`).
     network : the trained networks.
     activation : the activation they were trained with.
+    test_train_ratio : test over training images of each split, ``n_test / n_train``
+        (the splits overlap; see :func:`load_digits_splits`).
     """
 
     accuracy: np.ndarray
@@ -289,6 +291,7 @@ class TrainingRun:
     step_growth: np.ndarray
     network: Network
     activation: Activation
+    test_train_ratio: float
 
 
 class StepGrowth:
@@ -380,6 +383,7 @@ def train(
         np.stack(growth),
         net,
         act,
+        splits.test.shape[1] / n_train,
     )
 
 
@@ -409,12 +413,15 @@ def train_rows(
 
 
 def load_digits_splits(count: int, test_fraction: float, seed: SeedLike) -> Splits:
-    """``count`` independent stratified random splits of scikit-learn's bundled digits.
+    """``count`` stratified random splits of scikit-learn's bundled digits.
 
     Monte Carlo cross-validation: each split draws its own test set of
-    ``test_fraction`` of the 1,797 images (every class in proportion), so the
-    splits are independent replicates; the features of each are standardised
-    on its training part. Nothing is downloaded.
+    ``test_fraction`` of the 1,797 images (every class in proportion); the
+    features of each are standardised on its training part. The splits draw
+    from the same images, so they overlap and are not independent replicates:
+    intervals over them need the corrected resampled t of Nadeau and Bengio
+    (:func:`quantheory.cg.digits_claims.resampled_t_interval`). Nothing is
+    downloaded.
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import StratifiedShuffleSplit
