@@ -79,8 +79,8 @@ def test_sign_disagreement_fails_on_wrong_formula(disagreement_sample, wrong):
 
 
 def _student_t_draws(rng, size, dim):
-    """Unit-variance Student t (10 degrees of freedom): right variance, wrong law."""
-    return rng.standard_t(10, size=(size, dim)) * np.sqrt(8 / 10)
+    """Unit-variance Student t (5 degrees of freedom): right variance, wrong law."""
+    return rng.standard_t(5, size=(size, dim)) * np.sqrt(3 / 5)
 
 
 @pytest.mark.mutation("ste.gauss_sign_moment")
