@@ -54,9 +54,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
-
 from scipy import stats as sps
 
 from quantheory.seeding import SeedLike, describe, generator, paired, spawn
@@ -351,11 +351,15 @@ def escape_experiment(
         predicted = predictor(batch, step_size)
         simulated = simulated_escape_steps(batch, step_size)
         v_norm = float(np.linalg.norm(second_layer(batch.v.size)))
-
-        def cdf(t: np.ndarray, n_samples: int = n_samples, noise: float = noise) -> np.ndarray:
-            return escape_step_cdf(t, n, n_samples, noise, v_norm, step_size)
-
-        pit = randomized_pit(simulated, cdf, MAX_STEPS, generator(streams["randomization"]))
+        law = partial(
+            escape_step_cdf,
+            n=n,
+            n_samples=n_samples,
+            noise_std=noise,
+            v_norm=v_norm,
+            step_size=step_size,
+        )
+        pit = randomized_pit(simulated, law, MAX_STEPS, generator(streams["randomization"]))
         checks.append(
             EscapeCheck(
                 n_samples,

@@ -23,6 +23,8 @@ from quantheory.seeding import SeedLike, describe, paired
 from quantheory.ste.engine import run_ste_method, sample_trials, single_threaded
 from quantheory.validation import one_of, positive_int
 
+#: arrivals at w* a run needs in each half for its training set to count as recurrent
+RECURRENT_ARRIVALS = 2
 #: where a run starts: at the teacher's weights, or at zero (the start of Theorems 1 and 2)
 STARTS = ("w*", "zero")
 
@@ -179,8 +181,8 @@ class CellStatistics:
     """Recurrence statistics of one (N, s) cell, over its independent training sets.
 
     The first fifth of each run is left out as burn-in; the rest is split into
-    two halves. A training set is *recurrent* when its run arrives at w* in
-    both halves.
+    two halves. A training set is *recurrent* when its run arrives at w* at
+    least :data:`RECURRENT_ARRIVALS` times in each half.
 
     Attributes
     ----------
@@ -223,8 +225,9 @@ class CellStatistics:
 
     @property
     def recurrent_runs(self) -> int:
-        """Training sets whose run arrives at w* in both halves."""
-        return int(np.sum((self.returns_first > 0) & (self.returns_second > 0)))
+        """Training sets whose run arrives at w* at least twice in each half."""
+        enough = np.minimum(self.returns_first, self.returns_second) >= RECURRENT_ARRIVALS
+        return int(np.sum(enough))
 
     def recurrent_interval(self) -> tuple[float, float]:
         """95 % Wilson interval of the fraction of recurrent training sets."""
