@@ -152,7 +152,9 @@ def test_raw_teacher_finding_passes_in_the_predicted_directions(ties):
         300,
     )
     assert claim.passed and claim.kind == "finding", claim.as_text()
-    assert claim.expected["Rademacher +-1, standardized, raw teacher"].startswith("reported")
+    assert claim.expected["Rademacher +-1, standardized, raw teacher"].startswith(
+        "deficit reported"
+    )
 
 
 @pytest.mark.mutation("ste.normalization_raw_teacher")
@@ -178,7 +180,7 @@ def test_raw_teacher_finding_fails_with_the_wrong_tie_count(monkeypatch, ties):
     """A wrong exact count (the tie chance at n + 2) fails the Rademacher part."""
     wrong = ng.TieCheck(ties.tie_shares, 0, ties.flip_share, 22, ties.seed)
     claim = ng.normalization_raw_teacher_claim(
-        GAUSS, [raw_teacher("exponential", 40)], wrong, 20, 300
+        GAUSS, [raw_teacher("exponential", 40), raw_teacher("uniform", 97)], wrong, 20, 300
     )
     assert not claim.passed and "tie share" in claim.margin
 
@@ -191,7 +193,7 @@ def test_raw_teacher_finding_fails_when_standardizing_moves_untied_rows(monkeypa
     moved = ng.rademacher_ties(20, 32, 20, 8)
     assert moved.flips_off_ties > 0
     claim = ng.normalization_raw_teacher_claim(
-        GAUSS, [raw_teacher("exponential", 40)], moved, 20, 300
+        GAUSS, [raw_teacher("exponential", 40), raw_teacher("uniform", 97)], moved, 20, 300
     )
     assert not claim.passed
 
@@ -220,3 +222,17 @@ def test_figures_draw():
     a = [cell(ng.Variant("uniform", True), 98)]
     b = [raw_teacher("uniform", 97)]
     assert ng.plot_family_rates(GAUSS, a, b, shifted(2, 4)).axes
+
+
+@pytest.mark.mutation("ste.normalization_raw_teacher")
+def test_raw_teacher_finding_fails_when_centred_families_fall_as_far(ties):
+    """Standardizing that helps no family: centred rates as low as the non-centred ones."""
+    claim = ng.normalization_raw_teacher_claim(
+        GAUSS, [raw_teacher("exponential", 30), raw_teacher("uniform", 45)], ties, 20, 300
+    )
+    assert not claim.passed and "uniform above exponential" in claim.margin
+
+
+def test_raw_teacher_finding_needs_both_kinds_of_family(ties):
+    with pytest.raises(ValueError, match="non-centred and a centred"):
+        ng.normalization_raw_teacher_claim(GAUSS, [raw_teacher("exponential", 40)], ties, 20, 300)

@@ -336,7 +336,8 @@ def normalization_restores_claim(
 
 
 #: families whose raw-teacher labels the book predicts to be unrealizable: the non-centred
-#: ones (a bias mu sum_j w*_j); tested for a significant recovery deficit
+#: ones (a bias mu sum_j w*_j); tested for a significant recovery deficit, to Gaussian
+#: inputs and to the centred continuous families
 RAW_TEACHER_DEFICIT = ("exponential", "shifted_gaussian")
 #: the tie share of Rademacher rows must match its exact value within this (fixed in advance)
 TIE_TOLERANCE = 0.01
@@ -399,29 +400,34 @@ def normalization_raw_teacher_claim(
     The network trains on standardized inputs, the labels come from the raw
     ones. The book's prediction: for the families of :data:`RAW_TEACHER_DEFICIT`
     the labels are not realizable on the standardized inputs, so recovery is
-    significantly below the Gaussian rate (deficit interval above 0); for the
-    centred continuous families (Student t, uniform) standardizing barely
-    changes the inputs and recovery is not significantly below (interval
-    reaches 0). Both directions can fail; the second is a non-rejection test,
-    not an equivalence (the measured deficits, about 0.1 to 0.2, are of the
-    size of any tolerance the trials could resolve), and the margin says so.
-    Rademacher inputs break the second half: their recovery deficit is
-    reported with its interval, and its cause is tested instead: hidden signs
-    change only on the rows with
+    significantly below the Gaussian rate (deficit interval above 0); the
+    centred continuous families (Student t, uniform), for which standardizing
+    barely moves the inputs, are recovered significantly more often than
+    every non-centred one (interval of the difference above 0). Their own
+    deficit to the Gaussian rate is reported with its interval, not tested:
+    before the review it was a non-rejection test ("interval reaches 0"),
+    which less data passes more easily, and the measured deficits (about
+    0.15) are too large for an equivalence at any tolerance set in advance.
+    Rademacher inputs: their recovery deficit is reported with its interval,
+    and its cause is tested: hidden signs change only on the rows with
     ``<z, w*> = 0``, whose share equals ``C(n, n/2)/2^n`` within
     :data:`TIE_TOLERANCE` (budget t interval over training sets).
     """
     tested = [c for c in raw_teacher if c.variant.family != "rademacher"]
-    reported = [c for c in raw_teacher if c.variant.family == "rademacher"]
-    k = len(tested) + 1
-    deficits = [rate_deficit(gaussian, c, k) for c in tested]
-    shown = [rate_deficit(gaussian, c, k) for c in reported]
-    lows = np.array([d.low for d in deficits])
-    falls = np.array([c.variant.family in RAW_TEACHER_DEFICIT for c in tested])
-    ok = np.where(falls, lows > 0, lows <= 0)
-    # how far each comparison was from failing, in the deficit's lower end
-    spare = np.where(falls, lows, -lows)
-    worst = int(np.argmin(spare))
+    falling = [c for c in tested if c.variant.family in RAW_TEACHER_DEFICIT]
+    centred = [c for c in tested if c.variant.family not in RAW_TEACHER_DEFICIT]
+    if not falling or not centred:
+        raise ValueError("need a non-centred and a centred continuous family")
+    shown_cells = [*centred, *(c for c in raw_teacher if c.variant.family == "rademacher")]
+    k = len(falling) * (1 + len(centred)) + 1
+    deficits = [rate_deficit(gaussian, c, k) for c in falling]
+    gaps = [(c, rate_deficit(c, d, k)) for c in centred for d in falling]
+    shown = [rate_deficit(gaussian, c, k) for c in shown_cells]
+    lows = np.array([d.low for d in deficits] + [g.low for _, g in gaps])
+    names = [f"{d.cell.variant.family} below Gaussian" for d in deficits] + [
+        f"{c.variant.family} above {g.cell.variant.family}" for c, g in gaps
+    ]
+    worst = int(np.argmin(lows))
     share, tie_low, tie_high = stats.budget_t_interval(ties.tie_shares, k)
     exact = ties.predicted_tie_share
     tie_ok = stats.equivalent_within(tie_low - exact, tie_high - exact, TIE_TOLERANCE)
@@ -430,14 +436,20 @@ def normalization_raw_teacher_claim(
         id="ste.normalization_raw_teacher",
         statement=(
             "with labels from the raw inputs, standardized non-centred inputs are recovered "
-            "significantly less often than Gaussian ones, centred continuous ones not "
-            "significantly less; for Rademacher inputs the labels change exactly on the "
+            "significantly less often than Gaussian ones, and significantly less often than "
+            "centred continuous ones; for Rademacher inputs the labels change exactly on the "
             "tied rows, a share C(n, n/2)/2^n"
         ),
-        passed=bool(np.all(ok) and tie_ok and ties.flips_off_ties == 0),
+        passed=bool(np.all(lows > 0) and tie_ok and ties.flips_off_ties == 0),
         measured={
             "Gaussian recoveries": gaussian.text(),
             **{f"{d.cell.variant.label}": d.text() for d in (*deficits, *shown)},
+            **{
+                f"{c.variant.family} minus {g.cell.variant.family}": (
+                    f"{g.difference:.2f} [{g.low:.2f}, {g.high:.2f}]"
+                )
+                for c, g in gaps
+            },
             "Rademacher rows with <z, w*> = 0 (budget t interval)": (
                 f"{share:.4f} [{tie_low:.4f}, {tie_high:.4f}]"
             ),
@@ -446,10 +458,11 @@ def normalization_raw_teacher_claim(
         },
         expected={
             "deficit interval, " + ", ".join(RAW_TEACHER_DEFICIT): "above 0",
-            "deficit interval, Student t and uniform": (
-                "reaches 0 (lower end <= 0; a non-rejection test, not an equivalence)"
-            ),
-            **{f"{d.cell.variant.label}": "reported with its interval" for d in shown},
+            "centred minus non-centred rate, every pair": "above 0",
+            **{
+                f"{c.variant.label}": "deficit reported with its interval (not tested)"
+                for c in shown_cells
+            },
             "Rademacher rows with <z, w*> = 0 (budget t interval)": (
                 f"inside {exact:.4f} +- {TIE_TOLERANCE:g}"
             ),
@@ -465,16 +478,10 @@ def normalization_raw_teacher_claim(
         ),
         kind="finding",
         margin=(
-            "centred families: a non-rejection test (no significant deficit), which less "
-            "data passes more easily, not an equivalence; "
-            f"closest: {tested[worst].variant.family}, "
-            + stats.margin(
-                float(lows[worst]),
-                0.0,
-                unit="(deficit's lower end)",
-                passes_below=not bool(falls[worst]),
-            )
+            f"closest: {names[worst]}, "
+            + stats.margin(float(lows[worst]), 0.0, unit="(lower end)", passes_below=False)
             + f"; tie share {stats.margin(tie_gap, TIE_TOLERANCE, unit='')}"
+            + "; the centred families' deficit to Gaussian is reported, not tested"
         ),
     )
 
