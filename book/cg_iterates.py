@@ -39,7 +39,8 @@
 #    coarse gradient by quadrature over each class's annulus);
 # 3. checks the theorem's conclusion, for every admissible surrogate, on the
 #    population runs whose iterates are bounded, with the population error
-#    measured on fresh inputs by code independent of the descent;
+#    and loss mass measured on fresh inputs by code independent of the
+#    descent;
 # 4. asks whether the graded layer's behaviour is a finite-sample effect or a
 #    property of the population dynamics, with the equal layer as the control.
 #
