@@ -210,8 +210,9 @@ show_figure(
 # iterate 2.5 times behind the ergodic average is not reliably caught (it
 # scores $-3.5$ to $-7.9$ SE against the threshold $-6.03$), while 3 times
 # behind is; with the 32 trials per cell of the full scale the band sees even
-# less. So the band excludes a last iterate that is ahead, or about 3 or more
-# times behind; it cannot tell 2 from 2.5. The finding is an equivalence
+# less (3 times behind scores $-5.8$ to $-8.4$ SE against about $-6.2$). So the
+# band excludes a last iterate that is ahead, or about 3 to 3.5 or more times
+# behind; it cannot tell 2 from 2.5. The finding is an equivalence
 # test and fails when the data are too noisy: with a slope of exactly 0 it
 # can pass only while the slope's SE is below $0.4/5.73 \approx 0.07$; here the
 # SE is {glue:text}`ratio-slope-se:.3f`, so the test has room to spare, and

@@ -21,6 +21,15 @@ def test_logistic_n50_agrees_with_the_fit_of_the_theorem_1_chapter():
     assert np.isnan(li.logistic_n50(SIZES, flat, 30)[0])
 
 
+def test_logistic_n50_converges_for_a_transition_at_one_end_of_a_long_grid():
+    """A bootstrap row that once drove the Newton fit from the grid's middle to N50 ~ 1e-22."""
+    sizes = np.array(sc.log2_grid(4, 23))
+    row = np.array([[0, 0, 1, 6, 14, 29, 32, 30] + [32] * 12])
+    np.testing.assert_allclose(
+        li.logistic_n50(sizes, row, 32), sc.fit_n50(sizes, row, 32), rtol=1e-4
+    )
+
+
 @pytest.fixture(scope="module")
 def clean_grid():
     return sc.success_grid([6, 12], SIZES, 16, 200, 7)

@@ -205,8 +205,11 @@ def logistic_n50(
     k = np.asarray(successes, dtype=float)
     rates = k / trials
     crosses = (rates.min(axis=-1) < 0.5) & (rates.max(axis=-1) > 0.5)
-    a = np.zeros(k.shape[:-1])
+    # start at the first grid point at or above 50 %: from a = 0 (the grid's middle)
+    # a row whose transition sits at one end of a long grid can diverge
+    first_above = np.argmax(rates >= 0.5, axis=-1)
     b = np.full(k.shape[:-1], 4.0)
+    a = -b * x[first_above]
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-(a[..., None] + b[..., None] * x)))
         residual = k - trials * p

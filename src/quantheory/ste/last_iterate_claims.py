@@ -29,17 +29,17 @@ from quantheory.ste.sample_complexity import SuccessGrid
 RATIO_BAND = (1.0, 2.0)
 #: the finding: the last iterate's exponent equals the ergodic one within this tolerance
 EXPONENT_TOLERANCE = 0.4
-#: the band's power near its upper edge, from binomially simulated grids of the quick
-#: design (:func:`quantheory.ste.last_iterate.simulated_grid`, n = 10, 25, 50, 64
-#: trials per cell, six seeds; tests/test_ste_last_iterate.py checks the 3x case):
-#: there the two estimates no longer cross in the same cells, the pairing stops
-#: shrinking the SE and the SE of the log ratio is about 0.05 (0.07 to 0.08 with the
-#: 32 trials per cell of the full scale, which detects even less)
+#: the band's power near its upper edge, from binomially simulated grids
+#: (:func:`quantheory.ste.last_iterate.simulated_grid`, ergodic N50 = 0.28 n^1.5,
+#: N extended three half-octaves; tests/test_ste_last_iterate.py checks the 3x case at
+#: the quick design): there the two estimates no longer cross in the same cells, the
+#: pairing stops shrinking the SE, and the SE of the log ratio is about 0.05 with 64
+#: trials per cell (quick) and about 0.07 with 32 (full)
 BAND_POWER_NOTE = (
     "power: the small SE holds only near ratio 1, where the paired runs agree; on "
-    "simulated grids of the quick design (64 trials per cell) a last iterate 2.5x behind "
-    "scores -3.5 to -7.9 SE (not reliably detected), 3x behind -7.5 to -11 SE (detected); "
-    "with 32 trials per cell the SE is about 1.5x larger"
+    "simulated grids a last iterate 2.5x behind is not reliably detected (closest row "
+    "-3.5 to -7.9 SE at the quick design, -3.1 to -5.1 SE at the full one), 3x behind is "
+    "at the quick design (-7.5 to -11 SE) but not always at the full one (-5.8 to -8.4 SE)"
 )
 
 
