@@ -221,7 +221,8 @@ def logistic_n50(
         step_b = (h_aa * g_b - h_ab * g_a) / det
         scale = 2.0 / np.maximum(np.maximum(np.abs(step_a), np.abs(step_b)), 2.0)
         a, b = a + scale * step_a, b + scale * step_b
-    return np.where(crosses, np.exp(centre - a / b), np.nan)
+    log_n50 = np.where(crosses, centre - a / np.where(crosses, b, 1.0), 0.0)
+    return np.where(crosses, np.exp(log_n50), np.nan)
 
 
 def compare_last_and_ergodic(grid: SuccessGrid, n_boot: int, seed: SeedLike) -> LastVsErgodic:
