@@ -213,15 +213,17 @@ def test_controls_claim_fails_when_a_control_does_not_train(runs):
 
 
 @pytest.mark.mutation("cg.table2_controls")
-def test_controls_claim_fails_for_a_control_with_the_wrong_sign(runs, splits, monkeypatch):
+def test_controls_claim_fails_for_a_control_retrained_with_no_backward(runs, splits, monkeypatch):
     coarse = digits.Activation.backward
 
-    def wrong_sign(self, u):  # the control's surrogate derivative with the wrong sign
-        return -coarse(self, u) if self.surrogate in checks.INADMISSIBLE else coarse(self, u)
+    def dropped(self, u):  # the bug: the control's backward pass returns nothing
+        return 0 * u if self.surrogate in checks.INADMISSIBLE else coarse(self, u)
 
-    monkeypatch.setattr(digits.Activation, "backward", wrong_sign)
+    monkeypatch.setattr(digits.Activation, "backward", dropped)
     broken = digits.train(splits, digits.activation("clipped_relu", 4), HIDDEN, SCHEDULE, 6)
-    assert not controls_claim({**runs, ("clipped_relu", 4): broken}).passed
+    claim = controls_claim({**runs, ("clipped_relu", 4): broken})
+    assert "clipped ReLU, 4-bit: does not train" in claim.statement
+    assert not claim.passed
 
 
 def norm_claim(runs, control, bound=3.0):
@@ -287,14 +289,9 @@ def replace_run(runs, key, **fields):
     return {**runs, key: dataclasses.replace(runs[key], **fields)}
 
 
-@pytest.mark.mutation("cg.fig6_controls")
-def test_fig6_controls_fail_when_the_rate_drops_where_the_claim_says_it_is_constant(settings):
+def test_fig6_controls_pass_on_a_small_real_run(settings):
     claim = fig6_controls_claim(settings)
     assert claim.passed, claim.as_text()
-    # trained at a constant rate, but booked with the schedule's drop: the growth
-    # after the drop per unit of (booked) learning rate is ten times too large
-    stepped = replace_run(settings["constant"], FULL, rates=NORM_SCHEDULE.rates())
-    assert not fig6_controls_claim(settings, constant=stepped).passed
 
 
 @pytest.mark.mutation("cg.fig6_controls")
