@@ -540,7 +540,7 @@ def controls_claim(runs: Mapping[Row, TrainingRun], margin: float, seed_label: s
             f"{row_label(key)} {d.mean:.2f} ({verdicts[key]})" for key, d in deficits.items()
         ),
         margin=(
-            f"largest upper end over the frozen control {most:.2f} points, fails below "
+            f"smallest upper end over the frozen control {most:.2f} points, fails below "
             f"{margin:g} ({most - margin:.2f} to spare); smallest lower end {least:.2f} (trains "
             "above 0); "
             + "; ".join(
