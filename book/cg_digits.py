@@ -295,6 +295,8 @@ glue(
     "cg-assumption2",
     "sufficient, not necessary"
     if checks.AS_WELL in verdicts.values()
+    else "neither shown necessary nor shown unnecessary: the data cannot decide"
+    if set(verdicts.values()) == {checks.UNDECIDED}
     else "not shown to be unnecessary",
 )
 
