@@ -161,13 +161,19 @@ DIRECTIONS = 4  # random directions of the backward-pass check
 BIT_WIDTHS = (2, 4)
 
 splits = digits.load_digits_splits(SPLITS, TEST_FRACTION, seeds["split"])
-print(f"{splits.count} splits: train {splits.train.shape[1]} images, test {splits.test.shape[1]}")
+print(
+    f"{splits.count} splits: train {splits.train.shape[1]} images, test {splits.test.shape[1]}"
+)
 glue("cg-test-images", splits.test.shape[1])
 glue("cg-image-points", f"{100 / splits.test.shape[1]:.2f}")
 glue("cg-splits", splits.count)
 glue("cg-decay", SCHEDULE.decay_every)
-widening = np.sqrt(1 + splits.count * splits.test.shape[1] / splits.train.shape[1])
-print(f"corrected intervals are {widening:.1f} times wider than plain paired t intervals")
+widening = np.sqrt(
+    1 + splits.count * splits.test.shape[1] / splits.train.shape[1]
+)
+print(
+    f"corrected intervals are {widening:.1f} times wider than plain paired t intervals"
+)
 glue("cg-widening", f"{widening:.1f}")
 
 # %% [markdown]
@@ -287,7 +293,9 @@ claims.record(
 claims.record(checks.controls_claim(runs, MARGIN, describe(seeds["training"])))
 verdicts = {
     key: checks.verdict(d, MARGIN)
-    for key, d in checks.control_deficits(runs, checks.controls_comparisons(runs)).items()
+    for key, d in checks.control_deficits(
+        runs, checks.controls_comparisons(runs)
+    ).items()
 }
 for (name, bits), word in verdicts.items():
     glue(f"cg-verdict-{name}-{bits}", word)
@@ -336,7 +344,11 @@ glue(
 # %%
 show_figure(
     plot_norm_growth(
-        {key: run for key, run in runs.items() if key[0] in (digits.FULL_PRECISION, *ADMISSIBLE)}
+        {
+            key: run
+            for key, run in runs.items()
+            if key[0] in (digits.FULL_PRECISION, *ADMISSIBLE)
+        }
     ),
     "fig-cg-norms",
 )
