@@ -102,7 +102,8 @@ print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%
 N_DIM, N_SAMPLES, NOISE = 25, 140, 0.5  # the paper's Figure 1 (right); m = 128
-# cells (N, s) of the escape check: four noise levels at the paper's N, two more N
+# cells (N, s) of the escape check: four noise levels at the paper's N and
+# two more N
 ESCAPE_CELLS = (
     (140, 0.25),
     (140, 0.5),
@@ -226,7 +227,8 @@ show_figure(plot_trajectory(runs, typical, window=400), "fig-trajectory")
 # ```
 #
 # **The paper's cell.** At $N = 140$, $s = 0.5$ the run returns to $w^*$ in
-# each half (at least twice) in {glue:text}`paper-recurrent` of the {glue:text}`runs`
+# each half (at least twice) in {glue:text}`paper-recurrent` of the
+# {glue:text}`runs`
 # training sets (95% Wilson interval for the fraction
 # {glue:text}`paper-recurrent-low:.2f` to
 # {glue:text}`paper-recurrent-high:.2f`). The iterate spends a fraction

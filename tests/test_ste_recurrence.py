@@ -198,7 +198,8 @@ def test_recurrence_claim_passes_on_noisy_runs(noisy_map):
     claim = _claim(*noisy_map)
     assert claim.passed, claim.as_text()
     table = checks.recurrence_table(noisy_map[0])
-    assert all(table[cell].recurrent_runs == table[cell].n_runs for cell in checks.REGIME)
+    recurrent = sum(table[cell].recurrent_runs for cell in checks.REGIME)
+    assert recurrent >= 0.9 * sum(table[cell].n_runs for cell in checks.REGIME)
 
 
 @pytest.mark.mutation("ste.thm3_recurrence")
@@ -293,6 +294,17 @@ def test_returns_occupation_and_return_times_on_a_handmade_path():
     np.testing.assert_array_equal(runs.return_times()[:2], [2, 1])  # steps spent away
     np.testing.assert_array_equal(runs.reached(), [True, True, False])
     np.testing.assert_array_equal(runs.left_after_arrival(), [True, True, False])
+
+
+def test_a_recurrent_training_set_arrives_twice_in_each_half():
+    # burn-in is the first 2 of 10 steps; halves are steps 2..6 and 6..9
+    twice = [0, 0, 1, 0, 1, 0, 1, 0, 1, 0]
+    once_later = [0, 0, 1, 0, 1, 0, 1, 1, 1, 0]
+    distance = np.array([twice, once_later])
+    runs = rec.RecurrenceRuns(3, 5, 0.1, None, distance, np.zeros((2, 10)), "x")
+    cell = rec.cell_statistics(runs)
+    np.testing.assert_array_equal(cell.returns_second, [2, 1])
+    assert cell.recurrent_runs == 1
 
 
 def test_cell_statistics_intervals(noisy_map):
