@@ -132,9 +132,7 @@ BOOTSTRAP = by_scale(quick=200, full=1000)
 GRID = sc.phase_grid_parameters()  # shared with the Theorem 2 chapter
 SWEEP_N = 20
 SWEEP_TRIALS = 32
-SHAPE_TRIALS = (
-    96  # the equivalence test needs narrow intervals; n = 20 is cheap
-)
+SHAPE_TRIALS = 96  # the equivalence test needs narrow intervals; n = 20 is cheap
 SHAPE_GRID = {
     **GRID,
     "sample_sizes": sc.log2_grid(4, 14),
@@ -168,14 +166,8 @@ deviation = sc.uniform_deviation(
     DEVIATION_REPLICATES,
     seeds["deviation"],
 )
-claims.record(
-    checks.linf_concentration_claim(
-        deviation, BOOTSTRAP, seeds["deviation_boot"]
-    )
-)
-slope, slope_se, _ = checks.deviation_slope(
-    deviation, BOOTSTRAP, seeds["deviation_boot"]
-)
+claims.record(checks.linf_concentration_claim(deviation, BOOTSTRAP, seeds["deviation_boot"]))
+slope, slope_se, _ = checks.deviation_slope(deviation, BOOTSTRAP, seeds["deviation_boot"])
 glue("deviation-slope", slope)
 glue("deviation-replicates", DEVIATION_REPLICATES)
 show_figure(plot_deviation(deviation, slope), "fig-deviation")
@@ -213,12 +205,8 @@ show_figure(plot_deviation(deviation, slope), "fig-deviation")
 growth = sc.deviation_by_dimension(
     GROWTH_NS, DEVIATION_M, GROWTH_N, GROWTH_REPLICATES, seeds["growth"]
 )
-claims.record(
-    checks.linf_n_growth_claim(growth, BOOTSTRAP, seeds["growth_boot"])
-)
-b, b_se, _ = checks.deviation_growth_slope(
-    growth, BOOTSTRAP, seeds["growth_boot"]
-)
+claims.record(checks.linf_n_growth_claim(growth, BOOTSTRAP, seeds["growth_boot"]))
+b, b_se, _ = checks.deviation_growth_slope(growth, BOOTSTRAP, seeds["growth_boot"])
 b_half = stats.t_threshold(GROWTH_REPLICATES - 1) * b_se
 glue("growth-N", GROWTH_N)
 glue("growth-replicates", GROWTH_REPLICATES)
@@ -390,14 +378,18 @@ show_figure(
 # at most $128^{0.2} \approx 2.6$ over the whole range, a tenth of the bound's
 # slope 2; fixed before the first run), and each row of the sweep must have
 # run with its own $v$ (the claim reads $\|v\|_1^2/\|v\|_2^2$ back from the
-# trials). Noise: at every level $s$, $N_{50}(s)/N_{50}(0) - 1$ lies between
-# $s^2/2$ and $20 s^2$, quadratic growth as if the noise variance $s^2$ added
-# to a noiseless gradient noise of variance between $1/20$ and 2, where the
-# bound's noise term gives about $1 + 2s/\|v\|_1$. That band was set in this
-# revision, after earlier runs had shown ratios of 2.5 at $s = 0.5$ and 5.3 to
-# 5.9 at $s = 1$; its lower end was then lowered from $s^2$ to $s^2/2$ after a
-# full-scale run at master seed 0 came within 0.07 (in log) of it at
-# $s = 0.5$.
+# trials). Noise: at every level $s$, the budget interval of
+# $N_{50}(s)/N_{50}(0)$ lies above 1.1 times the bound's own ratio (with
+# $C' = C'' = 1$ and $K = s$ the bound's noise term gives only about
+# $(1 + s/\|v\|_1)^2$, 1.09 at $s = 0.5$ and 1.19 at $s = 1$) and below
+# $1 + 20 s^2$. That upper end is an envelope, not a shape: the sweep has two
+# noise levels at most and cannot tell growth like $s^2$ from growth like $s$,
+# so the chapter no longer claims a quadratic. Both ends were set after
+# seeing data: earlier runs had shown ratios of 2.5 at $s = 0.5$ and 5.3 to
+# 5.9 at $s = 1$; an earlier band $[1 + s^2/2, 1 + 20 s^2]$ (its lower end
+# already lowered once from $1 + s^2$ after a full-scale run at master seed 0
+# came within 0.07 in log of it) was replaced by the present lower end after a
+# review showed it sat only 3% above the bound's own ratio at $s = 0.5$.
 
 # %%
 shape_vs = [second_layer(128, "power", exponent=p) for p in SHAPE_EXPONENTS]
@@ -415,21 +407,15 @@ by_noise = sc.n50_sweep(
     seeds["noise"],
 )
 claims.record(checks.v_shape_claim(shape_vs, by_shape, SWEEP_N))
-claims.record(
-    checks.noise_growth_claim(NOISE_LEVELS, by_noise, v_uniform, SWEEP_N)
-)
-noise_bound = np.array(
-    [checks.theorem1_bound([SWEEP_N], v_uniform, s)[0] for s in NOISE_LEVELS]
-)
+claims.record(checks.noise_growth_claim(NOISE_LEVELS, by_noise, v_uniform, SWEEP_N))
+noise_bound = np.array([checks.theorem1_bound([SWEEP_N], v_uniform, s)[0] for s in NOISE_LEVELS])
 noise_bound /= noise_bound[0]
 shape_slope = np.polyfit(np.log(ratios), np.log(by_shape.n50), 1)[0]
 glue("shape-slope", float(shape_slope))
 glue("noise-top", float(NOISE_LEVELS[-1]))
 glue("noise-ratio-top", float(by_noise.n50[-1] / by_noise.n50[0]))
 glue("noise-bound-top", float(noise_bound[-1]))
-fig = plot_n50_dependence(
-    ratios, by_shape, np.array(NOISE_LEVELS), by_noise, noise_bound
-)
+fig = plot_n50_dependence(ratios, by_shape, np.array(NOISE_LEVELS), by_noise, noise_bound)
 show_figure(fig, "fig-n50-dependence")
 
 # %% [markdown]
@@ -468,8 +454,8 @@ show_figure(fig, "fig-n50-dependence")
 #   with $n$, more slowly than $n^{-1/2}$: $N_{50}$ grows faster than $n$ and
 #   slower than $n^2$. With $C' = C'' = 1$ the bound is loose by five orders of
 #   magnitude, mainly through its dependence on $\|v\|_1/\|v\|_2$, which the
-#   measurements do not show. Label noise raises $N_{50}$ roughly like
-#   $1 + c s^2$, far more than the bound's noise term says.
+#   measurements do not show. Label noise raises $N_{50}$ by more than the
+#   bound's noise term says (the shape of that growth in $s$ is not resolved).
 #
 # ## Exercises
 #

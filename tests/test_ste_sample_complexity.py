@@ -330,8 +330,18 @@ def test_noise_growth_claim_passes_inside_the_band():
 
 
 @pytest.mark.mutation("ste.thm1_noise_growth")
-@pytest.mark.parametrize("ratios", [[1.0, 1.0], [1.09, 1.19], [3.0, 40.0]])
+@pytest.mark.parametrize(
+    "ratios", [[1.0, 1.0], [1.09, 1.19], [1.10, 5.5], [2.5, 25.0], [3.0, 40.0]]
+)
 def test_noise_growth_claim_fails_outside_the_band(ratios):
-    """No noise effect, the bound's own growth, or far too much growth."""
+    """No noise effect, the bound's own growth, the edges (1.10 at s = 0.5, 25 at s = 1),
+    or far too much growth."""
     n50 = 25.0 * np.array([1.0, *ratios])
     assert not checks.noise_growth_claim(NOISE, synthetic_sweep(n50), V, 20).passed
+
+
+def test_noise_growth_claim_resolution_near_the_lower_end():
+    """A ratio 1.6 at s = 0.5 (47 % above the bound's 1.09) passes at 2000 trials a cell."""
+    sweep = synthetic_sweep(25.0 * np.array([1.0, 1.6, 5.5]), trials=2000)
+    claim = checks.noise_growth_claim(NOISE, sweep, V, 20)
+    assert claim.passed, claim.measured

@@ -39,10 +39,12 @@ CONCENTRATION_EXPONENT = -0.5
 THEOREM1_EXPONENT = 2.0
 #: the book's choice of the theorem's universal constants C' and C''
 THEOREM1_CONSTANTS = (1.0, 1.0)
-#: fixed in this revision (after earlier runs, see the chapter): N50(s)/N50(0) - 1
-#: lies between these multiples of s^2 (the lower end lowered from 1 to 1/2 after a
-#: full-scale run came within 0.07 in log of it)
-NOISE_EXCESS_BAND = (0.5, 20.0)
+#: fixed after seeing data (see the chapter): at every noise level s > 0 the lower end
+#: of N50(s)/N50(0)'s budget interval must exceed this multiple of the bound's own ratio
+NOISE_BOUND_FACTOR = 1.1
+#: fixed after seeing data (see the chapter): its upper end must stay below 1 + c s^2
+#: with this c (an envelope, not a claimed shape: the data cannot tell s^2 from s)
+NOISE_UPPER_COEFFICIENT = 20.0
 #: fixed before the measurement: the log-log slope of N50 against |v|_1^2/|v|_2^2
 #: counts as flat if it lies within +-0.2, a change of N50 by at most 128^0.2 = 2.6
 #: over the whole range of the ratio, a tenth of the bound's slope 2
@@ -483,18 +485,17 @@ def noise_growth_claim(
     sweep: N50Sweep,
     v: np.ndarray,
     n: int,
-    band: tuple[float, float] = NOISE_EXCESS_BAND,
+    factor: float = NOISE_BOUND_FACTOR,
+    upper_coefficient: float = NOISE_UPPER_COEFFICIENT,
 ) -> Claim:
-    """``ste.thm1_noise_growth`` (finding): N50 grows with s, faster than the bound says.
+    """``ste.thm1_noise_growth`` (finding): noise raises N50 by more than the bound says.
 
-    Two-sided, against a band fixed before the run: at every level s > 0 the
-    budget-level interval of ``N50(s)/N50(0) - 1`` lies inside
-    ``[band[0] s^2, band[1] s^2]`` (quadratic growth, as if the label noise's
-    variance s^2 added to a noiseless gradient noise of variance between
-    ``1/band[1]`` and ``1/band[0]``). The bound's ratio with C' = C'' = 1 and
-    K = s, ``(1 + s/|v|_1)^2``, is reported beside it; it lies below the band.
-    Each ratio's interval takes the worst ends of the two N50 intervals (one
-    comparison per level, so all hold together).
+    Two-sided, at every level s > 0: the budget-level interval of
+    ``N50(s)/N50(0)`` lies strictly between ``factor`` times the bound's own
+    ratio (C' = C'' = 1, K = s, :func:`theorem1_bound`) and
+    ``1 + upper_coefficient s^2``. Each ratio's interval takes the worst ends
+    of the two N50 intervals (one comparison per level, so all hold
+    together). The shape of the growth in s is not claimed.
     """
     levels = np.asarray(levels, dtype=float)
     if levels.size < 2 or levels[0] != 0 or np.any(np.diff(levels) <= 0):
@@ -506,45 +507,55 @@ def noise_growth_claim(
     ratio = sweep.n50[1:] / sweep.n50[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio_low, ratio_high = low[1:] / high[0], high[1:] / low[0]
-    band_low, band_high = 1 + band[0] * noisy**2, 1 + band[1] * noisy**2
     predicted = np.array([theorem1_bound([n], v, s)[0] for s in noisy]) / theorem1_bound(
         [n], v, 0.0
     )
+    band_low, band_high = factor * predicted, 1 + upper_coefficient * noisy**2
     passed = bool(not reason and np.all(band_low < ratio_low) and np.all(ratio_high < band_high))
     with np.errstate(divide="ignore", invalid="ignore"):
-        spare = float(
-            np.min(np.minimum(np.log(ratio_low / band_low), np.log(band_high / ratio_high)))
-        )
+        spare_low = np.log(ratio_low / band_low)
+        spare_high = np.log(band_high / ratio_high)
     rows = ", ".join(
-        f"s={s:g}: {r:.2f} [{lo:.2f}, {hi:.2f}] in [{bl:.2f}, {bh:.2f}]"
+        f"s={s:g}: {r:.2f} [{lo:.2f}, {hi:.2f}] in ({bl:.3f}, {bh:.2f})"
         for s, r, lo, hi, bl, bh in zip(
             noisy, ratio, ratio_low, ratio_high, band_low, band_high, strict=True
         )
+    )
+    excess = ", ".join(
+        f"s={s:g}: {x:.2f}" for s, x in zip(noisy, ratio_low / predicted, strict=True)
     )
     return Claim(
         id="ste.thm1_noise_growth",
         kind="finding",
         statement=(
-            f"at n = {n}, label noise of level s multiplies N50 by 1 + c s^2 with c between "
-            f"{band[0]:g} and {band[1]:g}: far more than the bound's noise term predicts"
+            f"at n = {n}, label noise of level s raises N50 by more than {factor:g} times "
+            f"the bound's own factor (C' = C'' = 1, K = s) and by less than 1 + "
+            f"{upper_coefficient:g} s^2; the shape of the growth in s is not tested"
         ),
         passed=passed,
         measured={
-            "N50(s) / N50(0) (budget interval) in the band": rows,
+            "N50(s) / N50(0) (budget interval) in (lower, upper end)": rows,
             "the bound's ratio (C' = C'' = 1, K = s)": _n50_table(noisy, predicted, ".3f"),
+            "lower end of the interval / the bound's ratio": excess,
             "reason for failure": reason or "none",
         },
-        expected={"N50(s) / N50(0)": f"inside [1 + {band[0]:g} s^2, 1 + {band[1]:g} s^2]"},
+        expected={
+            "N50(s) / N50(0)": (
+                f"inside ({factor:g} x the bound's ratio, 1 + {upper_coefficient:g} s^2)"
+            )
+        },
         method=(
             f"noise N(0, s^2) with s = {', '.join(f'{s:g}' for s in levels)}; m = "
             f"{v.size}, v = 1/sqrt(m); {sweep.rows[0].n_trials} trials per cell, "
             f"{sweep.rows[0].n_steps} steps; N50 by maximum likelihood with profile-likelihood "
-            f"intervals at the error budget (one comparison per level, {levels.size}); band "
-            "set in this revision, after earlier runs had shown ratios of 2.5 (s = 0.5) and "
-            "5.3 to 5.9 (s = 1); its lower end lowered from 1 to 1/2 after a full-scale "
-            "run came within 0.07 in log of it."
+            f"intervals at the error budget (one comparison per level, {levels.size}); both "
+            "ends set after seeing data: earlier runs had shown ratios of 2.5 (s = 0.5) and "
+            "5.3 to 5.9 (s = 1), and a full-scale run a lower end of about 1.34 at s = 0.5."
         ),
         seed=sweep.rows[0].seed,
         summary=f"N50(s)/N50(0): {rows}" + (f"; {reason}" if reason else ""),
-        margin=f"{spare:.3g} in log from the nearer end of the band",
+        margin=(
+            f"{float(np.min(spare_low)):.3g} in log above {factor:g} x the bound's ratio, "
+            f"{float(np.min(spare_high)):.3g} below the upper end"
+        ),
     )
