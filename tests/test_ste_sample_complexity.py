@@ -127,7 +127,16 @@ def test_linf_n_growth_fails_when_the_deviation_grows_like_n(growth):
     assert not checks.linf_n_growth_claim(faster, 200, 2).passed
 
 
+def test_linf_n_growth_says_it_cannot_separate_the_rates(growth):
+    """At n from 4 to 10 sqrt(log n)'s slope sits inside b's interval: the claim says so."""
+    claim = checks.linf_n_growth_claim(growth, 200, 2)
+    assert "sqrt(log n) (coordinates alone)" in claim.measured["slopes inside it"]
+    assert "cannot separate" in claim.statement
+
+
 def test_union_bound_slope_tends_to_one_half():
+    assert checks.coordinate_max_slope(np.array([4, 14])) == pytest.approx(0.265, abs=0.02)
+
     assert checks.union_bound_slope(np.array([4, 14])) < 0.5
     assert checks.union_bound_slope(np.array([1000, 2000])) == pytest.approx(0.5, abs=0.01)
 
