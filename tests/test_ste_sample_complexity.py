@@ -141,8 +141,10 @@ def test_union_bound_slope_tends_to_one_half():
     assert checks.union_bound_slope(np.array([1000, 2000])) == pytest.approx(0.5, abs=0.01)
 
 
-def test_deviation_matches_a_direct_computation():
-    sample = sc.uniform_deviation(4, 5, (30,), 1, 11)
+@pytest.mark.parametrize("chunk", [256, 3])
+def test_deviation_matches_a_direct_computation(chunk):
+    """One chunk of all 16 u, and chunks of 3 (the loop over chunks, a short last one)."""
+    sample = sc.uniform_deviation(4, 5, (30,), 1, 11, chunk=chunk)
     rng = np.random.default_rng(np.random.SeedSequence(11))
     w_star = rng.choice([-1.0, 1.0], size=4)
     Z = rng.standard_normal((30, 5, 4))
