@@ -188,8 +188,8 @@ show_figure(plot_deviation(deviation, slope), "fig-deviation")
 # wrong $\expect[g]$ (the tests scale it by 1.2, with this chapter's quick-scale
 # sizes) stops shrinking and fails. That is about the claim's resolution: in
 # a check at the quick-scale sizes, $\expect[g]$ scaled by 1.15 failed
-# ($|{\rm fitted} - {\rm predicted}|/{\rm SE} = 15.5$ against the threshold
-# 8.69), scaled by 1.1 it failed on one data seed and passed on another (8.9
+# under two data seeds ($|{\rm fitted} - {\rm predicted}|/{\rm SE} = 15.5$ and
+# 13.0 against the threshold 8.69), scaled by 1.1 it failed on one data seed and passed on another (8.9
 # and 8.1), and scaled by 1.05 it passed (2.2 and 2.6). An error of 10% in
 # $\expect[g]$'s scale is at the edge of what this claim can see; 5% is below it.
 #
@@ -301,6 +301,10 @@ glue("local-last", float(local.slope[-1]))
 glue("local-last-low", float(local.budget_low[-1]))
 glue("local-last-high", float(local.budget_high[-1]))
 glue("local-max", float(np.nanmax(local.slope)))
+glue(
+    "phase-power",
+    checks.smallest_accepted_exponent(fit.ns, *fit.n50_budget_interval(fit.ns.size)),
+)
 show_figure(plot_phase_transition(grid, fit), "fig-phase-transition")
 
 # %% [markdown]
@@ -326,7 +330,9 @@ show_figure(plot_phase_transition(grid, fit), "fig-phase-transition")
 # recovery never needs more than quadratically many samples. Each local
 # exponent alone is loosely determined (its interval combines two $N_{50}$
 # intervals), so whether it creeps towards 2 at larger $n$ cannot be told from
-# this range.
+# this range. The claim's power: part (a) would accept a bound growing like
+# $n^e$ for every $e \ge$ {glue:text}`phase-power:.2f` (it would accept a
+# wrong exponent anywhere between that and 2), and reject any slower one.
 #
 # ## Step 3: the constant the bound needs, by $n$
 #

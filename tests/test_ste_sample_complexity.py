@@ -1,11 +1,14 @@
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
 from scipy.special import expit
 
+from quantheory.seeding import paired
 from quantheory.ste import sample_complexity as sc
 from quantheory.ste import sample_complexity_claims as checks
+from quantheory.ste.engine import sample_trials
 from quantheory.ste.model import second_layer
 from quantheory.ste.symbolic import population_gradient_numeric
 
@@ -173,6 +176,43 @@ def test_grid_counts_are_consistent(small_grid):
     assert g.ergodic[:, -1].min() > g.ergodic[:, 0].max()  # more samples help
 
 
+def independent_estimates(Z, labels, v, n_steps):
+    """The STE method written out per trial, keeping its trajectory u^1..u^T.
+
+    Z has shape (N, m, n); returns the ergodic estimate Q(mean_t u^t) (sign(0) = +1)
+    and the last iterate Q(w^T), each of shape (n,).
+    """
+    projections = np.einsum("kmj,m->kj", Z, v)  # Z_k^T v, shape (N, n)
+    w = np.zeros(Z.shape[2])
+    trajectory = []
+    for _ in range(n_steps):
+        u = np.where(w >= 0, 1.0, -1.0)
+        residual = np.where(Z @ u >= 0, 1.0, -1.0) @ v - labels  # (N,)
+        w = w - projections.T @ residual / len(labels)
+        trajectory.append(np.where(w >= 0, 1.0, -1.0))
+    ergodic = np.where(np.mean(trajectory, axis=0) >= 0, 1.0, -1.0)
+    return ergodic, np.where(w >= 0, 1.0, -1.0)
+
+
+def test_grid_counts_the_ergodic_estimate_not_the_last_iterate():
+    """Recount one grid from stored trajectories; ergodic and last counts differ here,
+    so a grid that counted the last iterate as the ergodic one (or the reverse) fails."""
+    ns, sizes, trials, steps, seed = [5], [6, 10], 60, 9, 17
+    grid = sc.success_grid(ns, sizes, trials, steps, seed, m=8, noise_std=0.5)
+    ergodic, last = np.zeros((1, 2), dtype=int), np.zeros((1, 2), dtype=int)
+    for (i, j), child in paired(list(itertools.product([0], [0, 1])), seed):
+        for size, batch_seed in paired(sc._batches(ns[i], sizes[j], 8, trials), child):
+            batch = sample_trials(ns[i], sizes[j], size, batch_seed, m=8, noise_std=0.5)
+            for t in range(size):
+                Z = batch.Z[t].transpose(1, 2, 0)  # (N, m, n)
+                e, w = independent_estimates(Z, batch.labels()[t], batch.v, steps)
+                ergodic[i, j] += np.array_equal(e, batch.w_star[t])
+                last[i, j] += np.array_equal(w, batch.w_star[t])
+    assert np.any(ergodic != last)  # the case tells the two estimates apart
+    np.testing.assert_array_equal(grid.ergodic, ergodic)
+    np.testing.assert_array_equal(grid.last, last)
+
+
 WIDE_SIZES = np.array(sc.log2_grid(2, 40))
 V = second_layer(128)
 
@@ -226,6 +266,15 @@ def test_phase_transition_claim_passes_below_n2():
     grid = synthetic_grid(2.0 * NS**1.5, NS)
     claim = checks.phase_transition_claim(grid, grid_fit(grid), V)
     assert claim.passed and "fails below 1" in claim.margin
+
+
+def test_smallest_accepted_exponent_is_the_edge_of_part_a():
+    grid = synthetic_grid(2.0 * NS**1.5, NS)
+    fit = grid_fit(grid)
+    power = checks.smallest_accepted_exponent(fit.ns, *fit.n50_budget_interval(NS.size))
+    assert 1.0 < power < 1.5
+    assert checks.phase_transition_claim(grid, fit, V, exponent=power + 0.01).passed
+    assert not checks.phase_transition_claim(grid, fit, V, exponent=power - 0.01).passed
 
 
 @pytest.mark.mutation("ste.thm1_phase_transition")

@@ -299,6 +299,7 @@ def phase_transition_claim(
         )
     )
     c_calibrated = high[0] / shape[0]
+    power = smallest_accepted_exponent(fit.ns, low, high)
     return Claim(
         id="ste.thm1_phase_transition",
         statement=(
@@ -316,6 +317,7 @@ def phase_transition_claim(
             "(b) lower end at the largest n / upper end at the smallest": f"{growth:.2f}",
             "local exponent by n-range (budget interval)": ranges,
             "one power law over all n (for reading)": f"alpha = {fit.alpha:.2f}",
+            "(a)'s power: smallest bound exponent it accepts": f"{power:.2f}",
             "reason for failure": "; ".join(reasons) or "none",
         },
         expected={
@@ -341,9 +343,23 @@ def phase_transition_claim(
         ),
         margin=(
             f"(a) {stats.margin(float(np.nanmin(ratio)), 1.0, unit='', passes_below=False)}; "
-            f"(b) {stats.margin(float(growth), 1.0, unit='', passes_below=False)}"
+            f"(b) {stats.margin(float(growth), 1.0, unit='', passes_below=False)}; "
+            f"(a) accepts a bound n^e for every e >= {power:.2f}"
         ),
     )
+
+
+def smallest_accepted_exponent(ns: np.ndarray, low: np.ndarray, high: np.ndarray) -> float:
+    """The smallest e for which part (a) accepts a bound growing like ``n^e``.
+
+    Part (a) accepts ``n^e`` when ``high[0] (n_i/n_0)^e >= low[i]`` at every
+    larger n, i.e. ``e >= log(low[i]/high[0]) / log(n_i/n_0)``; the claim's
+    power against a bound that grows too slowly. ``ns`` increasing, shapes (I,).
+    """
+    ns = np.asarray(ns, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = np.log(np.asarray(low[1:]) / high[0]) / np.log(ns[1:] / ns[0])
+    return float(np.max(needed))
 
 
 def smallest_constant(
