@@ -61,6 +61,28 @@ def test_profile_interval_keeps_its_level():
     assert covered >= 70  # 95 % of 80 is 76; Binomial(80, 0.95) < 70 has probability < 0.1 %
 
 
+def test_wide_interval_keeps_its_level_when_the_curve_is_not_logistic():
+    """A cloglog success curve in log N: at alpha = 1e-3 the profile interval misses N50
+    far more often than 1 in 1000; the wider interval (model-free one included) does not."""
+    rng = np.random.default_rng(5)
+    sizes = np.array(sc.log2_grid(4, 16))
+    n50, slope = 40.0, 3.0
+    p = 1 - np.exp(-np.log(2.0) * np.exp(slope * (np.log(sizes) - np.log(n50))))
+    profile = sc.profile_n50(sizes, rng.binomial(64, p, size=(300, sizes.size)), 64)
+
+    def misses(low, high):
+        return int(np.sum((n50 < low) | (high < n50)))
+
+    assert misses(*profile.interval(1e-3)) >= 5  # nominal 0.3 of 300
+    assert misses(*profile.wide_interval(1e-3)) <= 1
+
+
+def test_model_free_interval_brackets_by_the_cells():
+    profile = sc.profile_n50(SIZES, synthetic_counts([30.0], 10_000), 10_000)
+    low, high = profile.model_free_interval(1e-3)
+    assert SIZES[SIZES < 30].max() == low[0] and SIZES[SIZES > 30].min() == high[0]
+
+
 def test_grid_sample_sizes_follow_the_stated_range():
     sizes = sc.grid_sample_sizes((10, 25, 50))
     assert sizes[0] <= 5 and sizes[-1] >= 250 and sizes[-2] < 250

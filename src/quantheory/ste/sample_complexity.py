@@ -282,6 +282,9 @@ class N50Profile:
     log_n50_grid : numpy.ndarray, shape (G,)
     deviance : numpy.ndarray, shape (I, G)
         The profile deviance of every row on ``log_n50_grid``.
+    successes : numpy.ndarray of int, shape (I, J)
+        The counts the profile was fitted to (for the model-free interval).
+    trials : int
     """
 
     sample_sizes: np.ndarray
@@ -289,6 +292,8 @@ class N50Profile:
     censored: np.ndarray
     log_n50_grid: np.ndarray
     deviance: np.ndarray
+    successes: np.ndarray
+    trials: int
 
     def interval(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """Profile-likelihood interval of every row at level ``1 - alpha``; (low, high)."""
@@ -307,8 +312,37 @@ class N50Profile:
             high[i] = np.inf if right == inside.size - 1 else np.exp(self.log_n50_grid[right])
         return low, high
 
+    def model_free_interval(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """N50 intervals at level ``1 - alpha`` that assume only a rate increasing in N.
+
+        Every cell of a row gets a Wilson interval at level ``1 - alpha / J``
+        (Bonferroni over the row's J cells), so all of a row's cells are
+        covered together. Then N50 lies above the largest N whose upper end is
+        below 1/2 (0 if none) and below the smallest N whose lower end is above
+        1/2 (infinity if none). Returns (low, high), each of shape (I,).
+        """
+        sizes = self.sample_sizes.astype(float)
+        lower, upper = stats.wilson_interval(self.successes, self.trials, alpha / sizes.size)
+        below = np.where(upper < 0.5, sizes[None, :], 0.0)
+        above = np.where(lower > 0.5, sizes[None, :], np.inf)
+        return below.max(axis=1), above.min(axis=1)
+
+    def wide_interval(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """The wider of :meth:`interval` and :meth:`model_free_interval` at ``1 - alpha``.
+
+        The profile-likelihood interval keeps its level only if the success
+        curve is logistic in log N; the union of the two keeps it if either does.
+        """
+        low, high = self.interval(alpha)
+        free_low, free_high = self.model_free_interval(alpha)
+        return np.minimum(low, free_low), np.maximum(high, free_high)
+
     def budget_interval(self, n_comparisons: int) -> tuple[np.ndarray, np.ndarray]:
-        """Intervals at the error budget's level, one of ``n_comparisons`` per row."""
+        """Profile intervals at the error budget's level, one of ``n_comparisons`` per row.
+
+        They assume a logistic curve in log N; :meth:`wide_interval` does not,
+        but at the chapter's trial counts it is too wide for its claims.
+        """
         return self.interval(stats.comparison_alpha(n_comparisons))
 
 
@@ -334,7 +368,7 @@ def profile_n50(sample_sizes: Sequence[int], successes: np.ndarray, trials: int)
     n50 = np.full(successes.shape[0], np.nan)
     n50[~censored] = fit_n50(sizes, successes[~censored], trials)
     deviance = np.array([_profile_deviance(log_sizes, row, trials, thetas) for row in successes])
-    return N50Profile(sizes, n50, censored, thetas, deviance)
+    return N50Profile(sizes, n50, censored, thetas, deviance, successes, trials)
 
 
 @dataclass(frozen=True)
