@@ -389,6 +389,13 @@ def test_v_shape_claim_fails_when_n50_grows_like_the_bound():
 
 
 @pytest.mark.mutation("ste.thm1_v_shape")
+def test_v_shape_claim_fails_when_n50_grows_with_slope_0_3():
+    """Just beyond the tolerance 0.2: N50 ~ ratio^0.3 (a factor 4.3 over the range)."""
+    n50 = 30.0 * (SHAPE_RATIOS / SHAPE_RATIOS.min()) ** 0.3
+    assert not checks.v_shape_claim(SHAPES, synthetic_sweep(n50, shapes=SHAPE_RATIOS), 20).passed
+
+
+@pytest.mark.mutation("ste.thm1_v_shape")
 def test_v_shape_claim_fails_when_every_row_ran_with_the_same_v():
     same = synthetic_sweep([30.0, 30.0, 30.0], shapes=np.full(3, SHAPE_RATIOS[0]))
     claim = checks.v_shape_claim(SHAPES, same, 20)
