@@ -276,8 +276,8 @@ show_figure(plot_deviation_growth(growth, b), "fig-deviation-growth")
 # $n$, consistent with the union bound's rate, but at these $n$ they cannot
 # separate it from growth over the coordinates alone, so they do not show
 # that the union over the $2^n$ weights costs anything. If the deviation
-# grows like $n^b$, the proof's argument needs $N \gtrsim n^{1 + 2b}$: with the measured $b$ an
-# exponent of {glue:text}`growth-exponent:.2f` (budget interval
+# grows like $n^b$, the proof's argument needs $N \gtrsim n^{1 + 2b}$: with
+# the measured $b$ an exponent of {glue:text}`growth-exponent:.2f` (budget interval
 # {glue:text}`growth-exponent-low:.2f` to
 # {glue:text}`growth-exponent-high:.2f`), against the theorem's 2. This is
 # measured for $n \le$ {glue:text}`growth-n-max` only, and the argument is a
