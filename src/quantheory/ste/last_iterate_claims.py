@@ -142,7 +142,7 @@ def last_iterate_claim(
             f"Theorem 1 chapter ({total} runs of {grid.n_steps} steps) for the rest, N50 by "
             f"logistic fits, SE from {comparison.draws_last.shape[0]} joint binomial "
             f"resamples of the cells, band {band} fixed in advance, normal quantile at the "
-            f"budget ({2 * comparison.ns.size} one-sided tests)."
+            f"budget ({2 * comparison.ns.size} one-sided tests); {BAND_POWER_NOTE}."
         ),
         seed=grid.seed,
         summary=(
@@ -153,7 +153,7 @@ def last_iterate_claim(
         margin=("exact parts hold" if exact else "an exact part FAILS")
         + f"; band: {stats.margin(worst, -z, passes_below=False)}; SE of the log ratio "
         f"{se.min():.3f} to {se.max():.3f}, so at this SE a ratio beyond "
-        f"{2 * np.exp(z * se.max()):.2f} would fail; {BAND_POWER_NOTE}",
+        f"{2 * np.exp(z * se.max()):.2f} would fail (power near the edge: see method)",
     )
 
 
