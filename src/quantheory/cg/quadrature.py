@@ -149,14 +149,28 @@ def plane_rule(
 
 @njit(cache=True, parallel=True)
 def _population_descent(
-    u, v, owner, top, step, max_steps, code, breaks, slopes, resolution, levels, rule, norms, mass
+    u,
+    v,
+    owner,
+    top,
+    step,
+    max_steps,
+    code,
+    breaks,
+    slopes,
+    resolution,
+    levels,
+    rule,
+    norms,
+    mass,
+    grads,
 ):  # pragma: no cover - compiled
     runs, classes, _, units = u.shape
     inner, outer, xr, wr, xa, wa, grid = rule
     for task in prange(runs * classes):
         r = task // classes
         i = task % classes
-        weights = u[r, i]
+        weights = u[r, i]  # descends in place: u holds the final plane components
         grad = np.empty((2, units))
         last = max_steps
         for t in range(max_steps + 1):
@@ -166,6 +180,9 @@ def _population_descent(
             mass[r, t, i] = it.class_gradient(
                 weights, z, w, i, v, owner, top, code, breaks, slopes, resolution, grad
             )
+            if t < max_steps:
+                for j in range(units):
+                    grads[r, t, i, j] = np.sqrt(grad[0, j] ** 2 + grad[1, j] ** 2)
             if mass[r, t, i] == 0.0 or t == max_steps:
                 last = t
                 break
@@ -191,7 +208,7 @@ class PopulationRun:
     loss_mass: np.ndarray
 
 
-def population_descent(
+def _descend(
     population: AnnulusPopulation,
     w0: np.ndarray,
     v: np.ndarray,
@@ -199,9 +216,14 @@ def population_descent(
     surrogate: str,
     eta: float,
     max_steps: int,
-    size: RuleSize = RuleSize(),
-) -> PopulationRun:
-    """Iterate (8) with the population coarse gradient ``E_{D}[grad l]`` by quadrature."""
+    size: RuleSize,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the compiled population descent; the shared set-up of both public runners.
+
+    Returns the final plane components ``u`` (R, n, 2, k), the norms
+    ``|w_{j,i}^t|`` (R, T + 1, n, k), the loss masses (R, T + 1, n) and the
+    class-gradient norms (R, T, n, k), each frozen once its class has zero loss.
+    """
     v = nw.check_second_layer(v)
     n = population.n_classes
     w0 = np.asarray(w0, dtype=float)
@@ -216,9 +238,9 @@ def population_descent(
     code, breaks, slopes = surrogate_code(surrogate, bits)
     xr, wr = np.polynomial.legendre.leggauss(size.radial)
     xa, wa = np.polynomial.legendre.leggauss(size.angular)
-    rule = (population.inner, population.outer, xr, wr, xa, wa, size.grid)
     norms = np.zeros((runs, max_steps + 1, n, v.shape[1]))
     mass = np.zeros((runs, max_steps + 1, n))
+    grads = np.zeros((runs, max_steps, n, v.shape[1]))
     _population_descent(
         u,
         v,
@@ -231,10 +253,27 @@ def population_descent(
         slopes,
         nw.OUTPUT_RESOLUTION,
         surrogate_levels(surrogate, bits),
-        rule,
+        (population.inner, population.outer, xr, wr, xa, wa, size.grid),
         norms,
         mass,
+        grads,
     )
+    return u, norms, mass, grads
+
+
+def population_descent(
+    population: AnnulusPopulation,
+    w0: np.ndarray,
+    v: np.ndarray,
+    bits: int,
+    surrogate: str,
+    eta: float,
+    max_steps: int,
+    size: RuleSize = RuleSize(),
+) -> PopulationRun:
+    """Iterate (8) with the population coarse gradient ``E_{D}[grad l]`` by quadrature."""
+    u, norms, mass, _ = _descend(population, w0, v, bits, surrogate, eta, max_steps, size)
+    w0, runs, n = np.asarray(w0, dtype=float), u.shape[0], population.n_classes
     zero = mass == 0.0
     first = np.where(zero.any(axis=1), zero.argmax(axis=1), -1)  # (R, n)
     done = np.where(np.all(first >= 0, axis=1), first.max(axis=1), -1)
@@ -244,38 +283,6 @@ def population_descent(
             mass[r, stop:, i] = mass[r, stop, i]
     iterates = it.assemble(population, w0, u, norms, done)
     return PopulationRun(iterates=iterates, loss_mass=np.moveaxis(mass, 1, 0))
-
-
-@njit(cache=True, parallel=True)
-def _tracked_descent(
-    u, v, owner, top, step, max_steps, code, breaks, slopes, resolution, levels, rule, norms, grads
-):  # pragma: no cover - compiled
-    runs, classes, _, units = u.shape
-    inner, outer, xr, wr, xa, wa, grid = rule
-    for task in prange(runs * classes):
-        r = task // classes
-        i = task % classes
-        weights = u[r, i].copy()
-        grad = np.empty((2, units))
-        last = max_steps
-        for t in range(max_steps + 1):
-            for j in range(units):
-                norms[r, t, i, j] = np.sqrt(weights[0, j] ** 2 + weights[1, j] ** 2)
-            if t == max_steps:
-                break
-            z, w = _rule(weights, levels, inner, outer, xr, wr, xa, wa, grid)
-            positive = it.class_gradient(
-                weights, z, w, i, v, owner, top, code, breaks, slopes, resolution, grad
-            )
-            for j in range(units):
-                grads[r, t, i, j] = np.sqrt(grad[0, j] ** 2 + grad[1, j] ** 2)
-            if positive == 0.0:
-                last = t
-                break
-            weights -= step * grad
-        for t in range(last + 1, max_steps + 1):
-            for j in range(units):
-                norms[r, t, i, j] = norms[r, last, i, j]
 
 
 @dataclass(frozen=True)
@@ -313,38 +320,8 @@ def tracked_population_descent(
 ) -> TrackedRun:
     """Iterate (8) with the population coarse gradient and record, at every step,
     ``|w_{j,i}^t|`` and ``|grad_j l_i(W^t)|`` for every class and unit."""
-    v = nw.check_second_layer(v)
-    n = population.n_classes
-    w0 = np.asarray(w0, dtype=float)
-    if w0.ndim != 3 or w0.shape[1:] != (population.dim, v.shape[1]) or v.shape[0] != n:
-        raise ValueError(
-            f"w0 must be (R, {population.dim}, {v.shape[1]}) and V must have {n} rows, "
-            f"got {w0.shape} and {v.shape}"
-        )
-    runs, max_steps = w0.shape[0], positive_int("max_steps", max_steps)
-    planes = np.stack([population.plane(i) for i in range(n)])
-    u = np.ascontiguousarray(np.einsum("nda,rdk->rnak", planes, w0))
-    code, breaks, slopes = surrogate_code(surrogate, bits)
-    xr, wr = np.polynomial.legendre.leggauss(size.radial)
-    xa, wa = np.polynomial.legendre.leggauss(size.angular)
-    norms = np.zeros((runs, max_steps + 1, n, v.shape[1]))
-    grads = np.zeros((runs, max_steps, n, v.shape[1]))
-    _tracked_descent(
-        u,
-        v,
-        v.argmax(axis=0),
-        float(max_level(bits)),
-        positive_float("eta", eta) / n,
-        max_steps,
-        code,
-        breaks,
-        slopes,
-        nw.OUTPUT_RESOLUTION,
-        surrogate_levels(surrogate, bits),
-        (population.inner, population.outer, xr, wr, xa, wa, size.grid),
-        norms,
-        grads,
-    )
+    _, norms, _, grads = _descend(population, w0, v, bits, surrogate, eta, max_steps, size)
+    w0, n = np.asarray(w0, dtype=float), population.n_classes
     idle = np.linalg.norm(population.plane(n).T @ w0, axis=-2)  # (R, k), never moves
     total = np.sqrt(np.sum(norms**2, axis=2) + idle[:, None, :] ** 2)  # (R, T + 1, k)
     return TrackedRun(
