@@ -88,7 +88,9 @@ def book(extra: list[str]) -> int:
 def test(extra: list[str]) -> int:
     ensure_venv()
     ensure_chromium()
-    return run([BIN / "python", "-m", "pytest", *extra])
+    # two workers: the book-building tests (one group, one worker) run beside the rest
+    parallel = ["-n", "2", "--dist", "loadgroup"]
+    return run([BIN / "python", "-m", "pytest", *parallel, *extra])
 
 
 def main() -> int:

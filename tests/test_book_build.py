@@ -9,7 +9,7 @@ import pytest
 from conftest import build_book, copy_book
 from quantheory.claims import SPEC_CLAIMS
 
-pytestmark = pytest.mark.build
+pytestmark = [pytest.mark.build, pytest.mark.xdist_group("book")]
 
 PART_ONE = {claim_id for claim_id in SPEC_CLAIMS if claim_id.startswith("ste.")}
 PART_TWO = {c for c in SPEC_CLAIMS if c.startswith("cg.")}
