@@ -58,7 +58,7 @@ from quantheory.seeding import chapter_seed, describe, spawn
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20210303)
 seeds = spawn(SEED, ["sweep"])
-claims = ChapterClaims()
+claims = ChapterClaims("cg_angle")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%

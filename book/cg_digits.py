@@ -93,7 +93,7 @@ from quantheory.seeding import chapter_seed, describe, spawn
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20210302)
 seeds = spawn(SEED, ["split", "gradient_check", "training", "directions"])
-claims = ChapterClaims()
+claims = ChapterClaims("cg_digits")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %% [markdown]

@@ -79,7 +79,7 @@ from quantheory.seeding import chapter_seed, describe, spawn
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20210302)
 seeds = spawn(SEED, ["population", "starts", "study", "fresh"])
-claims = ChapterClaims()
+claims = ChapterClaims("cg_iterates")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%

@@ -96,7 +96,7 @@ seeds = spawn(
     SEED,
     ["population", "random_weights", "descent", "fresh", "population_descent"],
 )
-claims = ChapterClaims()
+claims = ChapterClaims("cg_lemmas")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%

@@ -49,7 +49,7 @@ from quantheory.claims import ChapterClaims
 from quantheory.display import show, show_figure
 from quantheory.ste.symbolic import Formula
 
-claims = ChapterClaims()
+claims = ChapterClaims("cg_surrogates")
 
 # %%
 BITS = 2  # surrogates of the 2-bit network, q_b = 3

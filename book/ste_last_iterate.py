@@ -78,7 +78,7 @@ from quantheory.ste.sample_complexity_figures import plot_last_vs_ergodic
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20250526)
 seeds = spawn(SEED, ["absorbing", "bootstrap"])
-claims = ChapterClaims()
+claims = ChapterClaims("ste_last_iterate")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%

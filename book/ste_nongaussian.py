@@ -77,7 +77,7 @@ SEED = chapter_seed(20250528)
 seeds = spawn(
     SEED, ["shifts", "families", "moments", "limits", "calibration", "ties"]
 )
-claims = ChapterClaims()
+claims = ChapterClaims("ste_nongaussian")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%

@@ -82,7 +82,7 @@ from quantheory.ste.figures import (
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20250523)
 seeds = spawn(SEED, ["sign_moment", "disagreement", "population", "dynamics"])
-claims = ChapterClaims()
+claims = ChapterClaims("ste_population")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %% [markdown]

@@ -97,7 +97,7 @@ from quantheory.ste.recurrence_figures import (
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20250527)
 seeds = spawn(SEED, ["escape", "map", "negative", "noiseless"])
-claims = ChapterClaims()
+claims = ChapterClaims("ste_recurrence")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%

@@ -130,7 +130,7 @@ seeds = spawn(
         "growth_boot",
     ],
 )
-claims = ChapterClaims()
+claims = ChapterClaims("ste_sample_complexity")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %% [markdown]

@@ -42,6 +42,11 @@ def test_report_lists_parts_one_and_two_as_pass_and_the_rest_as_missing(quick_bo
     assert f"{len(IN_THE_BOOK)} claims pass, 0 fail" in report
     assert "master seed QUANTHEORY_SEED = 0" in report
     assert "Theorem checks (" in report and "Findings (" in report
+    recorded = [r for r in claims_json(quick_book)["rows"] if r["status"] != "missing"]
+    for row in recorded:
+        chapter = row["docname"].removeprefix("book/")
+        assert row["provenance"]["command"].endswith(f".venv/bin/python book/{chapter}.py")
+        assert row["provenance"]["scale"] == "quick" and row["provenance"]["versions"]["sympy"]
     findings = {r["id"] for r in claims_json(quick_book)["rows"] if r.get("kind") == "finding"}
     assert {"ste.thm1_v_shape", "ste.thm1_noise_growth"} <= findings
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from quantheory.sphinx_ext import CLAIMS_FILE
 
-ROW_FIELDS = ("id", "status", "kind", "docname", "key_numbers", "margin", "claim")
+ROW_FIELDS = ("id", "status", "kind", "docname", "key_numbers", "margin", "provenance", "claim")
 
 
 def find_claims_file(build_dir: Path) -> Path:
@@ -54,21 +54,7 @@ def claims_command(args: argparse.Namespace) -> int:
                 {
                     "scale": payload["scale"],
                     "master_seed": payload.get("master_seed"),
-                    "rows": [
-                        {
-                            k: r.get(k)
-                            for k in (
-                                "id",
-                                "status",
-                                "kind",
-                                "docname",
-                                "key_numbers",
-                                "margin",
-                                "claim",
-                            )
-                        }
-                        for r in rows
-                    ],
+                    "rows": [{k: r.get(k) for k in ROW_FIELDS} for r in rows],
                 },
                 indent=1,
             )

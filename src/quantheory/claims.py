@@ -15,10 +15,13 @@ import html
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
+import sys
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from quantheory.display import show
+from quantheory.provenance import provenance, rerun_command
 
 CLAIM_ID_PATTERN = re.compile(r"^[a-z]+\.[A-Za-z0-9_]+$")
 
@@ -72,6 +75,28 @@ SPEC_CLAIMS: dict[str, str] = {
 }
 
 
+def provenance_line(record: dict[str, Any]) -> str:
+    """One line of a provenance record: commit, package, scale, seed and versions."""
+    versions = ", ".join(f"{k} {v}" for k, v in record.get("versions", {}).items())
+    return (
+        f"commit {record.get('commit')}, package {record.get('package')}, "
+        f"scale {record.get('scale')}, master seed {record.get('master_seed')}; {versions}"
+    )
+
+
+def provenance_html(record: dict[str, Any]) -> str:
+    """A claim block's collapsible provenance: the rerun command and what it ran with."""
+    if not record:
+        return ""
+    esc = html.escape
+    command = record.get("command")
+    rerun = f"<p>Rerun its chapter: <code>{esc(command)}</code></p>" if command else ""
+    return (
+        '<details class="qt-provenance"><summary>Provenance and rerun command</summary>'
+        f"{rerun}<p>Ran with {esc(provenance_line(record))}.</p></details>"
+    )
+
+
 class ClaimsFailed(AssertionError):
     """Raised at the end of a chapter when one or more of its claims failed."""
 
@@ -120,6 +145,11 @@ class Claim:
     margin
         How far the claim was from failing, in one line (for example
         ``"3.1 SE of 5.9 allowed"`` or ``"smallest ratio 1.27, fails below 1"``).
+    provenance
+        What produced it (:func:`quantheory.provenance.provenance`): commit,
+        package fingerprint, scale, master seed, library versions and the
+        command that reruns its chapter; filled in by
+        :meth:`ChapterClaims.record`.
     """
 
     id: str
@@ -132,6 +162,7 @@ class Claim:
     summary: str = ""
     kind: str = "theorem"
     margin: str = ""
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -180,6 +211,10 @@ class Claim:
             lines.append(f"    method   {self.method}")
         if self.seed is not None:
             lines.append(f"    seed     {self.seed}")
+        if self.provenance:
+            lines.append(f"    ran with {provenance_line(self.provenance)}")
+            if "command" in self.provenance:
+                lines.append(f"    rerun    {self.provenance['command']}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -208,7 +243,7 @@ class Claim:
             f'<p class="qt-claim-statement">{esc(self.statement)}</p>'
             '<table class="qt-claim-table"><thead><tr><th>quantity</th><th>measured</th>'
             f"<th>predicted / bound</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            f'<p class="qt-claim-meta">{meta}</p></div>'
+            f'<p class="qt-claim-meta">{meta}</p>{provenance_html(self.provenance)}</div>'
         )
 
 
@@ -248,11 +283,30 @@ class ClaimsSummary:
         )
 
 
-class ChapterClaims:
-    """Collects a chapter's claims, shows each one, and fails loudly at the end."""
+def chapter_from_script() -> str | None:
+    """The chapter's name when Python runs a chapter file ``book/<name>.py`` as a script."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.suffix == ".py" and script.parent.name == "book":
+        return script.stem
+    return None
 
-    def __init__(self) -> None:
+
+class ChapterClaims:
+    """Collects a chapter's claims, shows each one, and fails loudly at the end.
+
+    Parameters
+    ----------
+    chapter
+        The chapter's file name without ``.py`` (``"ste_population"``), for
+        the rerun command in each claim's provenance; taken from the script's
+        name when the chapter runs as a script and not given.
+    """
+
+    def __init__(self, chapter: str | None = None) -> None:
         self.claims: list[Claim] = []
+        self.chapter = chapter if chapter is not None else chapter_from_script()
+        if self.chapter is not None:
+            rerun_command(self.chapter, "quick", 0)  # a readable error for a bad name now
 
     def record(self, claim: Claim) -> None:
         """Show ``claim`` (a pass/fail block in the page) and remember it.
@@ -262,6 +316,8 @@ class ChapterClaims:
         """
         if any(c.id == claim.id for c in self.claims):
             raise ValueError(f"claim {claim.id!r} was already recorded in this chapter")
+        if not claim.provenance:
+            claim = replace(claim, provenance=provenance(self.chapter))
         self.claims.append(claim)
         show(claim)
 

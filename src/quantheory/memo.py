@@ -27,14 +27,20 @@ CACHE_ENV_VAR = "QUANTHEORY_CACHE_DIR"
 T = TypeVar("T")
 
 
-def package_fingerprint() -> str:
-    """Hash of every source file of ``quantheory``, the scale and the master seed."""
+def source_fingerprint() -> str:
+    """Hash of every source file of ``quantheory`` (names and contents), 16 hex digits."""
     root = Path(quantheory.__file__).parent
-    digest = hashlib.sha256(f"{current_scale()}/{master_seed()}".encode())
+    digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def package_fingerprint() -> str:
+    """Hash of the package's source (:func:`source_fingerprint`), the scale and the master seed."""
+    text = f"{current_scale()}/{master_seed()}/{source_fingerprint()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def cached(name: str, params: dict[str, Any], compute: Callable[[], T]) -> T:

@@ -142,6 +142,7 @@ def _report_rows(env: Any) -> list[dict[str, Any]]:
                     "key_numbers": claim.key_numbers(),
                     "kind": claim.kind,
                     "margin": claim.margin,
+                    "provenance": claim.provenance,
                     "claim": claim.to_json(),
                 }
             )
