@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import build_book, copy_book
+from conftest import ROOT, build_book, copy_book
 from quantheory.claims import SPEC_CLAIMS
 
 pytestmark = [pytest.mark.build, pytest.mark.xdist_group("book")]
@@ -20,6 +20,7 @@ EXTRA = {
     "cg.lemma_constants_tightness",
 }
 IN_THE_BOOK = PART_ONE | PART_TWO | EXTRA
+CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.py"))
 
 
 def claims_json(folder):
@@ -69,6 +70,18 @@ def test_warm_rebuild_uses_the_cache_and_keeps_every_claim(quick_book):
     assert claims_json(quick_book) == before
     report = (quick_book / "_build" / "html" / "book" / "report.html").read_text()
     assert f"{len(IN_THE_BOOK)} claims pass" in report
+    stats = (quick_book / "_build" / "html" / "book" / "exec_stats.html").read_text()
+    assert f"0 executed in this build, {len(CHAPTERS)} taken from the cache" in stats
+    assert "executed in this build</p>" not in stats and "FAILED" not in stats
+
+
+def test_execution_statistics_list_every_chapter_with_its_run(quick_book):
+    stats = (quick_book / "_build" / "html" / "book" / "exec_stats.html").read_text()
+    assert f"{len(CHAPTERS)} chapters," in stats
+    for chapter in CHAPTERS:
+        assert f'href="{chapter}.html"' in stats
+    assert stats.count("<p>succeeded</p>") == len(CHAPTERS)
+    assert "This build: commit " in stats and "scale quick, master seed 0" in stats
 
 
 def test_a_package_change_reexecutes_and_a_failing_claim_fails_the_build(tmp_path):

@@ -6,6 +6,10 @@
 * The ``{claims-report}`` directive becomes a table of every claim id of the
   specification, with pass / fail / missing and links to the chapters.
 * ``claims.json`` is written into the HTML output for ``python -m quantheory claims``.
+* The ``{execution-statistics}`` directive becomes a table of every executed
+  chapter: when, how long, whether its outputs came from the execution cache.
+* The ``{build-settings}`` directive states the build's scale, master seed,
+  commit, package fingerprint and library versions (the execution-statistics page).
 * jupyter-cache hashes only a notebook's code cells, so a change in this
   package would otherwise leave stale outputs. The extension fingerprints the
   package's source files and the scale switch, keeps one execution cache per
@@ -18,17 +22,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
 import quantheory
-from quantheory.claims import SPEC_CLAIMS, Claim, claims_in_html
+from quantheory.claims import SPEC_CLAIMS, Claim, claims_in_html, provenance_line
 from quantheory.memo import CACHE_ENV_VAR, package_fingerprint
+from quantheory.provenance import provenance
 from quantheory.scale import current_scale
 from quantheory.seeding import master_seed
 
@@ -71,6 +79,98 @@ class ClaimsReportDirective(Directive):
         env.quantheory_report_docs = getattr(env, "quantheory_report_docs", set())
         env.quantheory_report_docs.add(env.docname)
         return [claims_report_node()]
+
+
+class BuildSettingsDirective(Directive):
+    """One paragraph: this build's scale, master seed, commit, package and library versions."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        env = self.state.document.settings.env
+        env.quantheory_report_docs = getattr(env, "quantheory_report_docs", set())
+        env.quantheory_report_docs.add(env.docname)  # re-read on every build
+        record = provenance(None)
+        return [nodes.paragraph(text=f"This build: {provenance_line(record)}.")]
+
+
+class execution_statistics_node(nodes.General, nodes.Element):
+    """Placeholder replaced by the execution-statistics table once every page is read."""
+
+
+class ExecutionStatisticsDirective(Directive):
+    """A table of every executed chapter: run time, when, from the cache or not, status."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        env = self.state.document.settings.env
+        env.quantheory_report_docs = getattr(env, "quantheory_report_docs", set())
+        env.quantheory_report_docs.add(env.docname)
+        return [execution_statistics_node()]
+
+
+def _note_build_start(app: Sphinx) -> None:
+    app.quantheory_build_started = time.time()
+
+
+def _execution_rows(app: Sphinx) -> list[dict[str, Any]]:
+    """One row per executed page: docname, title, when, seconds, cached, succeeded."""
+    started = getattr(app, "quantheory_build_started", time.time())
+    rows = []
+    for docname, data in sorted(NbMetadataCollector.get_doc_data(app.env).items()):
+        run = data.get("exec_data")
+        if not run:
+            continue
+        rows.append(
+            {
+                "docname": docname,
+                "title": app.env.titles[docname].astext() if docname in app.env.titles else docname,
+                "when": datetime.fromtimestamp(run["mtime"], tz=UTC).strftime("%Y-%m-%d %H:%M"),
+                "seconds": run.get("runtime"),
+                "cached": run["mtime"] < started,
+                "succeeded": bool(run.get("succeeded")),
+            }
+        )
+    return rows
+
+
+def _execution_table(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
+    rows = _execution_rows(app)
+    headers = ("chapter", "executed (UTC)", "run time (s)", "from the cache", "scale", "seed")
+    table = nodes.table(classes=["qt-table", "qt-exec"])
+    group = nodes.tgroup(cols=len(headers) + 1)
+    table += group
+    for _ in range(len(headers) + 1):
+        group += nodes.colspec(colwidth=10)
+    head = nodes.thead()
+    group += head
+    header = nodes.row()
+    for title in (*headers, "status"):
+        header += nodes.entry("", nodes.paragraph(text=title))
+    head += header
+    body = nodes.tbody()
+    group += body
+    for row in rows:
+        line = nodes.row()
+        link = nodes.paragraph()
+        uri = app.builder.get_relative_uri(fromdocname, row["docname"])
+        link += nodes.reference("", row["title"], internal=True, refuri=uri)
+        line += nodes.entry("", link)
+        seconds = "" if row["seconds"] is None else f"{row['seconds']:.1f}"
+        cached = "yes" if row["cached"] else "no, executed in this build"
+        status = "succeeded" if row["succeeded"] else "FAILED"
+        for text in (row["when"], seconds, cached, current_scale(), str(master_seed()), status):
+            line += nodes.entry("", nodes.paragraph(text=text))
+        body += line
+    total = sum(r["seconds"] or 0.0 for r in rows)
+    fresh = sum(not r["cached"] for r in rows)
+    summary = nodes.paragraph(
+        text=f"{len(rows)} chapter{'s' * (len(rows) != 1)}, {total:.0f} s of execution in all; "
+        f"{fresh} executed in "
+        f"this build, {len(rows) - fresh} taken from the cache."
+    )
+    return [summary, table]
 
 
 def _collect_claims(app: Sphinx, doctree: nodes.document) -> None:
@@ -233,6 +333,8 @@ def _summary_paragraph(env: Any) -> nodes.paragraph:
 def _resolve_report(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
     for node in list(doctree.findall(claims_report_node)):
         node.replace_self([_summary_paragraph(app.env), *_report_sections(app, fromdocname)])
+    for node in list(doctree.findall(execution_statistics_node)):
+        node.replace_self(_execution_table(app, fromdocname))
 
 
 def _drop_duplicate_scripts(
@@ -276,6 +378,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _use_fingerprinted_cache, priority=900)
     app.add_node(claims_report_node)
     app.add_directive("claims-report", ClaimsReportDirective)
+    app.add_directive("build-settings", BuildSettingsDirective)
+    app.add_node(execution_statistics_node)
+    app.add_directive("execution-statistics", ExecutionStatisticsDirective)
+    app.connect("builder-inited", _note_build_start)
     app.connect("doctree-read", _collect_claims)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
