@@ -130,3 +130,32 @@ def test_another_master_seed_gives_fresh_numbers_and_still_passes(tmp_path):
     assert runs["5"][moment]["seed"].startswith("5/")
     assert runs["0"][moment]["seed"].startswith("0/")
     assert runs["5"][moment]["measured"] != runs["0"][moment]["measured"]
+
+
+def test_a_downloaded_notebook_opens_without_outputs_runs_and_its_claims_pass(
+    quick_book, tmp_path, monkeypatch
+):
+    import nbclient
+    import nbformat
+
+    from quantheory.claims import claims_in_html
+
+    html = quick_book / "_build" / "html"
+    page = (html / "book" / "cg_surrogates.html").read_text()
+    assert 'href="../_sources/book/cg_surrogates.ipynb"' in page
+    notebook = nbformat.read(html / "_sources" / "book" / "cg_surrogates.ipynb", as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code and not any(cell.outputs for cell in code)
+    monkeypatch.setenv("QUANTHEORY_SCALE", "quick")
+    monkeypatch.setenv("QUANTHEORY_FIGURES", str(tmp_path))
+    client = nbclient.NotebookClient(
+        notebook, timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    shown = "".join(
+        output.get("data", {}).get("text/html", "") for cell in code for output in cell.outputs
+    )
+    claims = claims_in_html(shown)
+    assert {c.id for c in claims} >= {"cg.sigma_staircase", "cg.assumption2_constants"}
+    assert all(c.passed for c in claims)
+    assert all(c.provenance["scale"] == "quick" for c in claims)

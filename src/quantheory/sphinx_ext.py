@@ -6,6 +6,8 @@
 * The ``{claims-report}`` directive becomes a table of every claim id of the
   specification, with pass / fail / missing and links to the chapters.
 * ``claims.json`` is written into the HTML output for ``python -m quantheory claims``.
+* Every chapter's page offers its notebook (``.ipynb``, no outputs, made by
+  jupytext at build time) beside its ``.py`` in the download menu.
 * The ``{execution-statistics}`` directive becomes a table of every executed
   chapter: when, how long, whether its outputs came from the execution cache.
 * The ``{build-settings}`` directive states the build's scale, master seed,
@@ -27,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jupytext
 from docutils import nodes
 from docutils.parsers.rst import Directive
 from myst_nb.sphinx_ import NbMetadataCollector
@@ -337,6 +340,26 @@ def _resolve_report(app: Sphinx, doctree: nodes.document, fromdocname: str) -> N
         node.replace_self(_execution_table(app, fromdocname))
 
 
+def _offer_notebook(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Write a chapter's notebook (no outputs) beside its ``.py`` source and offer it.
+
+    jupytext converts the chapter script; the theme's download menu lists the
+    notebook when ``ipynb_source`` is set, so this runs before the theme's
+    header buttons are made.
+    """
+    source = Path(app.srcdir) / f"{pagename}.py"
+    if app.builder.format != "html" or not source.is_file():
+        return
+    notebook = jupytext.read(source)
+    notebook.metadata.pop("jupytext", None)  # a plain notebook, not paired with the script
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(notebook, target, fmt="ipynb")
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
 def _drop_duplicate_scripts(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
@@ -389,6 +412,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-resolved", _resolve_report)
     app.connect("builder-inited", _remove_stale_claims_json)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
+    app.connect("html-page-context", _offer_notebook, priority=400)
     app.connect("build-finished", _write_claims_json)
     return {
         "version": quantheory.__version__,
