@@ -3,11 +3,12 @@
 
     python3 make.py book   # create .venv on first use, then build the HTML book
     python3 make.py test   # create .venv on first use, then run the test suite
+    python3 make.py pdf    # the whole book as one PDF, _build/book.pdf
 
-Both commands install what they need on first use: a virtual environment in
+The commands install what they need on first use: a virtual environment in
 ``.venv`` with the pinned stack of ``requirements.txt`` (re-installed whenever
-that file or ``pyproject.toml`` changes), and for the tests Debian's Chromium
-(through apt-get, as root) for the browser checks.
+that file or ``pyproject.toml`` changes), and for the tests and the PDF
+Debian's Chromium and poppler-utils (through apt-get, as root).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".requirements-sha256"
 CHROMIUM = "/usr/bin/chromium"
+#: Debian packages: the browser for the browser tests and the PDF, pdftotext for the PDF test
+SYSTEM_TOOLS = {"chromium": CHROMIUM, "poppler-utils": "/usr/bin/pdftotext"}
+ONE_PAGE = ROOT / "_build" / "singlehtml"
+PDF = ROOT / "_build" / "book.pdf"
 
 
 def run(command: list[str], **kwargs) -> int:
@@ -59,21 +64,22 @@ def ensure_venv() -> None:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's Chromium for the browser tests if it is missing."""
-    if Path(CHROMIUM).exists():
+    """Install Debian's Chromium and poppler-utils (browser tests, PDF) if missing."""
+    missing = [name for name, path in SYSTEM_TOOLS.items() if not Path(path).exists()]
+    if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         sys.exit(
-            f"error: the browser tests need Chromium at {CHROMIUM}; install Debian's "
-            "'chromium' package (apt-get install chromium) and run again"
+            f"error: the browser tests and the PDF need Debian's {' and '.join(missing)}; "
+            f"install them (apt-get install {' '.join(missing)}) and run again"
         )
-    print("installing Chromium for the browser tests", flush=True)
+    print(f"installing {', '.join(missing)} for the browser tests and the PDF", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     if (
         run(["apt-get", "update", "-qq"], env=env) != 0
-        or run(["apt-get", "install", "-y", "-qq", "chromium"], env=env) != 0
+        or run(["apt-get", "install", "-y", "-qq", *missing], env=env) != 0
     ):
-        sys.exit("error: apt-get could not install chromium")
+        sys.exit(f"error: apt-get could not install {' '.join(missing)}")
 
 
 def book(extra: list[str]) -> int:
@@ -93,16 +99,71 @@ def test(extra: list[str]) -> int:
     return run([BIN / "python", "-m", "pytest", *parallel, *extra])
 
 
+def root_document() -> str:
+    """The book's first page (``root:`` in ``_toc.yml``), such as ``book/intro``."""
+    for line in (ROOT / "_toc.yml").read_text().splitlines():
+        if line.startswith("root:"):
+            return line.split(":", 1)[1].strip()
+    sys.exit("error: _toc.yml names no root document")
+
+
+def print_to_pdf(page: Path, pdf: Path) -> int:
+    """Print ``page`` with headless Chromium, letting MathJax typeset first."""
+    return run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={ROOT / '_build' / '.chromium'}",
+            "--no-pdf-header-footer",
+            "--virtual-time-budget=120000",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ]
+    )
+
+
+def pdf(extra: list[str]) -> int:
+    """Build the book as one HTML page (chapters from the execution cache) and print it."""
+    ensure_venv()
+    ensure_chromium()
+    build = [BIN / "jupyter-book", "build", ".", "--builder", "singlehtml", "-W", "-n"]
+    status = run([*build, "--keep-going", *extra])
+    if status != 0:
+        print("error: the one-page book did not build; a failing claim or a warning stops it")
+        return status
+    root = root_document()
+    # the single page is written as the root document; at the top of the output its
+    # relative links to _static and _images resolve, and links into it become anchors
+    text = (ONE_PAGE / f"{root}.html").read_text()
+    page = ONE_PAGE / "book.html"
+    page.write_text(text.replace(f'href="{root}.html#', 'href="#'))
+    PDF.unlink(missing_ok=True)
+    status = print_to_pdf(page, PDF)
+    if status != 0 or not PDF.is_file():
+        print("error: Chromium did not write the PDF (see above)")
+        return status or 1
+    print(f"wrote {PDF.relative_to(ROOT)}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("task", choices=("book", "test"), help="what to do")
+    parser.add_argument("task", choices=("book", "test", "pdf"), help="what to do")
     parser.add_argument(
-        "extra", nargs=argparse.REMAINDER, help="passed on to jupyter-book (book) or pytest (test)"
+        "extra",
+        nargs=argparse.REMAINDER,
+        help="passed on to jupyter-book (book, pdf) or pytest (test)",
     )
     args = parser.parse_args()
-    return {"book": book, "test": test}[args.task](args.extra)
+    return {"book": book, "test": test, "pdf": pdf}[args.task](args.extra)
 
 
 if __name__ == "__main__":

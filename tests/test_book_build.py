@@ -1,6 +1,8 @@
 """The book builds with -W at quick scale, its report is right, and its cache is honest."""
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 
@@ -159,3 +161,37 @@ def test_a_downloaded_notebook_opens_without_outputs_runs_and_its_claims_pass(
     assert {c.id for c in claims} >= {"cg.sigma_staircase", "cg.assumption2_constants"}
     assert all(c.passed for c in claims)
     assert all(c.provenance["scale"] == "quick" for c in claims)
+
+
+def chapter_titles() -> dict[str, str]:
+    """Each chapter's title, from the first level-one heading of its script."""
+    titles = {}
+    for chapter in CHAPTERS:
+        text = (ROOT / "book" / f"{chapter}.py").read_text()
+        titles[chapter] = re.search(r"^# # (.+)$", text, flags=re.MULTILINE).group(1).strip()
+    return titles
+
+
+def test_make_pdf_writes_the_whole_book_as_one_pdf_with_internal_links(quick_book):
+    for name in ("make.py", "requirements.txt", "pyproject.toml"):
+        shutil.copy2(ROOT / name, quick_book / name)
+    (quick_book / ".venv").unlink(missing_ok=True)
+    (quick_book / ".venv").symlink_to(ROOT / ".venv")
+    result = subprocess.run(
+        ["python3", "make.py", "pdf"], cwd=quick_book, capture_output=True, text=True, timeout=1200
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    pdf = quick_book / "_build" / "book.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, flags=re.MULTILINE).group(1))
+    assert pages >= 3 * len(CHAPTERS)
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = " ".join(text.split())
+    for chapter, title in chapter_titles().items():
+        assert title in flat, f"chapter {chapter}: title {title!r} not in the PDF"
+    for claim_id in IN_THE_BOOK:
+        assert claim_id in flat, f"claim {claim_id} not in the PDF"
+    assert "Verification report" in flat and "Execution statistics" in flat
+    assert pdf.read_bytes().count(b"/Dest") >= len(CHAPTERS), "too few internal links"

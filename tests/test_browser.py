@@ -98,3 +98,62 @@ def test_page_renders_cleanly(quick_book, browser, docname):
     if docname == "book/ste_population":
         assert page.locator(".qt-claim.qt-pass").count() == 5
     page.close()
+
+
+CONTRAST = """(selector) => {
+    const rgb4 = (text) => text.match(/[0-9.]+/g).map(Number);
+    const rgb = (text) => rgb4(text).slice(0, 3);
+    const lum = ([r, g, b]) => {
+        const f = (c) => {
+            c /= 255;
+            return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const ratios = [];
+    for (const el of document.querySelectorAll(selector)) {
+        let bg = el, colour = getComputedStyle(el).backgroundColor;
+        const faint = (c) => c === 'transparent' || (c.startsWith('rgba') && rgb4(c)[3] < 0.5);
+        while (bg && faint(colour)) {
+            bg = bg.parentElement;
+            colour = bg ? getComputedStyle(bg).backgroundColor : 'rgb(255, 255, 255)';
+        }
+        const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(colour))];
+        ratios.push((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+    }
+    return ratios;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_claims_provenance_and_downloads_read_well_in_both_themes(quick_book, browser, scheme):
+    html = quick_book / "_build" / "html"
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page.goto((html / "book" / "cg_surrogates.html").as_uri())
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.dataset.theme") == scheme
+    ratios = page.evaluate(
+        CONTRAST, ".qt-claim-statement, .qt-claim-table td, .qt-claim-meta, .qt-claim code"
+    )
+    assert ratios and min(ratios) >= 4.5, f"claim text contrast {min(ratios):.2f} in {scheme} mode"
+    details = page.locator(".qt-claim details.qt-provenance").first
+    details.locator("summary").click()
+    command = details.locator("code").inner_text()
+    assert command == (
+        "QUANTHEORY_SCALE=quick QUANTHEORY_SEED=0 .venv/bin/python book/cg_surrogates.py"
+    )
+    assert "numpy" in details.inner_text() and "commit" in details.inner_text()
+    downloads = page.locator(".dropdown-download-buttons a")
+    targets = {Path(href).name for href in downloads.evaluate_all("els => els.map(e => e.href)")}
+    assert {"cg_surrogates.py", "cg_surrogates.ipynb"} <= targets
+    for name in ("cg_surrogates.py", "cg_surrogates.ipynb"):
+        assert (html / "_sources" / "book" / name).is_file()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"claims_{scheme}.png"), full_page=False)
+    stats = browser.new_page(color_scheme=scheme)
+    stats.goto((html / "book" / "exec_stats.html").as_uri())
+    rows = stats.locator("table.qt-exec tbody tr")
+    assert rows.count() == len(list((ROOT / "book").glob("*.py")))
+    assert stats.locator("table.qt-exec a").first.get_attribute("href").endswith(".html")
+    stats.close()
+    page.close()

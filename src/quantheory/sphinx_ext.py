@@ -35,6 +35,8 @@ from docutils.parsers.rst import Directive
 from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.application import Sphinx
 from sphinx.util import logging
+from sphinx_proof.nodes import NODE_TYPES as PROOF_NODE_TYPES
+from sphinx_proof.nodes import proof_node, unenumerable_node
 
 import quantheory
 from quantheory.claims import SPEC_CLAIMS, Claim, claims_in_html, provenance_line
@@ -360,6 +362,20 @@ def _offer_notebook(
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+def _translate_proofs_in_one_page(app: Sphinx) -> None:
+    """Let the single-page HTML builder (the book's PDF) write sphinx-proof's blocks.
+
+    sphinx-proof registers its nodes' HTML visitors for the ``html`` builder
+    only; ``singlehtml`` uses the same HTML translator, so it gets the same ones.
+    """
+    if app.builder.name != "singlehtml":
+        return
+    handlers = app.registry.translation_handlers.get("html", {})
+    for node in (proof_node, unenumerable_node, *PROOF_NODE_TYPES.values()):
+        if node.__name__ in handlers:
+            app.registry.add_translation_handlers(node, singlehtml=handlers[node.__name__])
+
+
 def _drop_duplicate_scripts(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
@@ -405,6 +421,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(execution_statistics_node)
     app.add_directive("execution-statistics", ExecutionStatisticsDirective)
     app.connect("builder-inited", _note_build_start)
+    app.connect("builder-inited", _translate_proofs_in_one_page)
     app.connect("doctree-read", _collect_claims)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
