@@ -45,6 +45,8 @@ def test_report_lists_parts_one_and_two_as_pass_and_the_rest_as_missing(quick_bo
     assert f"{len(IN_THE_BOOK)} claims pass, 0 fail" in report
     assert "master seed QUANTHEORY_SEED = 0" in report
     assert "Theorem checks (" in report and "Findings (" in report
+    assert '<img src="../_images/claim_margins.png"' in report
+    assert (quick_book / "_build" / "html" / "_images" / "claim_margins.png").stat().st_size > 0
     recorded = [r for r in claims_json(quick_book)["rows"] if r["status"] != "missing"]
     for row in recorded:
         chapter = row["docname"].removeprefix("book/")

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import jupytext
+import matplotlib.pyplot as plt
 from docutils import nodes
 from docutils.parsers.rst import Directive
 from myst_nb.sphinx_ import NbMetadataCollector
@@ -40,6 +42,7 @@ from sphinx_proof.nodes import proof_node, unenumerable_node
 
 import quantheory
 from quantheory.claims import SPEC_CLAIMS, Claim, claims_in_html, provenance_line
+from quantheory.margins import claim_margins, plot_margins
 from quantheory.memo import CACHE_ENV_VAR, package_fingerprint
 from quantheory.provenance import provenance
 from quantheory.scale import current_scale
@@ -335,9 +338,41 @@ def _summary_paragraph(env: Any) -> nodes.paragraph:
     )
 
 
+MARGINS_IMAGE = "claim_margins.png"
+
+
+def _margins_figure(app: Sphinx) -> nodes.Node:
+    """The report's figure: how close each recorded claim came to failing."""
+    margins = claim_margins(_report_rows(app.env))
+    fig = plot_margins(margins)
+    folder = Path(app.outdir) / "_images"
+    folder.mkdir(parents=True, exist_ok=True)
+    fig.savefig(folder / MARGINS_IMAGE, dpi=110)
+    plt.close(fig)
+    unscaled = ", ".join(m.id for m in margins if m.closest is None)
+    prefix = "" if app.builder.name == "singlehtml" else "../"
+    caption = (
+        "How close each claim came to failing: the largest share of its allowance that any "
+        "part of its margin uses (the statistic over its threshold, or the threshold over "
+        "the statistic for a lower bound); 1, the dashed line, fails. Bars near 1 are the "
+        "tight claims; a bar at or below 0 is on the safe side of zero. Not drawn, because "
+        f"their margins have no scale (exact checks or a threshold of 0): {unscaled}."
+    )
+    return nodes.raw(
+        "",
+        f'<figure class="qt-margins"><img src="{prefix}_images/{MARGINS_IMAGE}" '
+        f'alt="Each claim\'s share of its allowance used, theorem checks and findings apart" '
+        f'style="max-width: 100%"><figcaption><p>{html.escape(caption)}</p></figcaption></figure>',
+        format="html",
+    )
+
+
 def _resolve_report(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
     for node in list(doctree.findall(claims_report_node)):
-        node.replace_self([_summary_paragraph(app.env), *_report_sections(app, fromdocname)])
+        figure = [_margins_figure(app)] if app.builder.format == "html" else []
+        node.replace_self(
+            [_summary_paragraph(app.env), *figure, *_report_sections(app, fromdocname)]
+        )
     for node in list(doctree.findall(execution_statistics_node)):
         node.replace_self(_execution_table(app, fromdocname))
 
