@@ -15,10 +15,17 @@ def test_scale_from_environment(monkeypatch):
     assert scale.by_scale(quick=1, full=2) == 1
 
 
+def test_large_scale_falls_back_to_full_unless_named(monkeypatch):
+    monkeypatch.setenv("QUANTHEORY_SCALE", "large")
+    assert scale.by_scale(quick=1, full=2) == 2
+    assert scale.by_scale(quick=1, full=2, large=3) == 3
+
+
 def test_unknown_scale_name_is_a_readable_error(monkeypatch):
     monkeypatch.setenv("QUANTHEORY_SCALE", "medium")
     with pytest.raises(
-        ValueError, match=r"QUANTHEORY_SCALE must be one of 'quick', 'full'; got 'medium'"
+        ValueError,
+        match=r"QUANTHEORY_SCALE must be one of 'quick', 'full', 'large'; got 'medium'",
     ):
         scale.current_scale()
     with pytest.raises(ValueError, match=r"scale must be one of"):
