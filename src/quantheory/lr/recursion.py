@@ -172,10 +172,11 @@ def approximation_error(problem: Problem, quant: Quantization | None) -> float:
 def stability_radius(problem: Problem, quant: Quantization | None) -> float:
     """Spectral radius of the linear part of ``v -> v'`` (rank-``r`` coupling included).
 
-    The expected risk stays bounded for every horizon iff it is ``< 1`` (the
-    mean's factors satisfy ``q_i^2 <= a_v,i``, and the matrix is entrywise
-    nonnegative, so its radius also bounds ``max q_i^2``). Dense eigenvalues
-    for ``d <= DENSE_LIMIT``, ARPACK on the ``O(d)`` operator above.
+    A radius ``< 1`` makes the expected risk converge for every start (the
+    matrix is entrywise nonnegative with diagonal ``a_v,i >= q_i^2``, so the
+    radius also bounds the mean's factors ``q_i^2``); above 1 the second
+    moments grow geometrically from a generic start. Dense eigenvalues for
+    ``d <= DENSE_LIMIT``, ARPACK on the ``O(d)`` operator beyond.
     """
     step = affine_step(problem, quant)
     if problem.d <= DENSE_LIMIT:

@@ -53,6 +53,10 @@ m_i, m_j = sp.symbols("m_i m_j", real=True)  # E[e]
 v_i, v_j = sp.symbols("v_i v_j", nonnegative=True)  # E[e^2]
 c_ij = sp.Symbol("c_ij", real=True)  # E[e_i e_j], must drop out
 tau = sp.Symbol("tau")  # marks coordinate j's fresh randomness
+# square roots as symbols keep the expansions polynomial (fast); put back after expectation
+root_eps, root_lam_i, root_lam_j, root_s2 = sp.symbols("r_eps r_lam_i r_lam_j r_s2", positive=True)
+_ROOTS = {root_eps: sp.sqrt(eps), root_lam_i: sp.sqrt(lam_i), root_lam_j: sp.sqrt(lam_j)}
+_ROOTS[root_s2] = sp.sqrt(s2)
 
 #: how the symbols are typeset in the book
 LATEX_NAMES = {
@@ -64,17 +68,16 @@ LATEX_NAMES = {
     eps: r"\varepsilon",
 }
 
-#: the per-coordinate symbols of coordinate j and their numeric names
-J_SYMBOLS = {lam_j: "lam", ws_j: "w_star", wt_j: "w_target"}
-I_SYMBOLS = {lam_i: "lam", ws_i: "w_star", wt_i: "w_target"}
-
 
 # ---- Gaussian expectations -------------------------------------------------------
 def gaussian_expectation(expr: sp.Expr, normals: list[sp.Symbol]) -> sp.Expr:
     """``E[expr]`` for a polynomial in independent standard normals ``normals``.
 
     Each monomial ``prod z^k`` has expectation ``prod (k-1)!!`` (zero for odd
-    ``k``); the other symbols are constants.
+    ``k``); the other symbols are constants. ``expr`` must be a polynomial in
+    all its symbols (square roots enter as the symbols ``root_*``, replaced
+    after the expectation): it is expanded in a sparse polynomial ring, which
+    is much faster than SymPy's ``expand``.
 
     Examples
     --------
@@ -82,12 +85,17 @@ def gaussian_expectation(expr: sp.Expr, normals: list[sp.Symbol]) -> sp.Expr:
     >>> gaussian_expectation((c + z1 * z2) ** 2 + z1**4, [z1, z2])
     c**2 + 4
     """
-    total = sp.Integer(0)
-    for powers, coeff in sp.Poly(sp.expand(expr), *normals).terms():
-        if any(p % 2 for p in powers):
+    constants = sorted(sp.sympify(expr).free_symbols - set(normals), key=str)
+    ring, *_ = sp.ring([*normals, *constants], sp.QQ)
+    k = len(normals)
+    mean: dict[tuple, object] = {}
+    for powers, coeff in ring.from_expr(expr).terms():
+        if any(p % 2 for p in powers[:k]):
             continue
-        total += coeff * sp.Mul(*(sp.factorial2(p - 1) for p in powers))
-    return sp.expand(total)
+        weight = int(np.prod([sp.factorial2(p - 1) for p in powers[:k]]))
+        key = (0,) * k + powers[k:]
+        mean[key] = mean.get(key, 0) + coeff * weight
+    return sp.expand(ring.from_dict(mean).as_expr().subs(_ROOTS))
 
 
 class _Noise:
@@ -108,7 +116,7 @@ def _quantize(kind: str | None, vector: list[sp.Expr], noise: _Noise, marks=None
     ``marks`` (one factor per entry) multiplies the additive noise, so that the
     noise of coordinate ``j`` carries the marker ``tau`` like ``x_j`` does.
     """
-    root = sp.sqrt(eps)
+    root = root_eps
     marks = marks or [1] * len(vector)
     if kind is None:
         return list(vector)
@@ -147,11 +155,11 @@ def _representative_rows(target: str | None, kind: str | None, e_i, e_j) -> Step
     w_used = _quantize(kinds["params"], w, noise)  # one vector, shared by the rows
     x_rows, x_used, labels, activations = [], [], [], []
     for _ in range(2):
-        x = [sp.sqrt(lam_i) * noise.new("x"), tau * sp.sqrt(lam_j) * noise.new("x")]
+        x = [root_lam_i * noise.new("x"), tau * root_lam_j * noise.new("x")]
         x_q = _quantize(kinds["data"], x, noise, marks=[1, tau])  # one vector per row
         x_rows.append(x)
         x_used.append(x_q)
-        labels.append(ws_i * x[0] + ws_j * x[1] + sp.sqrt(s2) * noise.new("xi"))
+        labels.append(ws_i * x[0] + ws_j * x[1] + root_s2 * noise.new("xi"))
         activations.append(x_q[0] * w_used[0] + x_q[1] * w_used[1])
     # labels, activations and output gradients are vectors over the batch
     labels = _quantize(kinds["labels"], labels, noise)
@@ -260,12 +268,11 @@ class Term:
     moment: str
     left: Callable
     right: Callable
-    symbolic: tuple[sp.Expr, sp.Expr]
 
 
 @dataclass(frozen=True)
 class StepCoefficients:
-    """The lambdified recursion: ``own`` terms (``right = 1``, ``j = i``) and ``other`` terms."""
+    """The lambdified recursion: ``own`` terms (``right = 1``) and ``other`` terms (``j != i``)."""
 
     lam_tilde: Callable
     target_value: Callable
@@ -273,18 +280,14 @@ class StepCoefficients:
     other: tuple[Term, ...]
 
 
-def _separate(expr: sp.Expr, moment_i: dict, j_args: tuple) -> list[tuple[str, sp.Expr, sp.Expr]]:
-    """Split ``expr`` into ``left * right * moment`` pieces (moment in v, m, 1)."""
+def _separate(expr: sp.Expr, moments: dict, j_args: tuple) -> list[tuple[str, sp.Expr, sp.Expr]]:
+    """Split ``expr`` into ``(moment, left, right)`` pieces, ``right`` a monomial in ``j_args``."""
+    symbols = list(moments)
     pieces = []
-    moments = list(moment_i)
-    poly = sp.Poly(sp.expand(expr), *moments, *j_args)
-    grouped: dict[tuple, sp.Expr] = {}
-    for powers, coeff in poly.terms():
-        grouped[powers] = grouped.get(powers, 0) + coeff
-    for powers, coeff in grouped.items():
-        which = [moment_i[m] for m, p in zip(moments, powers, strict=False) if p]
-        right = sp.Mul(*(s**p for s, p in zip(j_args, powers[len(moments) :], strict=True)))
-        pieces.append((which[0] if which else "1", sp.factor(coeff), right))
+    for powers, coeff in sp.Poly(sp.expand(expr), *symbols, *j_args).terms():
+        moment = next((moments[m] for m, p in zip(symbols, powers, strict=False) if p), "1")
+        right = sp.Mul(*(x**p for x, p in zip(j_args, powers[len(symbols) :], strict=True)))
+        pieces.append((moment, sp.factor(coeff), right))
     return pieces
 
 
@@ -302,24 +305,149 @@ def _lambdify(args: tuple, expr: sp.Expr) -> Callable:
 def step_coefficients(target: str | None = None, kind: str | None = None) -> StepCoefficients:
     """Lambdify :func:`derive`'s recursion into separable vectorised terms."""
     rec = derive(target, kind)
-    left_args = _I_ARGS + _PARAMS
 
     def terms(expr, moments, j_args):
         return tuple(
-            Term(
-                moment,
-                _lambdify(left_args, left),
-                _lambdify(_J_ARGS, right),
-                (left, right),
-            )
+            Term(moment, _lambdify(_I_ARGS + _PARAMS, left), _lambdify(_J_ARGS, right))
             for moment, left, right in _separate(expr, moments, j_args)
         )
 
-    own = terms(rec.own, {v_i: "v", m_i: "m"}, ())
-    other = terms(rec.per_other, {v_j: "v", m_j: "m"}, _J_ARGS)
     return StepCoefficients(
         _lambdify((lam_i, eps), rec.lam_tilde),
         _lambdify((lam_i, ws_i, eps), rec.target_value),
-        own,
-        other,
+        terms(rec.own, {v_i: "v", m_i: "m"}, ()),
+        terms(rec.per_other, {v_j: "v", m_j: "m"}, _J_ARGS),
     )
+
+
+# ---- Display ---------------------------------------------------------------------------
+i, j, d = sp.symbols("i j d", positive=True, integer=True)
+LAM, WS, WT = sp.IndexedBase("lambda"), sp.IndexedBase("w^*"), sp.IndexedBase(r"\tilde{w}")
+M, V = sp.IndexedBase("m"), sp.IndexedBase("v")
+_AT_I = {lam_i: LAM[i], ws_i: WS[i], wt_i: WT[i], m_i: M[i], v_i: V[i]}
+_AT_J = {lam_j: LAM[j], ws_j: WS[j], wt_j: WT[j], m_j: M[j], v_j: V[j]}
+_J_AS_I = {lam_j: lam_i, ws_j: ws_i, wt_j: wt_i, m_j: m_i, v_j: v_i}
+
+
+class Formula:
+    """A SymPy expression shown as typeset maths in the page and as text in a terminal."""
+
+    def __init__(self, expr: sp.Basic) -> None:
+        self.expr = expr
+
+    def _repr_latex_(self) -> str:
+        return "$$" + sp.latex(self.expr, symbol_names=LATEX_NAMES) + "$$"
+
+    def as_text(self) -> str:
+        return str(self.expr)
+
+
+def v_update(target: str | None = None, kind: str | None = None) -> sp.Eq:
+    """The derived ``v'_i`` as ``own_i + sum_k left_k(i) sum_{j=1}^d right_k(j)``.
+
+    ``w~`` is replaced by its value and indexed symbols (``lambda[i]``,
+    ``v[j]``, ...) are used, for display with :class:`Formula`; the ``j = i``
+    terms of the sums are moved into the own part.
+    """
+    rec = derive(target, kind)
+    values = {wt_i: rec.target_value, wt_j: rec.target_value.subs({lam_i: lam_j, ws_i: ws_j})}
+    own = sp.expand((rec.own - rec.per_other.subs(_J_AS_I, simultaneous=True)).subs(values))
+    per_other = sp.expand(rec.per_other.subs(values))
+    result = sp.collect(own, [v_i, m_i], sp.factor).subs(_AT_I)
+    for moment in (v_j, m_j, 1):
+        group = per_other.coeff(moment) if moment != 1 else per_other.subs({v_j: 0, m_j: 0})
+        left, right = sp.factor(group).as_independent(*_AT_J, as_Add=False)
+        result += left.subs(_AT_I) * sp.Sum((right * moment).subs(_AT_J), (j, 1, d))
+    return sp.Eq(sp.IndexedBase("v'")[i], result)
+
+
+def m_update(target: str | None = None, kind: str | None = None) -> sp.Eq:
+    """The derived ``m'_i = (1 - gamma lambda~_i) m_i``, indexed for display."""
+    rec = derive(target, kind)
+    return sp.Eq(sp.IndexedBase("m'")[i], ((1 - gamma * rec.lam_tilde) * m_i).subs(_AT_I))
+
+
+# ---- Statements for the data-quantization (spectra) chapter ----------------------------
+#: eigenvalue lambda~_i of H~ = E[x~ x~^T] (H~ is diagonal): a floor, or a scaled spectrum
+QUANTIZED_SPECTRUM_STATEMENT = {
+    "additive": lam_i + eps,
+    "mult_vector": (1 + eps) * lam_i,
+    "mult_coord": (1 + eps) * lam_i,
+}
+#: coordinate i of the risk E(w~) = |w~ - w*|_H^2 / 2 of SGD's target, on clean data
+APPROXIMATION_ERROR_STATEMENT = {
+    "additive": eps**2 * lam_i * ws_i**2 / (2 * (lam_i + eps) ** 2),
+    "mult_vector": eps**2 * lam_i * ws_i**2 / (2 * (1 + eps) ** 2),
+    "mult_coord": eps**2 * lam_i * ws_i**2 / (2 * (1 + eps) ** 2),
+}
+#: coordinate i of min_w (E[(y - <w, x~>)^2] - s^2) / 2, the loss gap on quantized inputs
+QUANTIZED_INPUT_GAP_STATEMENT = {
+    "additive": eps * lam_i * ws_i**2 / (2 * (lam_i + eps)),
+    "mult_vector": eps * lam_i * ws_i**2 / (2 * (1 + eps)),
+    "mult_coord": eps * lam_i * ws_i**2 / (2 * (1 + eps)),
+}
+
+
+def _data_row(kind: str, marked: bool = False):
+    """One quantized data row over coordinates ``(i, j)`` and the residual ``r0``.
+
+    Returns ``(x~, r0, normals, at_target)``: ``r0`` uses the symbols ``w~_i``,
+    ``w~_j``, which ``at_target`` replaces by their derived values (after an
+    expectation: the expansion stays polynomial).
+    """
+    one_of("kind", kind, KINDS)
+    noise = _Noise()
+    mark = tau if marked else 1
+    x = [root_lam_i * noise.new("x"), mark * root_lam_j * noise.new("x")]
+    x_q = _quantize(kind, x, noise, marks=[1, mark])
+    residual = sum(
+        ws * u - wt * u_q for ws, wt, u, u_q in zip((ws_i, ws_j), (wt_i, wt_j), x, x_q, strict=True)
+    )
+    target = derive("data", kind).target_value
+    values = {wt_i: target, wt_j: target.subs({lam_i: lam_j, ws_i: ws_j}, simultaneous=True)}
+
+    def at_target(expr: sp.Expr) -> sp.Expr:
+        return sp.factor(expr.subs(values))
+
+    return x_q, residual + root_s2 * noise.new("xi"), noise.normals, at_target
+
+
+def quantized_data_covariance(kind: str) -> sp.Matrix:
+    """Derived ``E[x~ x~^T]`` over two coordinates ``(i, j)``: diagonal, ``lambda~``."""
+    x_q, _, normals, _ = _data_row(kind)
+    return sp.Matrix(2, 2, lambda r, c: sp.factor(gaussian_expectation(x_q[r] * x_q[c], normals)))
+
+
+def approximation_error(kind: str) -> sp.Expr:
+    """Derived coordinate ``i`` of ``E(w~)`` for quantized data of ``kind``."""
+    return sp.factor(lam_i * (derive("data", kind).target_value - ws_i) ** 2 / 2)
+
+
+def quantized_input_gap(kind: str) -> sp.Expr:
+    """Derived coordinate ``i`` of ``(E[r0^2] - s^2) / 2``, ``r0 = y - <w~, x~>``."""
+    _, residual, normals, at_target = _data_row(kind, marked=True)
+    own = sp.Poly(gaussian_expectation(residual**2, normals), tau).coeff_monomial(1)
+    return at_target((own - s2) / 2)
+
+
+def data_fourth_moments(kind: str) -> dict[str, sp.Expr]:
+    """The quantized-data moments of the lead's sketch, derived at ``w~``.
+
+    ``mu_ii = E[x~_i^4]``, ``mu_ij = E[x~_i^2 x~_j^2]``, ``nu_ii = E[x~_i^3 r0]``,
+    ``nu_ij = E[x~_i^2 x~_j r0]`` (``j != i``), and ``rho_i = E[x~_i^2 r0^2]`` as
+    ``rho_own + sum_{j != i} rho_other``; ``r0 = <w*, x> + xi - <w~, x~>``.
+    """
+    x_q, residual, normals, at_target = _data_row(kind, marked=True)
+
+    def expect(expr):
+        return at_target(gaussian_expectation(expr, normals).subs(tau, 1))
+
+    rho = sp.Poly(gaussian_expectation(x_q[0] ** 2 * residual**2, normals), tau)
+    return {
+        "mu_ii": expect(x_q[0] ** 4),
+        "mu_ij": expect(x_q[0] ** 2 * x_q[1] ** 2),
+        "nu_ii": expect(x_q[0] ** 3 * residual.subs(tau, 0)),
+        "nu_ij": expect(x_q[0] ** 2 * x_q[1] * residual),
+        "rho_own": at_target(rho.coeff_monomial(1)),
+        "rho_other": at_target(rho.coeff_monomial(tau**2)),
+    }
