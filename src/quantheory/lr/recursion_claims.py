@@ -73,11 +73,16 @@ ESTIMATORS = ("last", "average")
 
 @dataclass(frozen=True)
 class Case:
-    """One setting compared: a label, a problem and a quantizer (``None``: none)."""
+    """One setting compared: a label, a problem and a quantizer (``None``: none).
+
+    ``part`` is ``"whole"``, or ``"bias"`` (``s^2 = 0``) / ``"variance"``
+    (``w_0 = w*``) for the two parts of the unquantized risk.
+    """
 
     label: str
     problem: Problem
     quant: Quantization | None
+    part: str = "whole"
 
 
 def strength(target: str, kind: str) -> float:
@@ -111,10 +116,10 @@ def chapter_cases(d: int) -> list[Case]:
         base = Problem(d=d, a=EXPONENT, gamma=STEP, batch=batch, noise_var=NOISE_VAR)
         cases.append(Case(f"B={batch} no quantization", base, None))
         if batch == 1:
-            cases.append(Case("B=1 bias part (s^2 = 0)", replace(base, noise_var=0.0), None))
-            cases.append(
-                Case("B=1 variance part (w_0 = w*)", replace(base, w_init=base.w_star), None)
-            )
+            bias = replace(base, noise_var=0.0)
+            variance = replace(base, w_init=base.w_star)
+            cases.append(Case("B=1 bias part (s^2 = 0)", bias, None, "bias"))
+            cases.append(Case("B=1 variance part (w_0 = w*)", variance, None, "variance"))
         for target in TARGETS:
             for kind in KINDS:
                 quant = Quantization(target, kind, strength(target, kind))
