@@ -211,7 +211,7 @@ def _validate_steps(steps) -> np.ndarray:
     return array
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "contract"})
 def _iterate(q, a_v, pv, kv, a_m, pm, km, c, lam, bias, m0, record):  # pragma: no cover
     d = m0.size
     n = record.size
@@ -244,20 +244,14 @@ def _iterate(q, a_v, pv, kv, a_m, pm, km, c, lam, bias, m0, record):  # pragma: 
             sum_tail[i] += tail[i]
             sum_m[i] += m[i]
             tail[i] = q[i] * (tail[i] + v[i])
-        sv = np.zeros(kv.shape[0])
-        sm = np.zeros(km.shape[0])
-        for i in range(d):
-            for r in range(sv.size):
-                sv[r] += kv[r, i] * v[i]
-            for r in range(sm.size):
-                sm[r] += km[r, i] * m[i]
-        for i in range(d):
-            value = a_v[i] * v[i] + a_m[i] * m[i] + c[i]
-            for r in range(sv.size):
-                value += pv[r, i] * sv[r]
-            for r in range(sm.size):
-                value += pm[r, i] * sm[r]
-            v_next[i] = value
+            v_next[i] = a_v[i] * v[i] + a_m[i] * m[i] + c[i]
+        for left, right, x in ((pv, kv, v), (pm, km, m)):
+            for r in range(right.shape[0]):
+                total = 0.0
+                for i in range(d):
+                    total += right[r, i] * x[i]
+                for i in range(d):
+                    v_next[i] += left[r, i] * total
         v, v_next = v_next, v
         for i in range(d):
             m[i] *= q[i]
