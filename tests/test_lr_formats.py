@@ -112,13 +112,24 @@ def test_integer_grid_eps_is_step_squared_over_six():
 
 
 @pytest.mark.parametrize("name", FLOAT_FORMATS)
-def test_float_relative_eps_is_ln2_over_9_times_4_to_the_minus_m(name):
-    """Log-uniform magnitudes over 6 normal binades: E[e^2]/E[u^2] = (ln 2 / 9) 2^(-2m)."""
+def test_float_relative_eps_is_one_over_16_ln2_times_4_to_the_minus_m(name):
+    """Log-uniform magnitudes over 6 normal binades: E[e^2 / u^2] = 2^(-2m) / (16 ln 2)."""
     fmt = FloatFormat("data", name)
     u = 2.0 ** np.random.default_rng(6).uniform(-3, 3, 400_000)
     _, second = fmt.conditional_moments(u)
+    predicted = relative_eps_prediction(fmt.mantissa_bits)
+    assert np.mean(second / u**2) == pytest.approx(predicted, rel=0.02)
+    # for this law (a box in log|u|) the u^2-weighted ratio is ln(2)/9 instead
     ratio = second.mean() / np.mean(u**2)
-    assert ratio == pytest.approx(relative_eps_prediction(fmt.mantissa_bits), rel=0.02)
+    assert ratio == pytest.approx(np.log(2) / 9 * 4.0**-fmt.mantissa_bits, rel=0.02)
+
+
+@pytest.mark.parametrize("name", FLOAT_FORMATS)
+@pytest.mark.parametrize("sigma", [0.3, 0.5, 0.7, 1.0])
+def test_gaussian_relative_eps_is_one_over_16_ln2_times_4_to_the_minus_m(name, sigma):
+    fmt = FloatFormat("data", name)
+    ratio = gaussian_error_second_moment(fmt, sigma) / sigma**2
+    assert ratio == pytest.approx(relative_eps_prediction(fmt.mantissa_bits), rel=0.015)
 
 
 @pytest.mark.parametrize(
