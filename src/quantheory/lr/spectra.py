@@ -45,6 +45,7 @@ from functools import cache
 
 import numpy as np
 import sympy as sp
+from scipy import stats as sps
 
 from quantheory.lr.formats import RealQuantizer, gaussian_error_second_moment
 from quantheory.lr.model import KINDS, Quantization
@@ -339,6 +340,13 @@ class SpectrumSample:
     def tail_slopes(self) -> np.ndarray:
         """Shape ``(R,)``: log-log slope of each batch's diagonal over the tail."""
         return loglog_slope(self.batch_diagonal, self.tail_start)
+
+
+def tail_slope_interval(sample: SpectrumSample, level: float = 0.95) -> tuple[float, float, float]:
+    """``(mean, low, high)``: the batches' tail slopes with a Student-t interval at ``level``."""
+    slopes = sample.tail_slopes()
+    half = sps.t.ppf((1 + level) / 2, slopes.size - 1) * slopes.std(ddof=1) / np.sqrt(slopes.size)
+    return float(slopes.mean()), float(slopes.mean() - half), float(slopes.mean() + half)
 
 
 def loglog_slope(values: np.ndarray, start: int) -> np.ndarray:

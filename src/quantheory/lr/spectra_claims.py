@@ -66,9 +66,18 @@ class _SampleCheck:
         return bool(max(self.diag_z, self.off_z, self.pooled_z) <= z and self.slope_ok)
 
 
+def _pooled_prediction(sample: SpectrumSample, predicted: np.ndarray, row: int) -> float:
+    """The pooled statistic of :class:`SpectrumSample` (row 0 scale, 1 floor) for ``predicted``."""
+    if row == 0:
+        return float(np.mean(predicted / sample.spectrum))
+    start = sample.tail_start - 1
+    return float(np.mean(predicted[start:] - sample.spectrum[start:]))
+
+
 def _check_sample(
-    sample: SpectrumSample, predicted: np.ndarray, pooled_row: int, pooled_expected: float, k: int
+    sample: SpectrumSample, predicted: np.ndarray, pooled_row: int, k: int
 ) -> _SampleCheck:
+    pooled_expected = _pooled_prediction(sample, predicted, pooled_row)
     index = sample.coordinates - 1
     diag_z = np.abs(sample.diagonal[index] - predicted[index]) / sample.diagonal_se[index]
     upper = np.triu_indices(index.size, 1)
@@ -184,8 +193,8 @@ def spectrum_additive_claim(
     k = _comparisons(quantized) + 1 + 2  # clean slope, gap, clean risk
     z = stats.z_threshold(k)
     predicted = spectra.predicted_second_moments(quantized.spectrum, "additive", eps)
-    check = _check_sample(quantized, predicted, 1, eps, k)
-    control = _check_sample(clean, clean.spectrum, 1, 0.0, k)
+    check = _check_sample(quantized, predicted, 1, k)
+    control = _check_sample(clean, clean.spectrum, 1, k)
     spectrum = np.arange(1, w_star.size + 1, dtype=float) ** -a
     risk = _check_risks(risks, spectrum, w_star, a, k)
     risk_measured, risk_expected = _risk_text(risk)
@@ -213,7 +222,7 @@ def spectrum_additive_claim(
         },
         expected={
             "largest |z|: diagonal, off-diagonal, tail floor": f"<= {z:.2f} ({k} comparisons)",
-            "tail floor mean_i (E x~_i^2 - lambda_i)": f"{eps:g}",
+            "tail floor mean_i (E x~_i^2 - lambda_i)": f"{check.pooled_expected:.5f}",
             "tail slope, quantized": (
                 f"{check.slope_expected:.3f} (from H + eps I) within {SLOPE_TOLERANCE:g}"
             ),
@@ -230,8 +239,9 @@ def spectrum_additive_claim(
         ),
         seed=seed,
         summary=(
-            f"diag/off-diag/floor |z| <= {worst:.2f}; floor {check.pooled[0]:.4f} vs eps "
-            f"{eps:g}; tail slope {check.slope[0]:.3f} vs {check.slope_expected:.3f} "
+            f"diag/off-diag/floor |z| <= {worst:.2f}; floor {check.pooled[0]:.4f} vs "
+            f"{check.pooled_expected:.4f}; tail slope {check.slope[0]:.3f} vs "
+            f"{check.slope_expected:.3f} "
             f"(clean {control.slope[0]:.3f} vs {-a:g}); gap {risk.gap[0]:.4g} vs "
             f"{risk.predicted[0]:.4g}, clean risk {risk.clean[0]:.4g} vs {risk.predicted[1]:.4g}"
         ),
@@ -260,11 +270,11 @@ def spectrum_multiplicative_claim(
     k = sum(_comparisons(s) for s in quantized.values()) + 1 + 2 * len(risks)
     z = stats.z_threshold(k)
     checks = [
-        _check_sample(s, spectra.predicted_second_moments(s.spectrum, kind, eps), 0, 1 + eps, k)
+        _check_sample(s, spectra.predicted_second_moments(s.spectrum, kind, eps), 0, k)
         for kind, s in quantized.items()
     ]
     first_sample = next(iter(quantized.values()))
-    control = _check_sample(clean, clean.spectrum, 0, 1.0, k)
+    control = _check_sample(clean, clean.spectrum, 0, k)
     spectrum = np.arange(1, w_star.size + 1, dtype=float) ** -a
     risk_checks = [_check_risks(r, spectrum, w_star, a, k) for r in risks]
     passed = bool(
@@ -284,7 +294,9 @@ def spectrum_multiplicative_claim(
         expected[f"{sample.label}: largest |z| diagonal, off-diagonal, scale"] = (
             f"<= {z:.2f} ({k} comparisons)"
         )
-        expected[f"{sample.label}: scale mean_i E x~_i^2 / lambda_i"] = f"{1 + eps:g}"
+        expected[f"{sample.label}: scale mean_i E x~_i^2 / lambda_i"] = (
+            f"{check.pooled_expected:.4f}"
+        )
         expected[f"{sample.label}: tail slope"] = (
             f"{check.slope_expected:.3f} within {SLOPE_TOLERANCE:g}"
         )
@@ -318,7 +330,8 @@ def spectrum_multiplicative_claim(
         ),
         seed=seed,
         summary=(
-            f"|z| <= {worst:.2f} over both kinds; scale {first.pooled[0]:.4f} vs {1 + eps:g}; "
+            f"|z| <= {worst:.2f} over both kinds; scale {first.pooled[0]:.4f} vs "
+            f"{first.pooled_expected:.4f}; "
             f"tail slope {first.slope[0]:.3f} vs {first.slope_expected:.3f}; clean risk "
             + ", ".join(f"{c.clean[0]:.3g}" for c in risk_checks)
             + f" vs {risk_checks[0].predicted[1]:.3g}"

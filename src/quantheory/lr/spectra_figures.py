@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from quantheory import plotting
+from quantheory.display import Table
 from quantheory.lr.spectra import SpectrumSample
 
 #: one colour per sample label, shared by both figures
@@ -20,6 +21,7 @@ PALETTE = {
     "float8_e4m3fn SR": plotting.COLORS["measured"],
     "float8_e5m2 SR": "#6a51a3",
     "bfloat16 SR": plotting.COLORS["pass"],
+    "int5 SR, model eps I": plotting.COLORS["accent"],
 }
 
 
@@ -40,7 +42,8 @@ def plot_spectra(
 
     Left: the idealized quantizers; right: real formats. ``predicted`` and
     ``real_predicted`` map a label to the predicted ``E[x~_i^2]`` (shape
-    ``(d,)``), drawn as dashed lines; the samples' eigenvalues are solid.
+    ``(d,)``), drawn as dashed lines (dotted when the label names a model);
+    the samples' eigenvalues are solid.
     Non-positive eigenvalues (round-to-nearest sends whole coordinates to 0)
     cannot be drawn on log axes and are left out; the chapter counts them.
     """
@@ -54,8 +57,9 @@ def plot_spectra(
                 index, values = _positive(sample.eigenvalues())
                 axis.plot(index, values, color=PALETTE.get(label), lw=1.4, label=label)
             for label, line in lines.items():
+                style = ":" if "model" in label else "--"
                 axis.plot(
-                    np.arange(1, line.size + 1), line, ls="--", lw=1.0, color=PALETTE.get(label)
+                    np.arange(1, line.size + 1), line, ls=style, lw=1.0, color=PALETTE.get(label)
                 )
             axis.set_xscale("log")
             axis.set_yscale("log")
@@ -95,3 +99,28 @@ def plot_relative_error(
         axis.set_title("relative error: measured, exact (solid), idealized model (dotted)")
         axis.legend(loc="upper left", fontsize=8)
     return fig
+
+
+def error_table(
+    samples: Mapping[str, SpectrumSample],
+    predicted: Mapping[str, np.ndarray],
+    idealized: Mapping[str, np.ndarray],
+    coordinates: tuple[int, ...],
+) -> Table:
+    """Error second moment per tested coordinate: measured / exact / idealized model.
+
+    ``predicted`` and ``idealized`` map each label of ``samples`` to shape
+    ``(d,)`` arrays of ``E[(x~_i - x_i)^2]``.
+    """
+    rows = []
+    for i in coordinates:
+        row = [str(i), f"{next(iter(samples.values())).spectrum[i - 1]:.3g}"]
+        for label, sample in samples.items():
+            row.append(
+                f"{sample.error[i - 1]:.3g} / {predicted[label][i - 1]:.3g} / "
+                f"{idealized[label][i - 1]:.3g}"
+            )
+        rows.append(row)
+    return Table(
+        ["i", "lambda_i", *(f"{label}: measured / exact / model" for label in samples)], rows
+    )

@@ -1,0 +1,213 @@
+import doctest
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from quantheory.lr import spectra
+from quantheory.lr import spectra_claims as checks
+from quantheory.lr.formats import IntegerGrid
+from quantheory.lr.model import Quantization
+from quantheory.lr.simulate import idealized
+
+A, EPS, D, SAMPLES, BATCHES = 2.0, 0.05, 40, 20_000, 40
+RISK_D, RISK_SAMPLES, REPLICATES = 10, 8_000, 8
+SPECTRUM = np.arange(1, D + 1, dtype=float) ** -A
+COORDINATES = checks.coordinates_for(D)
+W_STAR = np.ones(RISK_D)
+RISK_SPECTRUM = np.arange(1, RISK_D + 1, dtype=float) ** -A
+
+
+def _sample(quantizer, seed, label="sample"):
+    return spectra.sample_spectrum(SPECTRUM, quantizer, SAMPLES, BATCHES, seed, COORDINATES, label)
+
+
+def _ideal(kind, seed, eps=EPS):
+    return _sample(idealized(Quantization("data", kind, eps)), seed, kind)
+
+
+def _risks(kind, seed):
+    quant = Quantization("data", kind, EPS)
+    return spectra.least_squares_risks(RISK_SPECTRUM, W_STAR, quant, RISK_SAMPLES, REPLICATES, seed)
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return {
+        "clean": _sample(None, 1, "clean"),
+        **{kind: _ideal(kind, 2 + i) for i, kind in enumerate(("additive", *MULT))},
+    }
+
+
+@pytest.fixture(scope="module")
+def risks():
+    return {kind: _risks(kind, 10 + i) for i, kind in enumerate(("additive", *MULT))}
+
+
+MULT = ("mult_vector", "mult_coord")
+
+
+def _additive_claim(samples, risks, quantized=None):
+    return checks.spectrum_additive_claim(
+        samples["clean"],
+        samples["additive"] if quantized is None else quantized,
+        EPS,
+        A,
+        risks["additive"],
+        W_STAR,
+        "test",
+    )
+
+
+def _multiplicative_claim(samples, risks, quantized=None):
+    return checks.spectrum_multiplicative_claim(
+        samples["clean"],
+        {k: samples[k] for k in MULT} if quantized is None else quantized,
+        EPS,
+        A,
+        [risks[k] for k in MULT],
+        W_STAR,
+        "test",
+    )
+
+
+def test_docstring_examples():
+    result = doctest.testmod(spectra)
+    assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("kind", ["additive", *MULT])
+def test_sympy_statements_hold(kind):
+    assert spectra.statement_holds(kind)
+    assert spectra.label_statement_holds(kind)
+
+
+def test_risk_formulas_are_the_closed_forms():
+    lam, w = SPECTRUM[:5], np.linspace(0.5, 2.0, 5)
+    gap, clean = spectra.predicted_risks(lam, w, "additive", EPS)
+    assert gap == pytest.approx(np.sum(EPS * lam * w**2 / (lam + EPS)))
+    assert clean == pytest.approx(0.5 * np.sum(lam * w**2 * EPS**2 / (lam + EPS) ** 2))
+    norm = np.sum(lam * w**2)
+    for kind in MULT:
+        gap, clean = spectra.predicted_risks(lam, w, kind, EPS)
+        assert gap == pytest.approx(EPS / (1 + EPS) * norm)
+        assert clean == pytest.approx(0.5 * (EPS / (1 + EPS)) ** 2 * norm)
+    np.testing.assert_allclose(
+        spectra.predicted_second_moments(lam, "additive", EPS), lam + EPS, rtol=1e-14
+    )
+
+
+def test_loglog_slope_and_its_refusals():
+    values = np.arange(1, 21, dtype=float) ** -1.5
+    assert spectra.loglog_slope(values, 5) == pytest.approx(-1.5)
+    with pytest.raises(ValueError, match=r"1 values in the fit range are not positive"):
+        spectra.loglog_slope(np.where(np.arange(20) == 10, 0.0, values), 5)
+    with pytest.raises(ValueError, match=r"start must be between 1 and d - 1"):
+        spectra.loglog_slope(values, 20)
+
+
+def test_sample_spectrum_refuses_bad_arguments():
+    with pytest.raises(ValueError, match=r"batches must be >= 2 and divide samples"):
+        spectra.sample_spectrum(SPECTRUM, None, 1000, 3, 0, COORDINATES, "x")
+    with pytest.raises(ValueError, match=r"coordinates must be 1-based indices <= d = 40"):
+        spectra.sample_spectrum(SPECTRUM, None, 1000, 10, 0, (1, 41), "x")
+    with pytest.raises(ValueError, match=r"spectrum must be positive"):
+        spectra.sample_spectrum(-SPECTRUM, None, 1000, 10, 0, COORDINATES, "x")
+    with pytest.raises(ValueError, match=r"quant must be a Quantization of the data"):
+        spectra.least_squares_risks(
+            RISK_SPECTRUM, W_STAR, Quantization("labels", "additive", EPS), 1000, 4, 0
+        )
+
+
+def test_sample_spectrum_keeps_the_right_moments():
+    grid = IntegerGrid("data", 6, 8.0)
+    sample = _sample(grid, 5)
+    # the SR error's second moment against the exact Gaussian formula, coordinate by coordinate
+    exact = spectra.predicted_error_second_moments(grid, SPECTRUM)
+    assert np.all(np.abs(sample.error / exact - 1) < 0.1)
+    assert sample.moment.shape == (D, D) and sample.batch_diagonal.shape == (BATCHES, D)
+    np.testing.assert_allclose(sample.batch_diagonal.mean(axis=0), sample.diagonal, rtol=1e-12)
+    assert np.all(sample.eigenvalues()[:-1] >= sample.eigenvalues()[1:])
+
+
+def test_claims_pass_on_the_idealized_quantizers(samples, risks):
+    additive = _additive_claim(samples, risks)
+    assert additive.passed, additive.as_text()
+    multiplicative = _multiplicative_claim(samples, risks)
+    assert multiplicative.passed, multiplicative.as_text()
+
+
+# ---- mutations of lr.spectrum_additive ----------------------------------------
+@pytest.mark.mutation("lr.spectrum_additive")
+def test_additive_claim_fails_without_the_eps_identity(samples, risks, monkeypatch):
+    """The prediction H in place of H + eps I (the floor forgotten)."""
+    monkeypatch.setattr(spectra, "predicted_second_moments", lambda lam, kind, eps: lam.copy())
+    assert not _additive_claim(samples, risks).passed
+
+
+@pytest.mark.mutation("lr.spectrum_additive")
+def test_additive_claim_fails_on_a_relative_quantizer(samples, risks):
+    """Data quantized multiplicatively with the same eps: no floor, the tail keeps its slope."""
+    assert not _additive_claim(samples, risks, _ideal("mult_coord", 21)).passed
+
+
+@pytest.mark.mutation("lr.spectrum_additive")
+def test_additive_claim_fails_on_a_floor_of_half_the_size(samples, risks):
+    """The additive quantizer with eps/2: a floor, but not the stated one."""
+    assert not _additive_claim(samples, risks, _ideal("additive", 22, EPS / 2)).passed
+
+
+@dataclass(frozen=True)
+class _SharedNoise:
+    """Additive noise with one draw per row, shared by all coordinates: H + eps 1 1^T."""
+
+    eps: float
+    target: str = "data"
+
+    def apply(self, u, rng):
+        return u + np.sqrt(self.eps) * rng.standard_normal((*u.shape[:-1], 1))
+
+
+@pytest.mark.mutation("lr.spectrum_additive")
+def test_additive_claim_fails_on_correlated_noise(samples, risks):
+    """Same diagonal H + eps, but off-diagonal eps: only the off-diagonal test can see it."""
+    claim = _additive_claim(samples, risks, _sample(_SharedNoise(EPS), 23))
+    assert not claim.passed
+
+
+@pytest.mark.mutation("lr.spectrum_additive")
+def test_additive_claim_fails_with_the_gap_as_the_clean_risk(samples, risks, monkeypatch):
+    """The summaries' gap formula used for the clean-input excess risk of the target."""
+    real = spectra.predicted_risks
+    monkeypatch.setattr(spectra, "predicted_risks", lambda *args: (real(*args)[0], real(*args)[0]))
+    assert not _additive_claim(samples, risks).passed
+
+
+# ---- mutations of lr.spectrum_multiplicative -----------------------------------
+@pytest.mark.mutation("lr.spectrum_multiplicative")
+def test_multiplicative_claim_fails_without_the_rescaling(samples, risks, monkeypatch):
+    """The prediction H in place of (1 + eps) H."""
+    monkeypatch.setattr(spectra, "predicted_second_moments", lambda lam, kind, eps: lam.copy())
+    assert not _multiplicative_claim(samples, risks).passed
+
+
+@pytest.mark.mutation("lr.spectrum_multiplicative")
+def test_multiplicative_claim_fails_on_additive_data(samples, risks):
+    quantized = {"mult_vector": samples["additive"], "mult_coord": samples["mult_coord"]}
+    assert not _multiplicative_claim(samples, risks, quantized).passed
+
+
+@pytest.mark.mutation("lr.spectrum_multiplicative")
+def test_multiplicative_claim_fails_on_stochastic_rounding_to_a_grid(samples, risks):
+    """A real integer grid (error not proportional to |u|): the decay exponent changes."""
+    grid = _sample(IntegerGrid("data", 8, 8.0), 24)
+    quantized = {"mult_vector": samples["mult_vector"], "mult_coord": grid}
+    assert not _multiplicative_claim(samples, risks, quantized).passed
+
+
+@pytest.mark.mutation("lr.spectrum_multiplicative")
+def test_multiplicative_claim_fails_with_the_gap_as_the_clean_risk(samples, risks, monkeypatch):
+    """eps/(1+eps) |w*|_H^2 (the summaries' quantity) as the clean excess risk of w*/(1+eps)."""
+    real = spectra.predicted_risks
+    monkeypatch.setattr(spectra, "predicted_risks", lambda *args: (real(*args)[0], real(*args)[0]))
+    assert not _multiplicative_claim(samples, risks).passed
