@@ -7,6 +7,7 @@ integrate the degree <= 4 polynomials of a step exactly) or by a large
 Monte Carlo over several steps.
 """
 
+import dataclasses
 import doctest
 import itertools
 
@@ -236,12 +237,24 @@ def test_stability_radius():
         risk_curve(unstable, None, [5000])
 
 
-def test_stability_radius_operator_path(monkeypatch):
-    problem = Problem(d=40, a=1.5, gamma=0.3, batch=2)
-    quant = Quantization("data", "mult_vector", 0.1)
-    dense = stability_radius(problem, quant)
-    monkeypatch.setattr(recursion, "DENSE_LIMIT", 10)
-    assert stability_radius(problem, quant) == pytest.approx(dense, rel=1e-8)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_stability_radius_is_the_dense_spectral_radius(case):
+    problem = Problem(d=30, a=1.2, gamma=0.9, batch=2)
+    step = affine_step(problem, _quant(case, 0.5))
+    dense = np.max(np.abs(np.linalg.eigvals(step.matrix())))
+    assert stability_radius(problem, _quant(case, 0.5)) == pytest.approx(dense, rel=1e-12)
+
+
+def test_stability_radius_without_nonnegative_parts(monkeypatch):
+    problem = Problem(d=6, a=1.5, gamma=0.3)
+    step = affine_step(problem, None)
+    signed = dataclasses.replace(step, coupling_left=-step.coupling_left)
+    monkeypatch.setattr(recursion, "affine_step", lambda *args: signed)
+    expected = np.max(np.abs(np.linalg.eigvals(signed.matrix())))
+    assert stability_radius(problem, None) == pytest.approx(expected, rel=1e-13)
+    monkeypatch.setattr(recursion, "DENSE_LIMIT", 5)
+    with pytest.raises(ValueError, match="negative coefficients"):
+        stability_radius(problem, None)
 
 
 # ---- the symbolic statements ------------------------------------------------------------
