@@ -230,6 +230,7 @@ glue("statistical", verdict.statistical)
 glue("threshold", verdict.threshold)
 glue("worst-z", verdict.worst_z)
 glue("radius", verdict.largest_radius)
+glue("resolution", 100 * verdict.resolution)
 glue("cases", len(comparisons))
 show_figure(plot_unquantized(comparisons), "fig-lr-unquantized")
 
@@ -311,8 +312,13 @@ show_figure(plot_z_scores(comparisons, verdict.threshold), "fig-lr-z")
 # wrong coefficient shows up as a run of points drifting off to one side.
 # ```
 #
-# **What the check can and cannot see.** The registered mutations of this
-# claim (in `tests/test_lr_recursion_claims.py`) make it fail for: additive
+# **What the check can and cannot see.** The intervals' half-width is, at the
+# median point, {glue:text}`resolution:.0f`% of the predicted risk: an error
+# of the recursion much smaller than that cannot make the claim fail. The
+# registered mutations of this
+# claim (in `tests/test_lr_recursion_claims.py`) run its comparison on the
+# settings each error touches, at the quick size ($d = 16$, 400 runs), and
+# make it fail for: additive
 # label, activation or gradient noise not divided by $B$; the per-vector
 # coefficients used for a per-coordinate quantizer; the data's approximation
 # error left out ($\tilde w = w^*$); the average taken over $w_0$ to $w_T$;

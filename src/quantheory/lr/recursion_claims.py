@@ -230,6 +230,10 @@ class Verdict:
         Largest stability radius over the cases (hypothesis: ``< 1``).
     unstable
         Labels of the cases whose radius is not below 1.
+    resolution
+        Median, over the statistical points, of the interval's half-width
+        relative to the predicted risk: errors of the recursion much smaller
+        than this cannot make the claim fail.
     """
 
     comparisons: int
@@ -240,6 +244,7 @@ class Verdict:
     exact_mismatches: int
     largest_radius: float
     unstable: tuple[str, ...]
+    resolution: float
 
     @property
     def passed(self) -> bool:
@@ -258,8 +263,12 @@ def verdict(comparisons: Sequence[Comparison]) -> Verdict:
     k = count_comparisons(comparisons)
     threshold = stats.t_threshold(runs.pop() - 1, k)
     worst, where, statistical, mismatches = 0.0, "", 0, 0
+    relative = []
     for c in comparisons:
         for estimator in ESTIMATORS:
+            random = ~c.deterministic(estimator)
+            half = threshold * c.standard_error(estimator)[random]
+            relative.append(half / np.abs(getattr(c.predicted, estimator)[random]))
             z = np.abs(c.z(estimator))
             z = np.where(np.isfinite(z), z, np.inf)
             statistical += int((~c.deterministic(estimator)).sum())
@@ -279,6 +288,7 @@ def verdict(comparisons: Sequence[Comparison]) -> Verdict:
         exact_mismatches=mismatches,
         largest_radius=float(max(radii)),
         unstable=unstable,
+        resolution=float(np.median(np.concatenate(relative))),
     )
 
 
@@ -314,6 +324,7 @@ def recursion_claim(
             "where": v.worst_where,
             "deterministic points (average at T = 1) that differ": v.exact_mismatches,
             "largest stability radius": v.largest_radius,
+            "interval half-width / predicted risk (median)": v.resolution,
         },
         expected={
             "largest |z| over the statistical points": f"<= {v.threshold:.3g}",
