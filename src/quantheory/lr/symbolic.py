@@ -27,6 +27,12 @@ second moment obey a closed affine recursion. This module derives it:
 
 :func:`step_coefficients` lambdifies the result so that
 :mod:`quantheory.lr.recursion` iterates the SymPy objects themselves.
+For the chapters: ``Formula(v_update(target, kind))`` and ``m_update`` show
+the derived step; :data:`QUANTIZED_SPECTRUM_STATEMENT`,
+:data:`APPROXIMATION_ERROR_STATEMENT` and :data:`QUANTIZED_INPUT_GAP_STATEMENT`
+are checked against :func:`quantized_data_covariance`,
+:func:`approximation_error` and :func:`quantized_input_gap`, and
+:func:`data_fourth_moments` gives the sketch's ``mu``, ``nu``, ``rho``.
 """
 
 from __future__ import annotations
