@@ -37,6 +37,7 @@ are checked against :func:`quantized_data_covariance`,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -80,27 +81,39 @@ def gaussian_expectation(expr: sp.Expr, normals: list[sp.Symbol]) -> sp.Expr:
     """``E[expr]`` for a polynomial in independent standard normals ``normals``.
 
     Each monomial ``prod z^k`` has expectation ``prod (k-1)!!`` (zero for odd
-    ``k``); the other symbols are constants. ``expr`` must be a polynomial in
-    all its symbols (square roots enter as the symbols ``root_*``, replaced
-    after the expectation): it is expanded in a sparse polynomial ring, which
-    is much faster than SymPy's ``expand``.
+    ``k``); the other symbols are constants. When ``expr`` is a polynomial in
+    all its symbols (this module writes square roots as the symbols
+    ``root_*``, replaced after the expectation) it is expanded in a sparse
+    polynomial ring, much faster than SymPy's ``expand``; otherwise (e.g.
+    ``sqrt(c)`` in a coefficient) by :class:`sympy.Poly` in ``normals``.
 
     Examples
     --------
     >>> z1, z2, c = sp.symbols("z1 z2 c")
     >>> gaussian_expectation((c + z1 * z2) ** 2 + z1**4, [z1, z2])
     c**2 + 4
+    >>> gaussian_expectation((c + sp.sqrt(c) * z1) ** 2, [z1])
+    c**2 + c
     """
+
+    def weight(powers):  # prod (p-1)!!, zero if some p is odd
+        if any(p % 2 for p in powers):
+            return 0
+        return math.prod(math.prod(range(p - 1, 0, -2)) for p in powers)
+
+    k = len(normals)
     constants = sorted(sp.sympify(expr).free_symbols - set(normals), key=str)
     ring, *_ = sp.ring([*normals, *constants], sp.QQ)
-    k = len(normals)
+    try:
+        poly = ring.from_expr(expr)
+    except ValueError:  # not a polynomial in the constants
+        terms = sp.Poly(sp.expand(expr), *normals).terms()
+        return sp.expand(sp.Add(*(coeff * weight(powers) for powers, coeff in terms)))
     mean: dict[tuple, object] = {}
-    for powers, coeff in ring.from_expr(expr).terms():
-        if any(p % 2 for p in powers[:k]):
-            continue
-        weight = int(np.prod([sp.factorial2(p - 1) for p in powers[:k]]))
-        key = (0,) * k + powers[k:]
-        mean[key] = mean.get(key, 0) + coeff * weight
+    for powers, coeff in poly.terms():
+        if factor := weight(powers[:k]):
+            key = (0,) * k + powers[k:]
+            mean[key] = mean.get(key, 0) + coeff * factor
     return sp.expand(ring.from_dict(mean).as_expr().subs(_ROOTS))
 
 
