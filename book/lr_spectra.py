@@ -318,11 +318,12 @@ show_figure(
 # against $\varepsilon$; multiplicative: the scale
 # $\operatorname{mean}_i \mathbb E\tilde x_i^2/\lambda_i$ against
 # $1 + \varepsilon$); and the least-squares slope of
-# $\log \mathbb E\tilde x_i^2$ on $\log i$ over the tail, one slope per batch,
-# whose Student-$t$ interval must lie within the tolerance of the predicted
-# diagonal's slope (two one-sided tests). The clean rows are the control: the
-# same fit must find $-a$ there. All intervals are at the book's error
-# budget, split over the claim's comparisons.
+# $\log \mathbb E\tilde x_i^2$ on $\log i$ over the tail, whose Student-$t$
+# interval (jackknife over the batches: the fit without each batch in turn)
+# must lie within the tolerance of the predicted diagonal's slope (two
+# one-sided tests). The clean rows are the control: the same fit must find
+# $-a$ there. All intervals are at the book's error budget, split over the
+# claim's comparisons.
 #
 # The approximation error: least squares on {glue:text}`risk-samples`
 # quantized rows in dimension {glue:text}`risk-dim` (same spectrum, $w^* =
@@ -441,8 +442,9 @@ show_figure(
 # subnormal range and then rises steeply, an additive tail.
 # ```
 #
-# The tail slopes of the real formats' diagonals (95% Student-$t$ intervals
-# over the batches; the prediction is the slope of the exact diagonal):
+# The tail slopes of the real formats' diagonals (95% Student-$t$ intervals,
+# jackknife over the batches; the prediction is the slope of the exact
+# diagonal):
 
 # %%
 rows = []

@@ -11,10 +11,10 @@ Each claim checks, against predictions lambdified from SymPy
   (additive) or the scale ``mean_i E[x~_i^2] / lambda_i`` against
   ``1 + eps`` (multiplicative);
 * the log-log slope of the diagonal over the tail ``i >= d/4``: a Student-t
-  interval over independent batches, equivalent (two one-sided tests) to the
-  slope of the prediction within :data:`SLOPE_TOLERANCE`; the same for the
-  clean data against ``-a`` (the control: without quantization the fit
-  recovers the decay);
+  interval from jackknife pseudo-values over independent batches, equivalent
+  (two one-sided tests) to the slope of the prediction within
+  :data:`SLOPE_TOLERANCE`; the same for the clean data against ``-a`` (the
+  control: without quantization the fit recovers the decay);
 * the approximation error: least squares on quantized rows (no formula
   involved) against the quantized-input gap and the clean-input excess risk
   of SGD's target, Student-t intervals over replicates, and the recursion's
@@ -232,8 +232,8 @@ def spectrum_additive_claim(
         method=(
             f"{quantized.samples:,} Gaussian rows, d = {quantized.spectrum.size}, a = {a:g}, "
             f"eps = {eps:g}; coordinates {', '.join(map(str, quantized.coordinates))} "
-            f"(fixed in advance); tail i >= {quantized.tail_start}; slope intervals over "
-            f"{quantized.batch_diagonal.shape[0]} batches; "
+            f"(fixed in advance); tail i >= {quantized.tail_start}; slope intervals: "
+            f"jackknife over {quantized.batch_diagonal.shape[0]} batches; "
             + _risk_method(risks, spectrum)
             + f"; all at the book's budget for {k} comparisons"
         ),
@@ -323,7 +323,7 @@ def spectrum_multiplicative_claim(
             f"{first_sample.samples:,} Gaussian rows per kind, d = {first_sample.spectrum.size}, "
             f"a = {a:g}, eps = {eps:g}; coordinates "
             f"{', '.join(map(str, first_sample.coordinates))} (fixed in advance); tail i >= "
-            f"{first_sample.tail_start}; slope intervals over "
+            f"{first_sample.tail_start}; slope intervals: jackknife over "
             f"{first_sample.batch_diagonal.shape[0]} batches; "
             + _risk_method(risks[0], spectrum)
             + f"; all at the book's budget for {k} comparisons"
