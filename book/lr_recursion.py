@@ -141,7 +141,7 @@
 
 # %%
 from quantheory.claims import ChapterClaims
-from quantheory.display import glue, show, show_figure
+from quantheory.display import Table, glue, show, show_figure
 from quantheory.lr import recursion_claims as checks
 from quantheory.lr import symbolic
 from quantheory.lr.recursion_figures import (
@@ -315,18 +315,34 @@ show_figure(plot_z_scores(comparisons, verdict.threshold), "fig-lr-z")
 # **What the check can and cannot see.** The intervals' half-width is, at the
 # median point, {glue:text}`resolution:.0f`% of the predicted risk: an error
 # of the recursion much smaller than that cannot make the claim fail. The
-# registered mutations of this
-# claim (in `tests/test_lr_recursion_claims.py`) run its comparison on the
-# settings each error touches, at the quick size ($d = 16$, 400 runs), and
-# make it fail for: additive
-# label, activation or gradient noise not divided by $B$; the per-vector
-# coefficients used for a per-coordinate quantizer; the data's approximation
-# error left out ($\tilde w = w^*$); the average taken over $w_0$ to $w_T$;
-# and a step beyond stability. Two subtler errors of the data's
-# fourth-moment terms, dropping the coupling between coordinates or giving a
-# per-vector quantized row Gaussian fourth moments, change the risk by less
-# than 10% at this step size: the chapter's intervals do not resolve them,
-# and their mutation tests need 20,000 runs of one setting.
+# table below puts six wrong recursions, each a plausible error of the
+# derivation or the code, in place of the exact one and recomputes the
+# claim's verdict on the same simulations. The registered mutation tests of
+# the claim (`tests/test_lr_recursion_claims.py`) do the same on the
+# settings each error touches, at the quick size, together with a step
+# beyond stability, and require the claim to fail.
+
+# %%
+wrong = checks.wrong_recursion_verdicts(comparisons)
+show(
+    Table(
+        ["prediction from", "largest |z|", "claim"],
+        [
+            [name, f"{v.worst_z:.1f}", "passes" if v.passed else "fails"]
+            for name, v in {"the exact recursion": verdict, **wrong}.items()
+        ],
+    )
+)
+
+# %% [markdown]
+# The errors in the batch factor, in the per-coordinate quantizers, in the
+# averaging convention and in SGD's target move the prediction by many
+# standard errors. The two errors in the data's fourth-moment terms
+# (dropping the coupling between coordinates, or treating a per-vector
+# quantized row as Gaussian) change the risk by less than 10% at this step
+# size, close to the intervals' resolution: whether a run of the chapter
+# catches them depends on the draw, and their mutation tests need 20,000
+# runs of one setting.
 #
 # ## Summary
 #

@@ -6,8 +6,6 @@ cases the error touches at a small size (seconds), and asserts that the claim
 fails; the unmutated claim passes on the same cases, sizes and seeds.
 """
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -28,7 +26,6 @@ def _claim(cases, runs=RUNS, samples=SAMPLES):
     return rc.recursion_claim(rc.run_comparisons(cases, samples, runs, SEED), D, samples, SEED)
 
 
-DIVIDED_BY_B = ("labels", "activations", "gradients")
 ADDITIVE_B4 = ("B=4 labels additive", "B=4 activations additive", "B=4 gradients additive")
 COORD = ("B=4 labels mult_coord", "B=4 activations mult_coord")
 DATA = tuple(f"B={b} data {k}" for b in (1, 4) for k in ("additive", "mult_vector", "mult_coord"))
@@ -65,105 +62,48 @@ def test_deterministic_average_at_one_step_is_checked_exactly():
     assert not comparison.exact_mismatch("average").any()
 
 
-@pytest.mark.mutation("lr.recursion_matches_mc")
-def test_dropping_one_over_b_of_additive_noise_fails(monkeypatch):
-    """Additive label/activation/gradient noise entering like g^2 eps l_i, not / B."""
-    exact = recursion.risk_curve
-
-    def mutated(problem, quant, steps):
-        if quant is not None and quant.kind == "additive" and quant.target in DIVIDED_BY_B:
-            quant = replace(quant, eps=quant.eps * problem.batch)
-        return exact(problem, quant, steps)
-
-    monkeypatch.setattr(recursion, "risk_curve", mutated)
-    assert not _claim(_cases(*ADDITIVE_B4)).passed
-
-
-@pytest.mark.mutation("lr.recursion_matches_mc")
-def test_per_vector_coefficients_for_a_per_coordinate_quantizer_fail(monkeypatch):
-    """The recursion of mult_vector used for mult_coord (one factor per batch or row)."""
-    exact = recursion.risk_curve
-
-    def mutated(problem, quant, steps):
-        if quant is not None and quant.kind == "mult_coord":
-            quant = replace(quant, kind="mult_vector")
-        return exact(problem, quant, steps)
-
-    monkeypatch.setattr(recursion, "risk_curve", mutated)
-    assert not _claim(_cases(*COORD)).passed
-
-
-def _mutate_data_step(monkeypatch, change):
-    exact = recursion.affine_step
-
-    def mutated(problem, quant):
-        step = exact(problem, quant)
-        return change(step, quant) if quant is not None and quant.target == "data" else step
-
-    monkeypatch.setattr(recursion, "affine_step", mutated)
-
-
 #: the data's fourth-moment terms move the risk by < 10% at the chapter's step (0.1): a
 #: single case with many runs resolves them (about 1% standard error)
 FOURTH_MOMENT_RUNS = 20_000
+#: each wrong recursion, the settings it touches and the runs that resolve it
+WRONG = {
+    "additive label/activation/gradient noise not divided by B": (ADDITIVE_B4, RUNS),
+    "per-vector coefficients for a per-coordinate quantizer": (COORD, RUNS),
+    "average over w_0..w_T instead of w_0..w_{T-1}": (PLAIN, RUNS),
+    "data quantization's target shift left out (w~ = w*)": (DATA, RUNS),
+    "data coupling between coordinates dropped": (("B=1 data mult_vector",), FOURTH_MOMENT_RUNS),
+    "Gaussian fourth moments for a per-vector quantized data row": (
+        ("B=1 data mult_vector",),
+        FOURTH_MOMENT_RUNS,
+    ),
+}
+
+
+def test_every_wrong_recursion_has_a_mutation_test():
+    assert set(WRONG) == set(rc.WRONG_RECURSIONS)
 
 
 @pytest.mark.mutation("lr.recursion_matches_mc")
-def test_dropping_the_data_coupling_between_coordinates_fails(monkeypatch):
-    """sum_{j != i} mu_ij v_j left out: each coordinate as if alone (a diagonal closure)."""
-
-    def diagonal_only(step, quant):
-        own = np.sum(step.coupling_left * step.coupling_right, axis=0)
-        empty = np.zeros_like(step.coupling_left)
-        return replace(step, a_v=step.a_v + own, coupling_left=empty, coupling_right=empty)
-
-    _mutate_data_step(monkeypatch, diagonal_only)
-    assert not _claim(_cases("B=1 data mult_vector"), runs=FOURTH_MOMENT_RUNS).passed
-
-
-@pytest.mark.mutation("lr.recursion_matches_mc")
-def test_gaussian_fourth_moments_for_per_vector_quantized_data_fail(monkeypatch):
-    """E[x~_i^2 x~_j^2] of a per-vector quantized row taken as if x~ ~ N(0, (1 + eps) H).
-
-    The cross terms then carry (1 + eps)^2 instead of E(1 + sqrt(eps) z)^4 =
-    1 + 6 eps + 3 eps^2: right second moments, wrong fourth moments.
-    """
-
-    def gaussian(step, quant):
-        if quant.kind != "mult_vector":
-            return step
-        factor = (1 + quant.eps) ** 2 / (1 + 6 * quant.eps + 3 * quant.eps**2)
-        return replace(step, coupling_left=step.coupling_left * factor)
-
-    _mutate_data_step(monkeypatch, gaussian)
-    assert not _claim(_cases("B=1 data mult_vector"), runs=FOURTH_MOMENT_RUNS).passed
+@pytest.mark.parametrize("name", list(WRONG))
+def test_a_wrong_recursion_fails_the_claim(monkeypatch, name):
+    """The recursion's real failure modes: the claim, on the settings each touches, fails."""
+    labels, runs = WRONG[name]
+    monkeypatch.setattr(recursion, "risk_curve", rc.WRONG_RECURSIONS[name])
+    assert not _claim(_cases(*labels), runs=runs).passed
 
 
 def test_the_claim_passes_on_the_fourth_moment_case_unmutated():
     assert _claim(_cases("B=1 data mult_vector"), runs=FOURTH_MOMENT_RUNS).passed
 
 
-@pytest.mark.mutation("lr.recursion_matches_mc")
-def test_ignoring_the_target_shift_of_data_quantization_fails(monkeypatch):
-    """SGD on quantized data taken to converge to w* = 1 (no approximation error)."""
-    _mutate_data_step(
-        monkeypatch, lambda step, quant: replace(step, target=np.ones_like(step.target))
-    )
-    assert not _claim(_cases(*DATA)).passed
-
-
-@pytest.mark.mutation("lr.recursion_matches_mc")
-def test_averaging_one_iterate_too_many_fails(monkeypatch):
-    """The average over w_0..w_T (T + 1 iterates) reported as the average at T."""
-    exact = recursion.risk_curve
-
-    def mutated(problem, quant, steps):
-        curve = exact(problem, quant, steps)
-        shifted = exact(problem, quant, np.asarray(steps) + 1)
-        return replace(curve, average=shifted.average)
-
-    monkeypatch.setattr(recursion, "risk_curve", mutated)
-    assert not _claim(_cases(*PLAIN)).passed
+def test_wrong_recursion_verdicts_reuse_the_simulations():
+    comparisons = rc.run_comparisons(_cases(*ADDITIVE_B4), SAMPLES, RUNS, SEED)
+    verdicts = rc.wrong_recursion_verdicts(comparisons)
+    assert set(verdicts) == set(rc.WRONG_RECURSIONS)
+    assert not verdicts["additive label/activation/gradient noise not divided by B"].passed
+    # errors in the data's terms do not touch these settings
+    assert verdicts["data coupling between coordinates dropped"].passed
+    assert recursion.risk_curve is rc._EXACT_RISK_CURVE
 
 
 @pytest.mark.mutation("lr.recursion_matches_mc")

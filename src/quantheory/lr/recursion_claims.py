@@ -31,8 +31,9 @@ chapter's seeds were run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from unittest import mock
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from quantheory import stats
 from quantheory.claims import Claim
 from quantheory.lr import recursion
 from quantheory.lr.model import KINDS, TARGETS, Problem, Quantization
+from quantheory.lr.recursion import AffineStep, RiskCurve
 from quantheory.lr.simulate import SimulatedRisk, idealized, simulate_risk
 from quantheory.seeding import SeedLike, describe, paired
 
@@ -145,7 +147,7 @@ class Comparison:
 
     case: Case
     simulated: SimulatedRisk
-    predicted: recursion.RiskCurve
+    predicted: RiskCurve
     radius: float
 
     def mean(self, estimator: str) -> np.ndarray:
@@ -344,3 +346,92 @@ def recursion_claim(
         kind="theorem",
         margin=stats.margin(v.worst_z, v.threshold, unit="SE"),
     )
+
+
+# ---- Wrong recursions: the failure modes the claim must catch ----------------------------
+RiskCurveFunction = Callable[[Problem, Quantization | None, np.ndarray], RiskCurve]
+#: the exact recursion, kept here so that the wrong ones below can call it while a test
+#: has put one of them in its place
+_EXACT_RISK_CURVE: RiskCurveFunction = recursion.risk_curve
+#: the quantized targets whose additive noise enters divided by B
+DIVIDED_BY_B = ("labels", "activations", "gradients")
+
+
+def _without_one_over_b(problem: Problem, quant: Quantization | None, steps) -> RiskCurve:
+    if quant is not None and quant.kind == "additive" and quant.target in DIVIDED_BY_B:
+        quant = replace(quant, eps=quant.eps * problem.batch)
+    return _EXACT_RISK_CURVE(problem, quant, steps)
+
+
+def _vector_for_coordinate(problem: Problem, quant: Quantization | None, steps) -> RiskCurve:
+    if quant is not None and quant.kind == "mult_coord":
+        quant = replace(quant, kind="mult_vector")
+    return _EXACT_RISK_CURVE(problem, quant, steps)
+
+
+def _average_one_too_many(problem: Problem, quant: Quantization | None, steps) -> RiskCurve:
+    curve = _EXACT_RISK_CURVE(problem, quant, steps)
+    shifted = _EXACT_RISK_CURVE(problem, quant, np.asarray(steps) + 1)
+    return replace(curve, average=shifted.average)
+
+
+StepChange = Callable[[AffineStep, Problem, Quantization], AffineStep]
+
+
+def _with_data_step(change: StepChange) -> RiskCurveFunction:
+    """The exact recursion with ``change`` applied to its one-step map for quantized data."""
+
+    def curve(problem: Problem, quant: Quantization | None, steps) -> RiskCurve:
+        if quant is None or quant.target != "data":
+            return _EXACT_RISK_CURVE(problem, quant, steps)
+        exact = recursion.affine_step
+        with mock.patch.object(recursion, "affine_step", lambda p, q: change(exact(p, q), p, q)):
+            return _EXACT_RISK_CURVE(problem, quant, steps)
+
+    return curve
+
+
+def _target_at_w_star(step: AffineStep, problem: Problem, quant: Quantization) -> AffineStep:
+    return replace(step, target=problem.w_star.copy())
+
+
+def _diagonal_closure(step: AffineStep, problem: Problem, quant: Quantization) -> AffineStep:
+    own = np.sum(step.coupling_left * step.coupling_right, axis=0)  # the j = i terms
+    empty = np.zeros_like(step.coupling_left)
+    return replace(step, a_v=step.a_v + own, coupling_left=empty, coupling_right=empty)
+
+
+def _gaussian_fourth_moments(step: AffineStep, problem: Problem, quant: Quantization) -> AffineStep:
+    if quant.kind != "mult_vector":
+        return step
+    factor = (1 + quant.eps) ** 2 / (1 + 6 * quant.eps + 3 * quant.eps**2)
+    return replace(step, coupling_left=step.coupling_left * factor)
+
+
+#: wrong recursions, by the error each makes; each has a registered mutation test
+WRONG_RECURSIONS: dict[str, RiskCurveFunction] = {
+    "additive label/activation/gradient noise not divided by B": _without_one_over_b,
+    "per-vector coefficients for a per-coordinate quantizer": _vector_for_coordinate,
+    "average over w_0..w_T instead of w_0..w_{T-1}": _average_one_too_many,
+    "data quantization's target shift left out (w~ = w*)": _with_data_step(_target_at_w_star),
+    "data coupling between coordinates dropped": _with_data_step(_diagonal_closure),
+    "Gaussian fourth moments for a per-vector quantized data row": _with_data_step(
+        _gaussian_fourth_moments
+    ),
+}
+
+
+def wrong_recursion_verdicts(comparisons: Sequence[Comparison]) -> dict[str, Verdict]:
+    """The claim's verdict on the same simulations with each wrong recursion as prediction.
+
+    Shows the claim's power on the chapter's own data: a wrong recursion that
+    the check cannot tell from the exact one has a verdict that passes.
+    """
+    out = {}
+    for name, wrong in WRONG_RECURSIONS.items():
+        changed = [
+            replace(c, predicted=wrong(c.case.problem, c.case.quant, c.simulated.steps))
+            for c in comparisons
+        ]
+        out[name] = verdict(changed)
+    return out
