@@ -129,3 +129,10 @@ def test_verdict_needs_comparisons_with_equal_runs():
 def test_multiplicative_data_strength_is_the_claims():
     quant = Quantization("data", "mult_coord", rc.strength("data", "mult_coord"))
     assert quant.eps == rc.EPS_DATA_MULTIPLICATIVE
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(rc)
+    assert result.attempted > 0 and result.failed == 0
