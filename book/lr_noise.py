@@ -112,8 +112,18 @@
 #   to the residual, of variance $s^2 + \sum_j \lambda_j v_j$: where SGD fits
 #   the data exactly, it vanishes. That is the control of the first check.
 #
-# ```{prf:proof} of the monotone rise (the book's)
-# Take $\gamma\lambda_1 \le 1$. In the recursion above every coefficient of
+# ```{prf:proposition} The risk rises with $\varepsilon$ (the book's)
+# :label: prop-lr-noise-monotone
+#
+# Let $\gamma\lambda_1 \le 1$. For parameter, activation or output-gradient
+# quantization of any kind, the expected excess risk of the last and of the
+# averaged iterate after $T$ steps is a nondecreasing function of
+# $\varepsilon$, and an increasing one as soon as the injected noise is not
+# zero before step $T$.
+# ```
+#
+# ```{prf:proof}
+# In the recursion above every coefficient of
 # $v \mapsto v'$ is nonnegative, the injected term is $\varepsilon$ times a
 # quantity that is nonnegative ($W_i = \mathbb E[w_i^2] \ge 0$, $v_i \ge 0$)
 # and nondecreasing in $v$, and $m_t$ does not depend on $\varepsilon$. By
@@ -180,8 +190,8 @@ glue("batch-grid", ", ".join(map(str, noise.BATCH_GRID)))
 # pairs, SGD is simulated on {glue:text}`runs` runs at each $\varepsilon$ of
 # the paper's grid {glue:text}`eps-grid`, fixed in advance.
 #
-# The rise of the risk is small next to the risk itself (a few parts in ten
-# thousand at $\varepsilon = 0.01$ here), so independent runs at each
+# The rise of the risk is small next to the risk itself (one or two
+# thousandths of it at $\varepsilon = 0.01$ here), so independent runs at each
 # $\varepsilon$ would need millions of runs to see it. Two standard devices
 # make it visible, and neither biases anything:
 #
@@ -262,8 +272,8 @@ show_figure(
 # sit on it. Additive activation and gradient noise (red) give the same
 # rise, the smallest in their columns: it is divided by $B$. The
 # multiplicative parameter rises (both kinds) and the per-vector activation
-# rise are one and the same line (exercise 1). The last iterate rises about
-# ten times more than the averaged one, and its runs scatter more.
+# rise are one and the same line (exercise 1). The last iterate rises more
+# than ten times as much as the averaged one, and its runs scatter more.
 # ```
 #
 # ## The batch size at a fixed sample budget

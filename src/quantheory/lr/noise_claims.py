@@ -475,7 +475,7 @@ def amplification_claim(sweeps: Sequence[EpsSweep], control: Sequence[EpsSweep])
             ),
             "smallest step up between consecutive eps (averaged)": f"{rise:.3g} SE",
             "largest |MC - recursion| over sweeps, eps and both iterates": f"{gap:.3g} SE",
-            "largest stability radius": radius,
+            "largest stability radius": f"{radius:.6f}",
             "zero-residual control": "; ".join(control_text),
             "failed checks": ", ".join(failed) if failed else "none",
         },
@@ -501,7 +501,7 @@ def amplification_claim(sweeps: Sequence[EpsSweep], control: Sequence[EpsSweep])
         summary=(
             f"all {len(checks)} (target, kind) sweeps rise strictly with eps (smallest step "
             f"{rise:.3g} SE) and match the recursion (largest gap {gap:.3g} SE); "
-            f"stability radius <= {radius:.3g}; zero-residual control"
+            f"stability radius <= {radius:.6f}; zero-residual control"
             + (f" (FAILED: {', '.join(failed)})" if failed else " holds")
         ),
         margin=(
@@ -787,12 +787,14 @@ def batch_claim(sweeps: Sequence[BatchSweep]) -> Claim:
             "largest |fitted - recursion| exponent": f"{gap:.3g} SE",
             "smallest distance of an additive exponent below 0": f"{shrink:.3g} SE",
             "smallest gap control - additive exponent (averaged)": f"{control:.3g} SE",
+            "largest stability radius": f"{max(float(c.radius.max()) for c in checks):.6f}",
             "failed checks": ", ".join(failed) if failed else "none",
         },
         expected={
             "largest |fitted - recursion| exponent": f"<= {threshold:.3g} SE",
             "smallest distance of an additive exponent below 0": f"> {threshold:.3g} SE",
             "smallest gap control - additive exponent (averaged)": f"> {threshold:.3g} SE",
+            "largest stability radius": "< 1",
         },
         method=(
             f"d = {first.problem.d}, a = {first.problem.a:g}, constant gamma = "

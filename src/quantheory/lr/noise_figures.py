@@ -130,7 +130,7 @@ def plot_batch_terms(checks: Sequence[ExponentCheck], threshold: float) -> plt.F
         ax.set_ylabel(f"quantization term ({ITERATE_LABELS[iterate]})")
         ax.legend(
             loc="upper center",
-            bbox_to_anchor=(0.5, -0.2),
+            bbox_to_anchor=(0.5, -0.28),
             fontsize=7,
             title="fitted (recursion) exponent",
             title_fontsize=7,
