@@ -130,6 +130,9 @@ def test_gaussian_relative_eps_is_one_over_16_ln2_times_4_to_the_minus_m(name, s
     fmt = FloatFormat("data", name)
     ratio = gaussian_error_second_moment(fmt, sigma) / sigma**2
     assert ratio == pytest.approx(relative_eps_prediction(fmt.mantissa_bits), rel=0.015)
+    nearest = FloatFormat("data", name, "nearest")
+    ratio = gaussian_error_second_moment(nearest, sigma) / sigma**2
+    assert ratio == pytest.approx(relative_eps_prediction(fmt.mantissa_bits) / 2, rel=0.025)
 
 
 @pytest.mark.parametrize(

@@ -41,9 +41,10 @@ law of ``log|u|`` is smooth over a binade, as for Gaussian data: the exact
 value for ``N(0, sigma^2)`` is 0.089 to 0.091 times ``2^(-2m)`` for every
 ``sigma`` (bfloat16, float8 e5m2 and e4m3 in its normal range). The ratio
 does depend on the law: for ``|u|`` itself log-uniform over whole binades
-(a box in ``log|u|``) it is ``ln(2) / 9 ~ 0.077`` instead. Below the smallest normal number the
-spacing is constant (the subnormals), so there the error is additive again.
-RN is the ``ml_dtypes`` cast, which rounds ``float64`` to ``float32`` and
+(a box in ``log|u|``) it is ``ln(2) / 9 ~ 0.077`` instead. RN's is half of
+SR's (``1/12`` in place of ``1/6`` per cell). Below the smallest normal
+number the spacing is constant (the subnormals), so there the error is
+additive again. RN is the ``ml_dtypes`` cast, which rounds ``float64`` to ``float32`` and
 then to the format: a double rounding that differs from a correctly rounded
 cast only for ``u`` within ``2^-24`` (relative) of a midpoint between two
 representable values. SR finds the two neighbours exactly (the cast's result
