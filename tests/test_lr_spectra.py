@@ -211,3 +211,21 @@ def test_multiplicative_claim_fails_with_the_gap_as_the_clean_risk(samples, risk
     real = spectra.predicted_risks
     monkeypatch.setattr(spectra, "predicted_risks", lambda *args: (real(*args)[0], real(*args)[0]))
     assert not _multiplicative_claim(samples, risks).passed
+
+
+def test_figures_and_table_draw(samples):
+    from quantheory.lr import spectra_figures as figs
+
+    predicted = {"clean": SPECTRUM, "additive": SPECTRUM + EPS}
+    ideal = {k: samples[k] for k in ("clean", "additive")}
+    fig = figs.plot_spectra(ideal, predicted, {"mult_vector": samples["mult_vector"]}, {})
+    assert len(fig.axes) == 2
+    grid = IntegerGrid("data", 6, 8.0)
+    sr = {"int5 SR": _sample(grid, 6, "int5 SR")}
+    exact = {"int5 SR": spectra.predicted_error_second_moments(grid, SPECTRUM)}
+    model = {"int5 SR": np.full(D, grid.step**2 / 6)}
+    assert len(figs.plot_relative_error(sr, exact, model).axes) == 1
+    table = figs.error_table(sr, exact, model, COORDINATES)
+    assert len(table.rows) == len(COORDINATES)
+    mean, low, high = spectra.tail_slope_interval(sr["int5 SR"])
+    assert low < mean < high
