@@ -66,8 +66,9 @@ def margin_shares(margin: str) -> list[float]:
     --------
     >>> margin_shares("2.5 SE, fails above 5 (2.5 to spare)")
     [0.5]
-    >>> margin_shares("(a) 2.37, fails below 1 (1.4 to spare); (b) 17.1, fails below 1")
-    [0.4219409282700422, 0.05847953216374269]
+    >>> shares = margin_shares("(a) 2.37, fails below 1 (1.4 to spare); (b) 17.1, fails below 1")
+    >>> [round(share, 3) for share in shares]
+    [0.422, 0.058]
     """
     shares = []
     for match in MARGIN_PART.finditer(margin):
