@@ -154,7 +154,7 @@ from quantheory.seeding import chapter_seed, describe
 
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20251021)
-claims = ChapterClaims()
+claims = ChapterClaims("lr_recursion")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%

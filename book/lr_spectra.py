@@ -140,7 +140,7 @@ REAL = (
     "bfloat16 SR",
 )
 seeds = spawn(SEED, ["clean", *KINDS, *REAL, *(f"risk {k}" for k in KINDS)])
-claims = ChapterClaims()
+claims = ChapterClaims("lr_spectra")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %% [markdown]
