@@ -79,6 +79,7 @@ def plot_risk_vs_eps(
                 x = check.sweep.eps[1:] * (1 + 0.03 * (offset - 1))
                 ax.errorbar(x, mean, yerr=half, fmt="o", ms=3, color=color, lw=1.2, capsize=0)
             ax.axhline(0.0, color=COLORS["muted"], lw=0.8)
+            ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
             if row == 0:
                 ax.set_title(target)
             if row == 1:
