@@ -16,7 +16,6 @@ from quantheory.lr.compare_claims import (
     INTEGER_KIND,
     PAPER_DIMENSION,
     PAPER_EPS,
-    RN_OFF,
     BitMap,
     DimensionCheck,
     FormatResult,
@@ -148,7 +147,6 @@ def plot_real_formats(results: Sequence[FormatResult]) -> plt.Figure:
         fig, ax = figure(width=6.0, height=3.4)
         ax.axhspan(1 - FORMAT_TOLERANCE, 1 + FORMAT_TOLERANCE, color=COLORS["muted"], alpha=0.3)
         ax.axhline(1.0, color=COLORS["theory"], lw=1)
-        ax.axhline(1 + RN_OFF, color=COLORS["accent"], lw=0.8, ls="--")
         for i, r in enumerate(results):
             mid, low, high = r.ratio(k)
             color = COLORS["measured"] if r.fmt.rounding == "stochastic" else COLORS["accent"]

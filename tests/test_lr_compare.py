@@ -1,0 +1,255 @@
+"""Tests of the chapter "Integer vs floating point": maps, real rounding, claims, mutations."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from quantheory.lr import compare_claims as cmp
+from quantheory.lr import recursion
+from quantheory.lr.formats import FloatFormat, IntegerGrid, gaussian_error_second_moment
+from quantheory.lr.model import Quantization
+from quantheory.lr.simulate import idealized
+
+# small but decisive sizes (the chapter's quick scale)
+D, SAMPLES, POINT_RUNS = 50, 2048, 32
+FORMAT_RUNS = {"integer": 64, "float": 16}
+
+
+# ---- maps and helpers ------------------------------------------------------------------
+def test_integer_eps_is_the_grid_step_squared_over_six():
+    step = 7.0 / 127
+    assert cmp.integer_eps(8) == pytest.approx(step**2 / 6)
+    assert cmp.integer_eps(8, "nearest") == pytest.approx(step**2 / 12)
+    # a wide Gaussian input sees the many-steps second moment
+    exact = gaussian_error_second_moment(IntegerGrid("data", 8, 7.0), 1.0)
+    assert exact == pytest.approx(cmp.integer_eps(8), rel=1e-3)
+
+
+def test_float_eps_matches_the_exact_moment_of_the_formats():
+    for name in ("float8_e5m2", "float8_e4m3fn", "bfloat16"):
+        fmt = FloatFormat("data", name)
+        exact = gaussian_error_second_moment(fmt, 0.3) / 0.3**2
+        assert exact == pytest.approx(cmp.float_eps(fmt.mantissa_bits), rel=0.02)
+
+
+def test_maps_reject_bad_arguments():
+    with pytest.raises(ValueError, match="rounding"):
+        cmp.integer_eps(8, "down")
+    with pytest.raises(ValueError, match="mantissa_bits"):
+        cmp.float_eps(-1)
+    with pytest.raises(ValueError, match="power of two"):
+        cmp.sample_grid(100)
+
+
+@pytest.mark.parametrize("name", ["float8_e5m2", "float8_e4m3fn", "bfloat16"])
+def test_mantissa_rounding_has_the_neighbours_of_the_format(name):
+    rng = np.random.default_rng(1)
+    u = rng.standard_normal(50_000) * 10.0 ** rng.uniform(-7, 2, 50_000)
+    u = np.concatenate([u, [0.0, 1.0, -2.0, 2.0**-9, 3 * 2.0**-10]])
+    ours = cmp.MantissaRounding.of_format("data", name).neighbours(u)
+    theirs = FloatFormat("data", name).neighbours(u)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
+
+
+def test_mantissa_rounding_is_unbiased_with_the_relative_second_moment():
+    q = cmp.MantissaRounding("data", 2)
+    rng = np.random.default_rng(2)
+    u = np.full(200_000, 1.3)
+    out = q.apply(u, rng)
+    assert set(np.unique(out)) == {1.25, 1.5}
+    assert abs(out.mean() - 1.3) < 5 * 0.25 * 0.5 / np.sqrt(u.size)
+    assert ((out - u) ** 2).mean() == pytest.approx(0.05 * 0.2, rel=0.02)  # (u - lo)(hi - u)
+    with pytest.raises(ValueError, match="nothing is clipped"):
+        cmp.MantissaRounding.of_format("data", "float8_e4m3fn").apply(np.array([500.0]), rng)
+
+
+def test_own_stream_keeps_the_data_of_the_seed():
+    """A quantizer with its own stream leaves the simulation's data unchanged (same seed)."""
+    zero = idealized(Quantization("data", "additive", 0.0))
+    none, same = cmp.simulate_paired(8, 2.0, [None, zero], 40, 5, seed=3)
+    np.testing.assert_array_equal(none, same)
+    noisy = idealized(Quantization("data", "additive", 0.01))
+    none2, quantized = cmp.simulate_paired(8, 2.0, [None, noisy], 40, 5, seed=3)
+    np.testing.assert_array_equal(none, none2)
+    assert not np.array_equal(none, quantized)
+
+
+def test_boundary_interpolates_and_marks_the_ends():
+    bm = cmp.BitMap(
+        a=2.0,
+        d=200,
+        samples=10,
+        int_bits=np.array([5, 6, 7]),
+        mantissa_bits=np.array([0, 1, 2]),
+        risk_none=1.0,
+        risk_int=np.array([10.0, np.e, 0.5]),
+        risk_float=np.array([np.e**2, np.e, 1.0]),
+    )
+    np.testing.assert_allclose(bm.boundary(), [-np.inf, 1.0, np.inf])
+    assert bm.equal_budget(4) == [(5, 0, pytest.approx(np.e**2 - 10.0)), (6, 1, 0.0), (7, 2, 0.5)]
+
+
+# ---- the claims at small sizes -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def recursions():
+    return cmp.Recursions()
+
+
+@pytest.fixture(scope="module")
+def dimensions(recursions):
+    experiments = cmp.paper_experiments(recursions, cmp.sample_grid(SAMPLES))
+    return cmp.dimension_check(experiments, SAMPLES)
+
+
+@pytest.fixture(scope="module")
+def maps(recursions):
+    return [cmp.bit_map(recursions, a, 200, SAMPLES, (6, 8, 10), (0, 1, 2, 3)) for a in (1.5, 3.0)]
+
+
+@pytest.fixture(scope="module")
+def points(recursions):
+    return cmp.simulate_points(recursions, cmp.MC_POINTS, D, SAMPLES, POINT_RUNS, seed=11)
+
+
+@pytest.fixture(scope="module")
+def formats(recursions):
+    return cmp.simulate_formats(recursions, cmp.REAL_FORMATS, D, SAMPLES, FORMAT_RUNS, seed=12)
+
+
+def _mult_vs_add(recursions, dimensions, maps, points):
+    return cmp.mult_vs_add_claim(recursions, dimensions, maps, points, "test")
+
+
+def test_mult_vs_add_passes(recursions, dimensions, maps, points):
+    claim = _mult_vs_add(recursions, dimensions, maps, points)
+    assert claim.passed, claim.as_text()
+    assert recursions.largest_radius() < 1
+
+
+def test_real_formats_passes(formats):
+    claim = cmp.real_formats_claim(formats, "test")
+    assert claim.passed, claim.as_text()
+
+
+@pytest.mark.mutation("lr.mult_vs_add")
+def test_swapped_classes_fail_the_comparison(monkeypatch, recursions, dimensions, maps, points):
+    """Model the integer grid as multiplicative and the float as additive: signs flip."""
+    monkeypatch.setattr(
+        cmp,
+        "integer_quantization",
+        lambda b, r="stochastic": Quantization("data", cmp.FLOAT_KIND, cmp.integer_eps(b, r)),
+    )
+    monkeypatch.setattr(
+        cmp,
+        "float_quantization",
+        lambda m, r="stochastic": Quantization("data", cmp.INTEGER_KIND, cmp.float_eps(m, r)),
+    )
+    swapped = [
+        cmp.predict_point(recursions, p.point, p.d, p.samples, p.runs_int, p.runs_float)
+        for p in points
+    ]
+    assert not _mult_vs_add(recursions, dimensions, maps, swapped).passed
+
+
+@pytest.mark.mutation("lr.mult_vs_add")
+def test_additive_noise_without_the_dimension_fails(monkeypatch, recursions, maps, points):
+    """An additive error whose total trace does not grow with d (eps * 50 / d) is flat in d."""
+    real = cmp.dimension_quantization
+
+    def fixed_trace(kind, eps, d):
+        scale = 50 / d if kind == cmp.INTEGER_KIND else 1.0
+        return real(kind, eps * scale, d)
+
+    monkeypatch.setattr(cmp, "dimension_quantization", fixed_trace)
+    experiments = cmp.paper_experiments(cmp.Recursions(), cmp.sample_grid(SAMPLES))
+    mutated = cmp.dimension_check(experiments, SAMPLES)
+    assert not _mult_vs_add(recursions, mutated, maps, points).passed
+
+
+@pytest.mark.mutation("lr.mult_vs_add")
+def test_flat_spectrum_prediction_fails(monkeypatch, maps, points):
+    """Predict with a nearly flat spectrum (a -> 1): the multiplicative excess grows with d."""
+    real = recursion.risk_curve
+    monkeypatch.setattr(
+        cmp.recursion, "risk_curve", lambda p, q, steps: real(replace(p, a=1.01), q, steps)
+    )
+    flat = cmp.Recursions()
+    experiments = cmp.paper_experiments(flat, cmp.sample_grid(SAMPLES))
+    mutated = cmp.dimension_check(experiments, SAMPLES)
+    repredicted = [
+        cmp.predict_point(flat, p.point, p.d, p.samples, p.runs_int, p.runs_float) for p in points
+    ]
+    assert not _mult_vs_add(flat, mutated, maps, repredicted).passed
+
+
+@pytest.mark.mutation("lr.mult_vs_add")
+def test_an_unstable_setting_fails(recursions, dimensions, maps, points):
+    """The hypothesis: a setting with stability radius >= 1 (int4 at d = 200) fails the claim."""
+    unstable = cmp.Recursions(radii=dict(recursions.radii))
+    unstable.radii[(200, 2.0, cmp.integer_quantization(4))] = recursion.stability_radius(
+        cmp.problem(200), cmp.integer_quantization(4)
+    )
+    assert not _mult_vs_add(unstable, dimensions, maps, points).passed
+
+
+def _formats_with(monkeypatch, recursions, label, quantizer):
+    real = cmp.RealFormat.quantizer
+    monkeypatch.setattr(
+        cmp.RealFormat, "quantizer", lambda self: quantizer if self.label == label else real(self)
+    )
+    family = "integer" if "int" in label else "float"
+    group = [f for f in cmp.REAL_FORMATS if f.family == family]
+    return cmp.simulate_formats(recursions, group, D, SAMPLES, {family: FORMAT_RUNS[family]}, 13)
+
+
+@pytest.mark.mutation("lr.real_formats")
+def test_unbiased_rounding_in_place_of_nearest_fails(monkeypatch, recursions, formats):
+    """If RN on the 6-bit grid were as good as its eps (SR at half the eps), the claim fails."""
+    sr = IntegerGrid("data", 6, 7.0, "stochastic")
+
+    class HalfNoise:
+        target = "data"
+
+        def apply(self, u, rng):
+            # SR's error scaled by 1/sqrt(2): unbiased with RN's second moment step^2/12
+            return u + (sr.apply(u, rng) - u) / np.sqrt(2)
+
+    mutated = _formats_with(monkeypatch, recursions, "RN int6", HalfNoise())
+    others = [r for r in formats if r.fmt.family == "float"]
+    assert not cmp.real_formats_claim(mutated + others, "test").passed
+
+
+@pytest.mark.mutation("lr.real_formats")
+def test_truncating_floats_fail(monkeypatch, recursions, formats):
+    """A biased float (rounding towards zero instead of to nearest) leaves the tolerance."""
+    e5m2 = cmp.MantissaRounding.of_format("data", "float8_e5m2")
+
+    class TowardZero:
+        target = "data"
+
+        def apply(self, u, rng):
+            lo, hi = e5m2.neighbours(u)
+            return np.where(u >= 0, lo, hi)
+
+    mutated = _formats_with(monkeypatch, recursions, "RN e5m2", TowardZero())
+    others = [r for r in formats if r.fmt.family == "integer"]
+    assert not cmp.real_formats_claim(others + mutated, "test").passed
+
+
+@pytest.mark.mutation("lr.real_formats")
+def test_wrong_grid_constant_fails(monkeypatch, recursions, formats):
+    """Predict SR grids with step^2/12 (RN's constant): the 6-bit grid leaves the tolerance."""
+    real = cmp.RealFormat.model
+
+    def model(self):
+        if self.family == "integer" and self.rounding == "stochastic":
+            return Quantization("data", "additive", cmp.integer_eps(self.bits, "nearest"))
+        return real(self)
+
+    monkeypatch.setattr(cmp.RealFormat, "model", model)
+    repredicted = [
+        replace(r, predicted=recursions.risk(D, 2.0, r.fmt.model(), SAMPLES)) for r in formats
+    ]
+    assert not cmp.real_formats_claim(repredicted, "test").passed
