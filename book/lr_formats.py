@@ -416,8 +416,8 @@ claims.record(
 # outside the book's seed tree, before this chapter's seeds were run). First,
 # $\varepsilon$ *trace-matched* to each format's exact error moments on the
 # data it sees, $\varepsilon = \frac1d\sum_i \mathbb E(Q(x_i) - x_i)^2$,
-# under-predicted the SR 6-bit grid's risk by a third: the tail coordinates,
-# with $|x_i| \ll$ step, have conditional error variance
+# gave predictions 25% to 47% below the SR 6-bit grid's risk: the tail
+# coordinates, with $|x_i| \ll$ step, have conditional error variance
 # $\mathrm{step}\,|x_i| - x_i^2$, proportional to $|x_i|$, far below
 # $\mathrm{step}^2/6$ ({ref}`lr-spectra`), and pull the mean down, while the
 # coordinates SGD actually learns see the full $\mathrm{step}^2/6$. The
