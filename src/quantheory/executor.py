@@ -14,7 +14,10 @@ Every cell's seed is fixed before anything runs (a child
 :class:`numpy.random.SeedSequence` spawned in cell order from the sweep's
 seed), so a cell's numbers do not depend on which process computes it, in
 which order, or how often: a cell whose worker dies is recomputed
-(Dask's ``retries``) and gives the same result.
+(Dask's ``retries``) and gives the same result. A cell's function must
+therefore depend on its arguments only, never on what another cell changed
+(a global, a ``SeedSequence`` another cell spawned from): on a cluster each
+cell gets its own copy of its arguments.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
 from quantheory.display import in_notebook
-from quantheory.seeding import SeedLike, paired, seed_sequence
+from quantheory.seeding import SeedLike, paired
 
 SCHEDULER_ENV_VAR = "QUANTHEORY_DASK_SCHEDULER"
 #: times a cell is resubmitted after an error or the loss of its worker
@@ -62,10 +65,9 @@ def scheduler_address() -> str | None:
 def map_cells(
     function: Callable[[C, np.random.SeedSequence], R],
     cells: Iterable[C],
-    seed: SeedLike,
+    seed: SeedLike | Sequence[np.random.SeedSequence],
     *,
     desc: str = "cells",
-    shared_seed: bool = False,
 ) -> list[R]:
     """``[function(cell, seed_of_cell) for cell in cells]``, here or on the Dask cluster.
 
@@ -78,13 +80,11 @@ def map_cells(
     cells
         The settings of the sweep, picklable.
     seed
-        The sweep's seed. Cell ``i`` gets the ``i``-th child spawned from it
-        (:func:`quantheory.seeding.paired`), whoever runs it.
+        The sweep's seed: cell ``i`` gets the ``i``-th child spawned from it
+        (:func:`quantheory.seeding.paired`), whoever runs it. Or a list of
+        ``SeedSequence``, one per cell, given to the cells as they are.
     desc
         The label of the progress bar (and of the tasks on the Dask dashboard).
-    shared_seed
-        Give every cell ``seed`` itself instead of a child: for rows that are
-        compared pair by pair on the same randomness.
 
     Returns
     -------
@@ -101,8 +101,15 @@ def map_cells(
     True
     """
     cells = list(cells)
-    if shared_seed:
-        seeds = [seed_sequence(seed)] * len(cells)
+    if isinstance(seed, list | tuple):
+        seeds = list(seed)
+        if len(seeds) != len(cells) or not all(
+            isinstance(s, np.random.SeedSequence) for s in seeds
+        ):
+            raise ValueError(
+                f"a list of seeds must hold one numpy SeedSequence per cell ({len(cells)}), "
+                f"got {len(seeds)} items of types {sorted({type(s).__name__ for s in seeds})}"
+            )
     else:
         seeds = [child for _, child in paired(cells, seed)]
     address = scheduler_address()
