@@ -312,3 +312,18 @@ def test_batch_claim_fails_when_the_additive_error_grows_with_the_batch(monkeypa
     monkeypatch.setattr(simulate, "idealized", PerTensor)
     claim = nc.batch_claim(_batch_sweeps())
     assert not claim.passed and "additive" in claim.measured["failed checks"]
+
+
+def test_figures_draw_every_sweep(measured, batch_measured):
+    import matplotlib.pyplot as plt
+
+    from quantheory.lr.noise_figures import plot_batch_terms, plot_risk_vs_eps
+
+    sweeps, _ = measured
+    checks = [nc.check_sweep(s) for s in sweeps]
+    fig = plot_risk_vs_eps(checks, nc.rise_lines(sweeps, points=3), 7.0)
+    assert len(fig.axes) == 6 and all(ax.lines for ax in fig.axes)
+    plt.close(fig)
+    fig = plot_batch_terms([nc.check_batch_sweep(s) for s in batch_measured], 7.0)
+    assert len(fig.axes) == 2 and len(fig.axes[0].get_legend().get_texts()) == len(BATCH_SWEEPS)
+    plt.close(fig)

@@ -38,6 +38,11 @@ def _interval(samples: np.ndarray, threshold: float) -> tuple[np.ndarray, np.nda
     return samples.mean(axis=0), threshold * se
 
 
+def _power_of_ten(value: float) -> int:
+    """The exponent ``k`` with ``10^k <= value < 10^(k+1)`` (``value > 0``)."""
+    return int(np.floor(np.log10(value)))
+
+
 def plot_risk_vs_eps(
     checks: Sequence[SweepCheck],
     lines: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -57,35 +62,41 @@ def plot_risk_vs_eps(
     """
     fig, axes = figure(ncols=len(AMPLIFIED_TARGETS), nrows=2, width=3.0, height=2.5, sharex=True)
     by_key = {(c.sweep.target, c.sweep.kind): c for c in checks}
-    for column, target in enumerate(AMPLIFIED_TARGETS):
-        for row, iterate in enumerate(("average", "last")):
+    for row, iterate in enumerate(("average", "last")):
+        index = 2 if iterate == "average" else 1
+        power = _power_of_ten(max(float(np.max(line[index])) for line in lines.values()))
+        for column, target in enumerate(AMPLIFIED_TARGETS):
             ax = axes[row, column]
             for offset, kind in enumerate(KINDS):
                 check = by_key.get((target, kind))
                 if check is None:
                     continue
                 color = KIND_COLORS[kind]
-                eps, *rises = lines[(target, kind)]
+                eps = lines[(target, kind)][0]
+                rise = lines[(target, kind)][index]
                 ax.plot(
-                    eps,
-                    rises[0 if iterate == "last" else 1],
-                    "-",
-                    color=color,
-                    lw=1.2,
-                    label=KIND_LABELS[kind],
+                    1e3 * eps, rise / 10.0**power, "-", color=color, lw=1.2, label=KIND_LABELS[kind]
                 )
                 measured, _ = check.increments(iterate)
                 mean, half = _interval(measured, threshold)
-                x = check.sweep.eps[1:] * (1 + 0.03 * (offset - 1))
-                ax.errorbar(x, mean, yerr=half, fmt="o", ms=3, color=color, lw=1.2, capsize=0)
+                x = 1e3 * check.sweep.eps[1:] * (1 + 0.03 * (offset - 1))
+                ax.errorbar(
+                    x,
+                    mean / 10.0**power,
+                    yerr=half / 10.0**power,
+                    fmt="o",
+                    ms=3,
+                    color=color,
+                    lw=1.2,
+                    capsize=0,
+                )
             ax.axhline(0.0, color=COLORS["muted"], lw=0.8)
-            ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
             if row == 0:
                 ax.set_title(target)
             if row == 1:
-                ax.set_xlabel(r"quantization variance $\varepsilon$")
+                ax.set_xlabel(r"quantization variance $10^3\,\varepsilon$")
             if column == 0:
-                ax.set_ylabel(f"rise of the risk\n({ITERATE_LABELS[iterate]})")
+                ax.set_ylabel(f"rise of the risk / $10^{{{power}}}$\n({ITERATE_LABELS[iterate]})")
     axes[0, 0].legend(loc="upper left", fontsize=8)
     return fig
 
