@@ -666,6 +666,11 @@ class ExponentCheck:
     def theory(self, iterate: str) -> float:
         return log_slope(self.sweep.batches, getattr(self, f"predicted_{iterate}"))
 
+    def local_theory(self, iterate: str) -> np.ndarray:
+        """Shape ``(k-1,)``: the recursion's d log term / d log B between neighbouring B."""
+        terms = getattr(self, f"predicted_{iterate}")
+        return np.diff(np.log(terms)) / np.diff(np.log(self.sweep.batches.astype(float)))
+
     def fitted(self, iterate: str) -> tuple[float, float]:
         return fitted_exponent(self.sweep.batches, getattr(self.sweep, iterate))
 
@@ -777,6 +782,11 @@ def batch_claim(sweeps: Sequence[BatchSweep]) -> Claim:
             ),
             "exponent of the last iterate's term, fitted +- budget (recursion)": "; ".join(
                 _exponent_line(c, "last", threshold) for c in checks
+            ),
+            "recursion's local exponents d log term / d log B, averaged iterate": "; ".join(
+                f"{c.sweep.label}: {c.local_theory('average').min():.2f} to "
+                f"{c.local_theory('average').max():.2f}"
+                for c in checks
             ),
             "largest |fitted - recursion| exponent": f"{gap:.3g} SE",
             "smallest distance of an additive exponent below 0": f"{shrink:.3g} SE",
