@@ -192,7 +192,9 @@ show_figure(
 # $a = 2$: the additive floor costs the tail $\sum_{\lambda_i < \varepsilon}
 # \lambda_i$, which converges as $d \to \infty$; what keeps growing is the
 # extra gradient noise of the trace $d\varepsilon$, which for a fixed step
-# eventually makes SGD unstable (at $d\varepsilon\gamma \approx 2$).
+# eventually makes SGD unstable (here near $d = 1{,}800$, where
+# $\gamma\,\mathrm{tr}\,\tilde H \approx 2$; the multiplicative model's
+# radius does not move).
 # ```
 #
 # ## From bits to $\varepsilon$
@@ -367,8 +369,9 @@ glue(
 # advance: the integer grid of {ref}`lr-spectra` against a float with $m$
 # mantissa bits and an unbounded exponent (stochastic rounding to the two
 # neighbouring floats), at the 6-bit budget ($b = 6$ against $m = 1$) for each
-# exponent, and at one pair where the recursion has the integer grid win
-# ($b = 10$ against $m = 0$). The grid and the float of each pair run on the
+# exponent, at one pair where the recursion has the integer grid win
+# ($b = 10$ against $m = 0$), and at the float8 budget ($b = 8$ against
+# $m = 3$, e4m3), where the recursion's difference is small. The grid and the float of each pair run on the
 # same data, so their difference is measured with little noise. A pair is
 # *decisive* when the predicted $|R_{\mathrm{float}} - R_{\mathrm{int}}|$ is at
 # least {glue:text}`decisive` of the unquantized risk; there the simulated
@@ -462,12 +465,12 @@ show_figure(plot_real_formats(formats), "fig-formats-real")
 # with intervals at the book's budget (blue: stochastic rounding, red:
 # round-to-nearest). Grey band: the tolerance; RN on the 6-bit grid must lie
 # entirely above the line at 1. Crosses: where the prediction with the
-# trace-matched $\varepsilon$ would lie. Floats are on 1 with tiny intervals:
-# their excess is small and nearly noiseless. The SR grids are within the
-# band, a little below 1 at 6 bits (their tail coordinates get less noise
-# than $\varepsilon I$). RN on the 6-bit grid costs clearly more than its
-# $\varepsilon$ says: every input smaller than half a step becomes exactly
-# zero, so those directions are never learned.
+# trace-matched $\varepsilon$ would lie (8-bit formats only). Floats are on 1
+# with tiny intervals: their excess is small and nearly noiseless. The SR
+# grids are within the band, a little below 1 at 6 bits (their tail
+# coordinates get less noise than $\varepsilon I$). RN on the 6-bit grid costs
+# clearly more than its $\varepsilon$ says: every input smaller than half a
+# step becomes exactly zero, so those directions are never learned.
 # ```
 
 # %%

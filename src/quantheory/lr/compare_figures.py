@@ -151,7 +151,8 @@ def plot_real_formats(results: Sequence[FormatResult]) -> plt.Figure:
             mid, low, high = r.ratio(k)
             color = COLORS["measured"] if r.fmt.rounding == "stochastic" else COLORS["accent"]
             ax.errorbar(i, mid, yerr=[[mid - low], [high - mid]], fmt="o", color=color, capsize=3)
-            ax.plot(i, r.predicted_matched / r.predicted, "x", color=COLORS["theory"], ms=6)
+            if r.predicted_matched is not None:
+                ax.plot(i, r.predicted_matched / r.predicted, "x", color=COLORS["theory"], ms=6)
         ax.set_xticks(range(k), [r.fmt.label for r in results], rotation=45, ha="right")
         ax.set_ylabel("1 + (measured - predicted excess) / risk")
         ax.set_title("real formats on the data vs the idealized prediction (blue SR, red RN)")
