@@ -13,12 +13,14 @@ the compiled kernel :mod:`quantheory.cg.kernel`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from quantheory.cg import network as nw
 from quantheory.cg.kernel import relu_coarse_gradient_descent
-from quantheory.seeding import SeedLike, generator, paired, spawn
+from quantheory.executor import map_cells
+from quantheory.seeding import SeedLike, generator, spawn
 from quantheory.validation import nonnegative_float, positive_float, positive_int
 
 BITS = 4
@@ -90,19 +92,41 @@ def angle_sweep(
     levels = np.array([nonnegative_float("noise level", s) for s in noise_levels])
     starts = positive_int("starts", starts)
     init_scale = positive_float("init_scale", init_scale)
-    v = second_layer()
+    cells = [(level, theta) for level in levels for theta in thetas]
+    runs = map_cells(
+        partial(
+            _angle_cell,
+            starts=starts,
+            init_scale=init_scale,
+            max_steps=max_steps,
+            v=second_layer(),
+        ),
+        cells,
+        seed,
+        desc="angle x noise grid",
+    )
     steps = np.zeros((levels.size, thetas.size, starts), dtype=int)
     norms = np.zeros(steps.shape)
-    for (li, ai), child in paired(
-        [(li, ai) for li in range(levels.size) for ai in range(thetas.size)], seed
-    ):
-        streams = spawn(child, ["start", "noise"])
-        x, y = grid_dataset(thetas[ai])
-        data = x[None] + levels[li] * generator(streams["noise"]).standard_normal(
-            (starts, *x.shape)
-        )
-        w0 = init_scale * generator(streams["start"]).standard_normal((starts, 4, UNITS))
-        result = relu_coarse_gradient_descent(w0, data, y, v, BITS, ETA, max_steps)
-        steps[li, ai] = result.steps_to_zero
-        norms[li, ai] = nw.column_norm_sum(result.w)
+    for index, (cell_steps, cell_norms) in zip(np.ndindex(steps.shape[:2]), runs, strict=True):
+        steps[index], norms[index] = cell_steps, cell_norms
     return AngleSweep(thetas, levels, steps, norms, init_scale, max_steps)
+
+
+def _angle_cell(
+    cell: tuple[float, float],
+    seed: np.random.SeedSequence,
+    *,
+    starts: int,
+    init_scale: float,
+    max_steps: int,
+    v: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One (noise level, angle) cell of :func:`angle_sweep`: steps to zero loss and
+    ``|W|`` of each start, shapes (R,)."""
+    level, theta = cell
+    streams = spawn(seed, ["start", "noise"])
+    x, y = grid_dataset(theta)
+    data = x[None] + level * generator(streams["noise"]).standard_normal((starts, *x.shape))
+    w0 = init_scale * generator(streams["start"]).standard_normal((starts, 4, UNITS))
+    result = relu_coarse_gradient_descent(w0, data, y, v, BITS, ETA, max_steps)
+    return result.steps_to_zero, nw.column_norm_sum(result.w)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from scipy import integrate, optimize, stats
 
 from quantheory.cg import surrogates as sg
-from quantheory.seeding import SeedLike, generator, spawn
+from quantheory.executor import map_cells
+from quantheory.seeding import SeedLike, generator, seed_sequence, spawn
 from quantheory.validation import one_of, positive_float, positive_int
 
 BN_EPS = 1e-5
@@ -397,19 +399,58 @@ def train_rows(
 ) -> dict[tuple[str, int], TrainingRun]:
     """:func:`train` for every ``(surrogate, bits)`` row (bits 32: full precision).
 
-    Every row gets the same ``seed``, so the rows are paired slot by slot.
+    Every row gets ``seed``, the rows in order, as if one after the other:
+    :func:`train` spawns its two streams from ``seed``, and a ``SeedSequence``
+    spawns new children at each call, so row ``r`` of a ``SeedSequence`` draws
+    its children ``2r`` and ``2r + 1`` (and ``seed`` is left past them), while
+    an integer seed gives every row the same streams. See :func:`_row_seeds`.
     """
-    return {
-        (name, bits): train(
-            splits,
-            activation(name, None if bits == 32 else bits),
-            hidden,
-            schedule,
-            seed,
-            normalise=normalise,
+    rows = list(rows)
+    runs = map_cells(
+        partial(_train_row, splits=splits, hidden=hidden, schedule=schedule, normalise=normalise),
+        rows,
+        _row_seeds(seed, len(rows)),
+        desc="Table 2 rows",
+    )
+    return dict(zip(rows, runs, strict=True))
+
+
+def _row_seeds(seed: SeedLike, rows: int) -> list[np.random.SeedSequence]:
+    """The seed each of ``rows`` rows hands to :func:`train` when they run one after
+    the other on ``seed``, each as its own object, so that a row gets it wherever it runs.
+
+    An integer gives a fresh ``SeedSequence`` per row. A ``SeedSequence`` is
+    copied at the spawn count each row finds (two more per row before it), and
+    ``seed`` itself is advanced past all the rows' spawns.
+    """
+    if not isinstance(seed, np.random.SeedSequence):
+        return [seed_sequence(seed) for _ in range(rows)]
+    first = seed.n_children_spawned
+    seed.spawn(2 * rows)
+    return [
+        np.random.SeedSequence(
+            seed.entropy,
+            spawn_key=seed.spawn_key,
+            pool_size=seed.pool_size,
+            n_children_spawned=first + 2 * row,
         )
-        for name, bits in rows
-    }
+        for row in range(rows)
+    ]
+
+
+def _train_row(
+    row: tuple[str, int],
+    seed: np.random.SeedSequence,
+    *,
+    splits: Splits,
+    hidden: int,
+    schedule: Schedule,
+    normalise: bool,
+) -> TrainingRun:
+    """:func:`train` of one ``(surrogate, bits)`` row of :func:`train_rows`."""
+    name, bits = row
+    act = activation(name, None if bits == 32 else bits)
+    return train(splits, act, hidden, schedule, seed, normalise=normalise)
 
 
 def load_digits_splits(count: int, test_fraction: float, seed: SeedLike) -> Splits:
