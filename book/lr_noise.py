@@ -157,7 +157,7 @@ seeds = spawn(
     + ["control"]
     + [f"batch {t} {k}" for t, k in BATCH_SWEEPS],
 )
-claims = ChapterClaims()
+claims = ChapterClaims("lr_noise")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 
 # %%
