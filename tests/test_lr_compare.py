@@ -40,6 +40,8 @@ def test_maps_reject_bad_arguments():
         cmp.float_eps(-1)
     with pytest.raises(ValueError, match="power of two"):
         cmp.sample_grid(100)
+    with pytest.raises(ValueError, match="missing"):
+        cmp.simulate_formats(cmp.Recursions(), cmp.REAL_FORMATS, 4, 16, {"integer": 2}, 0)
 
 
 @pytest.mark.parametrize("name", ["float8_e5m2", "float8_e4m3fn", "bfloat16"])

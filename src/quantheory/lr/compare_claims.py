@@ -698,7 +698,10 @@ def mult_vs_add_claim(
 
     def point_text(r: PointResult) -> str:
         mid, low, high = r.interval(k)
-        tag = "decisive" if r.decisive else "close: no claim"
+        if r.decisive:
+            tag = "decisive"
+        else:
+            tag = "close: undecided" if r.undecided(k) else "close: sign seen, not claimed"
         return (
             f"{r.point.label}: predicted {r.predicted_relative:+.3f}, simulated {mid:+.3f} "
             f"[{low:+.3f}, {high:+.3f}] ({tag})"
@@ -709,7 +712,6 @@ def mult_vs_add_claim(
         _, low, high = r.interval(k)
         sides.append(-high if r.predicted_relative < 0 else low)
     closest = min(sides) if sides else float("nan")
-    spare = min(FLAT_TOLERANCE - mult_spread, add_rise - FLAT_TOLERANCE)
     return Claim(
         id="lr.mult_vs_add",
         statement=(
@@ -773,7 +775,8 @@ def mult_vs_add_claim(
             )
         ),
         margin=(
-            f"dimension: {stats.margin(spare, 0.0, '', passes_below=False)}; signs: nearest "
+            f"multiplicative spread {stats.margin(mult_spread, FLAT_TOLERANCE, '')}; additive "
+            f"rise {stats.margin(add_rise, FLAT_TOLERANCE, '', passes_below=False)}; nearest "
             f"decisive interval end {stats.margin(closest, 0.0, '', passes_below=False)}"
         ),
     )
@@ -920,6 +923,9 @@ def simulate_formats(
     ``runs[family]`` sets the runs of each group (the integer grids' own
     rounding noise needs more runs; the floats' excess is nearly noiseless).
     """
+    missing = {f.family for f in formats} - set(runs)
+    if missing:
+        raise ValueError(f"runs must give the runs of every family, missing {sorted(missing)}")
     a = PAPER_EXPONENT
     spectrum = problem(d, a).spectrum
     predicted_none = recursions.risk(d, a, None, samples)
@@ -950,9 +956,6 @@ def simulate_formats(
                     samples=samples,
                 )
             )
-    missing = {f.family for f in formats} - set(runs)
-    if missing:
-        raise ValueError(f"runs must give the runs of every family, missing {sorted(missing)}")
     return sorted(results, key=lambda r: formats.index(r.fmt))
 
 
