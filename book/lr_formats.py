@@ -476,7 +476,11 @@ show_figure(plot_real_formats(formats), "fig-formats-real")
 # ```
 
 # %%
-claims.record(cmp.real_formats_claim(formats, describe(seeds["formats"])))
+claims.record(
+    cmp.real_formats_claim(
+        formats, recursions.largest_radius(), describe(seeds["formats"])
+    )
+)
 
 # %% [markdown]
 # ## Summary

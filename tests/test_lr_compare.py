@@ -130,8 +130,8 @@ def test_mult_vs_add_passes(recursions, dimensions, maps, points):
     assert recursions.largest_radius() < 1
 
 
-def test_real_formats_passes(formats):
-    claim = cmp.real_formats_claim(formats, "test")
+def test_real_formats_passes(recursions, formats):
+    claim = cmp.real_formats_claim(formats, recursions.largest_radius(), "test")
     assert claim.passed, claim.as_text()
 
 
@@ -220,7 +220,7 @@ def test_unbiased_rounding_in_place_of_nearest_fails(monkeypatch, recursions, fo
 
     mutated = _formats_with(monkeypatch, recursions, "RN int6", HalfNoise())
     others = [r for r in formats if r.fmt.family == "float"]
-    assert not cmp.real_formats_claim(mutated + others, "test").passed
+    assert not cmp.real_formats_claim(mutated + others, recursions.largest_radius(), "test").passed
 
 
 @pytest.mark.mutation("lr.real_formats")
@@ -237,7 +237,7 @@ def test_truncating_floats_fail(monkeypatch, recursions, formats):
 
     mutated = _formats_with(monkeypatch, recursions, "RN e5m2", TowardZero())
     others = [r for r in formats if r.fmt.family == "integer"]
-    assert not cmp.real_formats_claim(others + mutated, "test").passed
+    assert not cmp.real_formats_claim(others + mutated, recursions.largest_radius(), "test").passed
 
 
 @pytest.mark.mutation("lr.real_formats")
@@ -254,4 +254,4 @@ def test_wrong_grid_constant_fails(monkeypatch, recursions, formats):
     repredicted = [
         replace(r, predicted=recursions.risk(D, 2.0, r.fmt.model(), SAMPLES)) for r in formats
     ]
-    assert not cmp.real_formats_claim(repredicted, "test").passed
+    assert not cmp.real_formats_claim(repredicted, recursions.largest_radius(), "test").passed

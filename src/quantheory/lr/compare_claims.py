@@ -959,7 +959,7 @@ def simulate_formats(
     return sorted(results, key=lambda r: formats.index(r.fmt))
 
 
-def real_formats_claim(results: Sequence[FormatResult], seed: str) -> Claim:
+def real_formats_claim(results: Sequence[FormatResult], radius: float, seed: str) -> Claim:
     """``lr.real_formats`` (finding): SR formats match the idealized prediction, RN integers do not.
 
     The statistic of each format is :meth:`FormatResult.ratio`: one plus
@@ -970,7 +970,8 @@ def real_formats_claim(results: Sequence[FormatResult], seed: str) -> Claim:
     ``[1 - tol, 1 + tol]`` (equivalence, ``tol =`` :data:`FORMAT_TOLERANCE`),
     and RN on the :data:`RN_OFF_BITS`-bit grid has its whole interval above
     ``1 + RN_OFF`` (biased: inputs smaller than half a step become zero). RN
-    on the 8-bit grid is reported, not tested.
+    on the 8-bit grid is reported, not tested. ``radius`` is the largest
+    stability radius of the predictions' settings (the hypothesis, < 1).
     """
     k = len(results)
     ratios = {r.fmt.label: r.ratio(k) for r in results}
@@ -1008,16 +1009,18 @@ def real_formats_claim(results: Sequence[FormatResult], seed: str) -> Claim:
             f"round-to-nearest on the {RN_OFF_BITS}-bit grid does not: it costs more than "
             "predicted (it zeroes every input below half a step)"
         ),
-        passed=bool(all(within_ok.values()) and off_ok),
+        passed=bool(all(within_ok.values()) and off_ok and radius < 1),
         measured={
             "1 + (measured - predicted excess) / predicted risk": "; ".join(map(text, results)),
             "formats within the tolerance": f"{sum(within_ok.values())} of {len(within)}",
             f"{off_label}: lower end of the interval": ratios[off_label][1],
             "unquantized risk (recursion)": first.predicted_none,
+            "largest stability radius of the predictions": f"{radius:.8f}",
         },
         expected={
             "formats within the tolerance": f"{len(within)} of {len(within)}",
             f"{off_label}: lower end of the interval": f"> {1 + RN_OFF:g}",
+            "largest stability radius of the predictions": "< 1",
         },
         method=(
             f"Each format quantizes every data row; {runs_text}, each run on "
