@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from math import comb
 
 import matplotlib.pyplot as plt
@@ -32,6 +33,7 @@ import numpy as np
 
 from quantheory import stats
 from quantheory.claims import Claim
+from quantheory.executor import map_cells
 from quantheory.plotting import COLORS, figure
 from quantheory.seeding import SeedLike, describe, generator, paired
 from quantheory.ste import engine
@@ -136,10 +138,21 @@ def recovery_table(
 ) -> dict[tuple[Variant, int], RateCell]:
     """:func:`recovery_cell` for every variant and N, each with its own child seed."""
     keys = [(v, N) for v in variants for N in sample_sizes]
-    return {
-        key: recovery_cell(key[0], n, key[1], trials, n_steps, child)
-        for key, child in paired(keys, seed)
-    }
+    cells = map_cells(
+        partial(_recovery_cell, n=n, trials=trials, n_steps=n_steps),
+        keys,
+        seed,
+        desc="variant x N grid",
+    )
+    return dict(zip(keys, cells, strict=True))
+
+
+def _recovery_cell(
+    key: tuple[Variant, int], seed: np.random.SeedSequence, *, n: int, trials: int, n_steps: int
+) -> RateCell:
+    """:func:`recovery_cell` of one ``(variant, N)`` key of :func:`recovery_table`."""
+    variant, n_samples = key
+    return recovery_cell(variant, n, n_samples, trials, n_steps, seed)
 
 
 def rate_deficit(control: RateCell, other: RateCell, comparisons: int) -> Deficit:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy import stats as sps
 
 from quantheory import stats
 from quantheory.display import in_notebook
-from quantheory.seeding import SeedLike, describe, paired
+from quantheory.executor import map_cells
+from quantheory.seeding import SeedLike, describe
 from quantheory.ste.engine import run_ste_method, sample_trials, single_threaded
 from quantheory.validation import one_of, positive_int
 
@@ -131,10 +133,21 @@ def recurrence_map(
         of ``n_steps`` steps each, in the order N-major.
     """
     cells = [(int(N), float(s)) for N in sample_sizes for s in noise_levels]
-    return {
-        (N, s): recurrence_runs(n, N, s, n_runs, n_steps, child)
-        for (N, s), child in paired(cells, seed)
-    }
+    runs = map_cells(
+        partial(_recurrence_cell, n=n, n_runs=n_runs, n_steps=n_steps),
+        cells,
+        seed,
+        desc="(N, s) grid",
+    )
+    return dict(zip(cells, runs, strict=True))
+
+
+def _recurrence_cell(
+    cell: tuple[int, float], seed: np.random.SeedSequence, *, n: int, n_runs: int, n_steps: int
+) -> RecurrenceRuns:
+    """:func:`recurrence_runs` from ``w*`` of one ``(N, s)`` cell of :func:`recurrence_map`."""
+    n_samples, noise_std = cell
+    return recurrence_runs(n, n_samples, noise_std, n_runs, n_steps, seed)
 
 
 def ratio_interval(
@@ -154,7 +167,7 @@ def ratio_interval(
     --------
     >>> a = np.array([10.0, 12.0, 11.0, 9.0]); b = np.array([10.0, 11.0, 12.0, 9.0])
     >>> ratio, low, high = ratio_interval(a, b, 2.0)
-    >>> round(ratio, 3), low < 1 < high
+    >>> round(ratio, 3), bool(low < 1 < high)
     (1.0, True)
     >>> ratio_interval(np.array([1.0, 0.0, 2.0]), np.array([0.0, 3.0, 0.0]), 4.0)[1:]
     (-inf, inf)
