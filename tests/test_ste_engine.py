@@ -126,7 +126,103 @@ def test_benchmark_script_runs_and_asserts_identical_decisions(monkeypatch, caps
     spec = util.spec_from_file_location("bench_ste", ROOT / "benchmarks" / "bench_ste.py")
     bench = util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    monkeypatch.setattr("sys.argv", ["bench_ste.py", "--steps", "15", "--trials", "2"])
+    argv = ["bench_ste.py", "--steps", "15", "--trials", "2", "--repeats", "1"]
+    monkeypatch.setattr("sys.argv", [*argv, "--largest-n", "50"])
     bench.main()
     out = capsys.readouterr().out
-    assert out.count("identical") == 3 and "x" in out
+    assert out.count("identical") == 2 and "GB/s" in out and "x" in out
+
+
+def test_gaussian_inputs_are_numpys_stream_stored_with_the_sample_index_fastest():
+    batch = E.sample_trials(6, 30, 3, 4, noise_std=0.5)
+    rng = generator(4)  # the same draws, in the order sample_trials makes them
+    w_star = rng.choice(np.array([-1.0, 1.0]), size=(3, 6))
+    Z = rng.standard_normal((3, 6, 30, 128))
+    noise = 0.5 * rng.standard_normal((3, 30))
+    np.testing.assert_array_equal(batch.w_star, w_star)
+    np.testing.assert_array_equal(batch.Z, Z)
+    np.testing.assert_array_equal(batch.noise, noise)
+    assert batch.Z.transpose(0, 1, 3, 2).flags.c_contiguous
+    np.testing.assert_array_equal(
+        batch.label_signs, np.where(np.einsum("tjkm,tj->tkm", Z, w_star) >= 0, 1, -1)
+    )
+
+
+def test_single_precision_inputs_are_the_same_draws_rounded_once():
+    wide = E.sample_trials(5, 20, 3, 8, noise_std=0.3)
+    narrow = E.sample_trials(5, 20, 3, 8, noise_std=0.3, dtype="float32")
+    assert narrow.Z.dtype == np.float32
+    np.testing.assert_array_equal(narrow.Z, wide.Z.astype(np.float32))
+    np.testing.assert_array_equal(narrow.noise, wide.noise)
+    shifted = E.sample_trials(5, 20, 2, 8, family="shifted_gaussian", dtype="float32")
+    reference = E.sample_trials(5, 20, 2, 8, family="shifted_gaussian")
+    np.testing.assert_array_equal(shifted.Z, reference.Z.astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", E.INPUT_DTYPES)
+def test_engine_matches_the_loop_on_either_storage(dtype):
+    batch = E.sample_trials(20, 60, 5, 12, dtype=dtype)
+    fast = E.run_ste_method(batch, 200)
+    slow = E.run_ste_method_reference(batch, 200)
+    np.testing.assert_array_equal(fast.ergodic_sum, slow.ergodic_sum)
+    np.testing.assert_array_equal(fast.last_iterate(), slow.last_iterate())
+    assert fast.flips > 0 and 0 < fast.moving_steps <= 5 * 200
+
+
+def test_threads_and_progress_groups_do_not_change_a_run():
+    batch = E.sample_trials(12, 30, 5, 6, noise_std=0.2)
+    together = E.run_ste_method(batch, 60, record=True)
+    with E.single_threaded():
+        alone = E.run_ste_method(batch, 60, record=True, progress=True)
+    for field in ("ergodic_sum", "w_last", "frozen_at", "distance", "empirical_loss"):
+        np.testing.assert_array_equal(getattr(together, field), getattr(alone, field))
+    assert (together.flips, together.moving_steps) == (alone.flips, alone.moving_steps)
+
+
+def test_each_trial_drawn_from_its_own_seed_does_not_depend_on_its_batch():
+    seeds = np.random.SeedSequence(5).spawn(3)
+    options = {"noise_std": 0.4, "m": 16, "dtype": "float32"}
+    batch = E.sample_trials_per_seed(7, 25, seeds, **options)
+    for t, seed in enumerate(seeds):
+        alone = E.sample_trials(7, 25, 1, seed, **options)
+        for name in ("Z", "label_signs", "noise", "w_star"):
+            np.testing.assert_array_equal(getattr(batch, name)[t], getattr(alone, name)[0])
+    standardized = E.sample_trials_per_seed(
+        4, 20, seeds[:2], family="exponential", standardize=True, teacher_inputs="raw"
+    )
+    alone = E.sample_trials(
+        4, 20, 1, seeds[1], family="exponential", standardize=True, teacher_inputs="raw"
+    )
+    np.testing.assert_array_equal(standardized.Z[1], alone.Z[0])
+    np.testing.assert_array_equal(standardized.label_signs[1], alone.label_signs[0])
+    with pytest.raises(ValueError, match=r"seeds must name at least one trial"):
+        E.sample_trials_per_seed(3, 4, [])
+
+
+def test_trials_per_chunk_keeps_the_budget_and_refuses_a_trial_that_does_not_fit():
+    need = E.trial_bytes(200, 4096, 128, dtype="float32")
+    assert need == pytest.approx(4 * 200 * 4096 * 128 + 9 * 4096 * 128 + 16 * 4096 * 200)
+    assert E.trials_per_chunk(200, 4096, 128, dtype="float32") == int(E.MEMORY_BUDGET // need)
+    assert E.trial_bytes(10, 10, 8, standardize=True) > E.trial_bytes(10, 10, 8)
+    with pytest.raises(ValueError, match=r"needs 6\.8\d GB, more than the memory budget of 4\.00"):
+        E.trials_per_chunk(400, 16384, 128)
+    with pytest.raises(ValueError, match=r"dtype must be one of 'float64', 'float32'"):
+        E.sample_trials(3, 4, 2, 0, dtype="float16")
+
+
+@pytest.mark.parametrize(
+    "update",
+    [E.IncrementalUpdate(flip_step=1.0), E.IncrementalUpdate(noise_weight=0.0)],
+    ids=["flip-step-halved", "noise-forgotten"],
+)
+def test_a_broken_incremental_update_leaves_the_loop(monkeypatch, update):
+    """The mutation point of the engine: a wrong update after a flip changes the decisions."""
+    batch = E.sample_trials(12, 30, 6, 3, noise_std=0.4)
+    slow = E.run_ste_method_reference(batch, 150)
+    monkeypatch.setattr(E, "INCREMENTAL_UPDATE", update)
+    broken = E.run_ste_method(batch, 150)
+    assert not np.array_equal(broken.ergodic_sum, slow.ergodic_sum)
+    start = E.run_ste_method(batch, 1)  # one step uses only the start, computed from scratch
+    np.testing.assert_array_equal(
+        start.ergodic_sum, E.run_ste_method_reference(batch, 1).ergodic_sum
+    )

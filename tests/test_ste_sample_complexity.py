@@ -223,13 +223,14 @@ def test_grid_counts_the_ergodic_estimate_not_the_last_iterate():
     grid = sc.success_grid(ns, sizes, trials, steps, seed, m=8, noise_std=0.5)
     ergodic, last = np.zeros((1, 2), dtype=int), np.zeros((1, 2), dtype=int)
     for (i, j), child in paired(list(itertools.product([0], [0, 1])), seed):
-        for size, batch_seed in paired(sc._batches(ns[i], sizes[j], 8, trials), child):
-            batch = sample_trials(ns[i], sizes[j], size, batch_seed, m=8, noise_std=0.5)
-            for t in range(size):
-                Z = batch.Z[t].transpose(1, 2, 0)  # (N, m, n)
-                e, w = independent_estimates(Z, batch.labels()[t], batch.v, steps)
-                ergodic[i, j] += np.array_equal(e, batch.w_star[t])
-                last[i, j] += np.array_equal(w, batch.w_star[t])
+        for trial_seed in sc.trial_seeds(child, trials):
+            batch = sample_trials(
+                ns[i], sizes[j], 1, trial_seed, m=8, noise_std=0.5, dtype=sc.SWEEP_DTYPE
+            )
+            Z = batch.Z[0].transpose(1, 2, 0).astype(float)  # (N, m, n)
+            e, w = independent_estimates(Z, batch.labels()[0], batch.v, steps)
+            ergodic[i, j] += np.array_equal(e, batch.w_star[0])
+            last[i, j] += np.array_equal(w, batch.w_star[0])
     assert np.any(ergodic != last)  # the case tells the two estimates apart
     np.testing.assert_array_equal(grid.ergodic, ergodic)
     np.testing.assert_array_equal(grid.last, last)

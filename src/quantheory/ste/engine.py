@@ -6,28 +6,47 @@ one setting (n, m, N). :func:`run_ste_method` iterates
     u^t = sign(w^t),   w^{t+1} = w^t - eta g_N(u^t),
     g_N(u) = (1/N) sum_k (f(Z_k; u) - y_k) Z_k^T v,
 
-for all trials together and keeps only what the chapters need: the ergodic
-sum of the iterates, the last iterate, and optionally per-step traces.
+for all trials and keeps only what the chapters need: the ergodic sum of the
+iterates, the last iterate, and optionally per-step traces.
 
 Speed
 -----
+* Whole trajectories run in compiled code (numba), one trial per thread: the
+  step loop, the flips, the ergodic sums, the freezing and the traces; no
+  Python runs per step.
 * The pre-activations ``P_k = Z_k u`` are kept between steps. Only a few
   coordinates of ``u`` flip in a step, so ``P`` is updated by the flipped
   columns of ``Z`` (cost ``N m`` per flip) instead of being recomputed
-  (cost ``N m n``). ``Z`` is stored as ``(T, n, N, m)`` so that a column is one
-  contiguous block.
+  (cost ``N m n``); the residuals and the gradient then cost ``N (m + n)``.
+  A step in which nothing flips costs ``O(n)``: the gradient has not changed.
 * ``Z_k^T v`` does not depend on ``u`` and is computed once.
+* Memory layout: the inputs of a trial are stored as ``(n, m, N)`` (the
+  sample index fastest), although :attr:`TrialBatch.Z` has the logical
+  shape ``(T, n, N, m)``. A flipped column is one contiguous block, and the
+  residual and gradient loops run along contiguous rows without reordering
+  any sum (so the compiled loops vectorise and stay deterministic).
 * A trial whose gradient is exactly zero is fixed for ever (nothing changes
-  any more); it is frozen and dropped from the work, and its ergodic sum is
-  completed in closed form. Without label noise ``g_N(w*) = 0`` exactly,
-  because the residual is computed as ``(sign(P) - sign(P*)) v - xi``.
+  any more); it stops, and its ergodic sum is completed in closed form.
+  Without label noise ``g_N(w*) = 0`` exactly, because the residual is
+  computed as ``(sign(P) - sign(P*)) v - xi``.
+* Gaussian inputs are drawn by a compiled loop from the same
+  :class:`numpy.random.Generator`, which gives exactly NumPy's
+  ``standard_normal`` stream about three times faster.
+
+Memory
+------
+A trial's inputs take ``8 n N m`` bytes (:func:`trial_bytes` adds the
+engine's workspace). Sweeps process a grid cell's trials in chunks that fit
+:data:`MEMORY_BUDGET` (:func:`trials_per_chunk`), each trial drawn from its
+own seed (:func:`sample_trials_per_seed`), so the chunking never changes a
+result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -57,6 +76,30 @@ SHIFT = 2.0  # default mean of the entries of the shifted Gaussian family
 STUDENT_DOF = 5  # degrees of freedom of the Student t family
 #: whose inputs the teacher's labels are computed on (see :func:`sample_trials`)
 TEACHER_INPUTS = ("network", "raw")
+#: default memory for the trials of one chunk of a sweep, in bytes (4 GB)
+MEMORY_BUDGET = 4e9
+#: how the inputs can be stored: draws in double precision, kept as drawn or rounded once
+INPUT_DTYPES = ("float64", "float32")
+
+
+@dataclass(frozen=True)
+class IncrementalUpdate:
+    """How the engine updates its state after coordinates flip (the start is from scratch).
+
+    ``flip_step``: a coordinate flipping to ``s`` changes ``u`` by
+    ``flip_step * s`` (``u_new - u_old = 2 s``); ``noise_weight``: the label
+    noise enters the recomputed residuals with this weight (1). The method
+    has the defaults; the mutation tests break one of them
+    (``monkeypatch.setattr(engine, "INCREMENTAL_UPDATE", IncrementalUpdate(flip_step=1.0))``),
+    which :func:`run_ste_method` reads at every call.
+    """
+
+    flip_step: float = 2.0
+    noise_weight: float = 1.0
+
+
+#: the engine's update after a flip (read by :func:`run_ste_method` at every call)
+INCREMENTAL_UPDATE = IncrementalUpdate()
 
 
 def draw_inputs(
@@ -84,6 +127,48 @@ def draw_inputs(
     return rng.choice(np.array([-1.0, 1.0]), size=shape)
 
 
+@njit(cache=True, nogil=True)
+def _fill_standard_normal(rng, out):  # pragma: no cover - compiled
+    """Fill ``out`` (shape (T, n, m, N)) with NumPy's stream of shape (T, n, N, m).
+
+    The draws come in the order ``rng.standard_normal((T, n, N, m))`` makes
+    them (C order) and land at ``out[t, j, i, k]``: the same numbers, stored
+    with the sample index fastest.
+    """
+    trials, n, m, n_samples = out.shape
+    for t in range(trials):
+        for j in range(n):
+            for k in range(n_samples):
+                for i in range(m):
+                    out[t, j, i, k] = rng.standard_normal()
+
+
+def _draw_into(rng: np.random.Generator, family: str, shift: float, stored: np.ndarray) -> None:
+    """Fill ``stored`` (shape (T, n, m, N)) with :func:`draw_inputs` of shape (T, n, N, m).
+
+    The draws are the same double-precision numbers whatever ``stored``'s
+    dtype; a ``float32`` array rounds each once.
+    """
+    T, n, m, N = stored.shape
+    if family == "gaussian":
+        _fill_standard_normal(rng, stored)
+    elif family == "shifted_gaussian":
+        drawn = stored if stored.dtype == np.float64 else np.empty(stored.shape)
+        _fill_standard_normal(rng, drawn)
+        drawn += float(shift)
+        stored[...] = drawn
+    else:
+        stored[...] = draw_inputs(rng, family, (T, n, N, m), shift=shift).transpose(0, 1, 3, 2)
+
+
+def in_engine_layout(Z: np.ndarray) -> np.ndarray:
+    """``Z`` (logical shape (T, n, N, m)) stored with the sample index fastest.
+
+    Returns a view of ``Z`` if it is already stored that way, else a copy.
+    """
+    return np.ascontiguousarray(Z.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+
+
 def standardize_features(Z: np.ndarray) -> np.ndarray:
     """Subtract each feature's empirical mean and divide by its empirical std.
 
@@ -97,14 +182,39 @@ def standardize_features(Z: np.ndarray) -> np.ndarray:
     return (Z - mean) / std
 
 
+@njit(cache=True, nogil=True)
+def _teacher_signs(stored, w_star, out):  # pragma: no cover - compiled
+    """``out[t, i, k] = sign(sum_j w*_tj Z[t, j, k, i])`` for ``stored`` (T, n, m, N).
+
+    The sum runs over j in order, as the engine's ``Z u`` from scratch does.
+    """
+    trials, n, m, n_samples = stored.shape
+    pre = np.empty(n_samples)
+    for t in range(trials):
+        for i in range(m):
+            pre[:] = 0.0
+            for j in range(n):
+                c = w_star[t, j]
+                for k in range(n_samples):
+                    pre[k] += c * stored[t, j, i, k]
+            for k in range(n_samples):
+                out[t, i, k] = 1 if pre[k] >= 0 else -1
+
+
+def _label_signs(Z: np.ndarray, w_star: np.ndarray) -> np.ndarray:
+    """``sign(Z w*)`` of every trial; Z (T, n, N, m) -> int8 (T, N, m), stored as (T, m, N)."""
+    T, _, N, m = Z.shape
+    out = np.empty((T, m, N), dtype=np.int8)
+    _teacher_signs(Z.transpose(0, 1, 3, 2), w_star, out)
+    return out.transpose(0, 2, 1)
+
+
 @contextmanager
 def single_threaded() -> Iterator[None]:
-    """Run the engine's compiled flip update on one thread inside the block.
+    """Run the engine's compiled code on one thread inside the block.
 
-    A step updates only the few trials whose iterate moved, so each call of
-    the kernel does little work; spreading it over threads costs more in
-    synchronisation than it gains, badly so on a busy machine (a 5 s grid cell
-    instead of 0.1 s).
+    The engine runs one trial per thread; on a busy machine, or for a batch of
+    one trial, a single thread avoids the cost of waking the others.
     """
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
@@ -122,6 +232,8 @@ class TrialBatch:
     ----------
     Z : numpy.ndarray, shape (T, n, N, m)
         Training inputs; ``Z[t, j]`` is column j of all N inputs of trial t.
+        :func:`sample_trials` stores it with the sample index fastest (see
+        :func:`in_engine_layout`); any other layout is copied once by the engine.
     label_signs : numpy.ndarray of int8, shape (T, N, m)
         ``sign(Z w*)``: the teacher's hidden activations.
     noise : numpy.ndarray, shape (T, N)
@@ -159,6 +271,70 @@ class TrialBatch:
         return self.label_signs @ self.v + self.noise
 
 
+@dataclass(frozen=True)
+class _Setting:
+    """What every trial of a batch shares (validated arguments of :func:`sample_trials`)."""
+
+    n: int
+    n_samples: int
+    m: int
+    v: np.ndarray
+    noise_std: float
+    family: str
+    standardize: bool
+    shift: float
+    teacher_inputs: str
+    dtype: str
+
+    def draw(self, rng: np.random.Generator, stored: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Draw ``T = len(stored)`` trials from one generator; returns (w_star, signs, noise).
+
+        The network's inputs are written into ``stored`` (shape (T, n, m, N),
+        the engine's layout); ``signs`` has shape (T, N, m).
+        """
+        n_trials = stored.shape[0]
+        w_star = rng.choice(np.array([-1.0, 1.0]), size=(n_trials, self.n))
+        raw = np.empty_like(stored) if self.standardize else stored
+        _draw_into(rng, self.family, self.shift, raw)
+        if self.standardize:
+            stored[...] = standardize_features(raw.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+        teacher = raw if self.teacher_inputs == "raw" else stored
+        signs = _label_signs(teacher.transpose(0, 1, 3, 2), w_star)
+        noise = self.noise_std * rng.standard_normal((n_trials, self.n_samples))
+        return w_star, signs, noise
+
+    def empty(self, n_trials: int) -> np.ndarray:
+        """Room for the inputs of ``n_trials`` trials in the engine's layout (T, n, m, N)."""
+        return np.empty((n_trials, self.n, self.m, self.n_samples), dtype=self.dtype)
+
+
+def _setting(
+    n: int,
+    n_samples: int,
+    m: int,
+    v: np.ndarray | None,
+    noise_std: float,
+    family: str,
+    standardize: bool,
+    shift: float,
+    teacher_inputs: str,
+    dtype: str,
+) -> _Setting:
+    m = positive_int("m", m)
+    return _Setting(
+        positive_int("n", n),
+        positive_int("n_samples", n_samples),
+        m,
+        second_layer(m) if v is None else real_vector("v", v, m),
+        nonnegative_float("noise_std", noise_std),
+        one_of("family", family, INPUT_FAMILIES),
+        bool(standardize),
+        float(shift),
+        one_of("teacher_inputs", teacher_inputs, TEACHER_INPUTS),
+        one_of("dtype", dtype, INPUT_DTYPES),
+    )
+
+
 def sample_trials(
     n: int,
     n_samples: int,
@@ -172,6 +348,7 @@ def sample_trials(
     standardize: bool = False,
     shift: float = SHIFT,
     teacher_inputs: str = "network",
+    dtype: str = "float64",
 ) -> TrialBatch:
     """Draw ``n_trials`` independent training sets of ``n_samples`` samples.
 
@@ -183,23 +360,102 @@ def sample_trials(
     the teacher shares; ``"raw"`` on the raw inputs, so that with
     ``standardize=True`` the labels come from other inputs than the network
     is trained on. ``shift`` is the mean of the ``shifted_gaussian`` family.
+    ``dtype="float32"`` stores the inputs rounded once to single precision
+    (half the memory and memory traffic; the engine's sums stay in double
+    precision, and the teacher's labels are computed from the stored inputs).
+
+    One generator draws, in this order, every teacher (shape (T, n)), every
+    input (NumPy's C order of (T, n, N, m)) and the noise (T, N).
     """
-    n = positive_int("n", n)
-    n_samples = positive_int("n_samples", n_samples)
-    n_trials = positive_int("n_trials", n_trials)
-    m = positive_int("m", m)
-    v = second_layer(m) if v is None else real_vector("v", v, m)
-    noise_std = nonnegative_float("noise_std", noise_std)
-    one_of("family", family, INPUT_FAMILIES)
-    one_of("teacher_inputs", teacher_inputs, TEACHER_INPUTS)
-    rng = generator(seed)
-    w_star = rng.choice(np.array([-1.0, 1.0]), size=(n_trials, n))
-    raw = draw_inputs(rng, family, (n_trials, n, n_samples, m), shift=shift)
-    Z = standardize_features(raw) if standardize else raw
-    pre = np.einsum("tjkm,tj->tkm", raw if teacher_inputs == "raw" else Z, w_star)
-    label_signs = np.where(pre >= 0, 1, -1).astype(np.int8)
-    noise = noise_std * rng.standard_normal((n_trials, n_samples))
-    return TrialBatch(Z, label_signs, noise, v, w_star, describe(seed))
+    setting = _setting(
+        n, n_samples, m, v, noise_std, family, standardize, shift, teacher_inputs, dtype
+    )
+    stored = setting.empty(positive_int("n_trials", n_trials))
+    w_star, signs, noise = setting.draw(generator(seed), stored)
+    return TrialBatch(stored.transpose(0, 1, 3, 2), signs, noise, setting.v, w_star, describe(seed))
+
+
+def sample_trials_per_seed(
+    n: int,
+    n_samples: int,
+    seeds: Sequence[SeedLike],
+    *,
+    m: int = 128,
+    v: np.ndarray | None = None,
+    noise_std: float = 0.0,
+    family: str = "gaussian",
+    standardize: bool = False,
+    shift: float = SHIFT,
+    teacher_inputs: str = "network",
+    dtype: str = "float64",
+    out: np.ndarray | None = None,
+) -> TrialBatch:
+    """One trial per seed: trial t is ``sample_trials(n, n_samples, 1, seeds[t], ...)``.
+
+    So a trial does not depend on which other trials share its batch, and a
+    sweep can split a cell's trials into chunks of any size without changing
+    a number. The inputs are written straight into one array of the engine's
+    layout: ``out`` if given (shape (T, n, m, N) and ``dtype``, e.g. one
+    buffer reused for every chunk of a cell, which saves the operating
+    system's work of providing fresh memory), else a new array. The batch's
+    ``seed`` lists the trials' seeds.
+    """
+    setting = _setting(
+        n, n_samples, m, v, noise_std, family, standardize, shift, teacher_inputs, dtype
+    )
+    T = len(seeds)
+    if T == 0:
+        raise ValueError("seeds must name at least one trial")
+    stored = setting.empty(T) if out is None else out
+    expected = (T, setting.n, setting.m, setting.n_samples)
+    if stored.shape != expected or stored.dtype != np.dtype(setting.dtype):
+        raise ValueError(
+            f"out must have shape (T, n, m, N) = {expected} and dtype {setting.dtype}, got "
+            f"{stored.shape} and {stored.dtype}"
+        )
+    signs = np.empty((T, setting.m, setting.n_samples), dtype=np.int8).transpose(0, 2, 1)
+    w_star, noise = np.empty((T, setting.n)), np.empty((T, setting.n_samples))
+    for t, seed in enumerate(seeds):
+        drawn = setting.draw(generator(seed), stored[t : t + 1])
+        w_star[t], signs[t], noise[t] = (part[0] for part in drawn)
+    label = ",".join(describe(seed) for seed in seeds)
+    return TrialBatch(stored.transpose(0, 1, 3, 2), signs, noise, setting.v, w_star, label)
+
+
+def trial_bytes(
+    n: int, n_samples: int, m: int, standardize: bool = False, dtype: str = "float64"
+) -> float:
+    """Memory one trial needs while it is drawn and run, in bytes.
+
+    Its inputs (``n N m`` entries of ``dtype``, twice with ``standardize``),
+    the labels' signs (``N m``), the pre-activations (``8 N m``) and the
+    projections (``16 N n``, built once in two layouts).
+    """
+    itemsize = np.dtype(one_of("dtype", dtype, INPUT_DTYPES)).itemsize
+    inputs = float(itemsize) * n * n_samples * m * (2 if standardize else 1)
+    return inputs + 9.0 * n_samples * m + 16.0 * n_samples * n
+
+
+def trials_per_chunk(
+    n: int,
+    n_samples: int,
+    m: int,
+    budget: float = MEMORY_BUDGET,
+    standardize: bool = False,
+    dtype: str = "float64",
+) -> int:
+    """How many trials fit ``budget`` bytes at once (:func:`trial_bytes` each).
+
+    Raises ``ValueError`` if not even one trial fits.
+    """
+    budget = positive_float("budget", budget)
+    need = trial_bytes(n, n_samples, m, standardize, dtype)
+    if need > budget:
+        raise ValueError(
+            f"one trial at n={n}, N={n_samples}, m={m} needs {need / 1e9:.2f} GB, more than "
+            f"the memory budget of {budget / 1e9:.2f} GB; raise the budget"
+        )
+    return int(budget // need)
 
 
 @dataclass
@@ -220,6 +476,11 @@ class SteRun:
         Number of coordinates where ``u^t`` differs from ``w*`` (t = 0..n_steps).
     empirical_loss : numpy.ndarray, shape (T, n_steps + 1), optional
         ``L_N(u^t)``.
+    flips : int
+        Coordinates that changed sign, summed over steps and trials.
+    moving_steps : int
+        Steps in which at least one coordinate changed sign, summed over trials
+        (the steps that cost ``N (m + n)``; the others cost ``O(n)``).
     """
 
     ergodic_sum: np.ndarray
@@ -228,7 +489,8 @@ class SteRun:
     n_steps: int
     distance: np.ndarray | None = None
     empirical_loss: np.ndarray | None = None
-    flips: int = field(default=0)
+    flips: int = 0
+    moving_steps: int = 0
 
     def ergodic_estimate(self) -> np.ndarray:
         """``Q(mean_t u^t)`` with ``sign(0) = +1``; shape (T, n)."""
@@ -252,22 +514,10 @@ def gradient_at(batch: TrialBatch, u: np.ndarray) -> np.ndarray:
     u = np.asarray(u, dtype=float)
     if u.shape != (batch.n_trials, batch.n):
         raise ValueError(f"u must have shape (T, n) = {(batch.n_trials, batch.n)}, got {u.shape}")
-    return _full_state(batch, u)[3]
-
-
-def _full_state(
-    batch: TrialBatch, u: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Everything the method needs at ``u`` (shape (T, n)), computed from scratch.
-
-    Returns the pre-activations ``P = Z u`` (T, N, m), the projections
-    ``Z_k^T v`` (T, N, n), the residuals (T, N) and the gradient ``g_N(u)`` (T, n).
-    """
     P = np.einsum("tjkm,tj->tkm", batch.Z, u)
     projections = np.einsum("tjkm,m->tkj", batch.Z, batch.v)
     residual = (_sign(P) - batch.label_signs) @ batch.v - batch.noise
-    grad = np.matmul(residual[:, None, :], projections)[:, 0, :] / batch.n_samples
-    return P, projections, residual, grad
+    return np.matmul(residual[:, None, :], projections)[:, 0, :] / batch.n_samples
 
 
 def run_ste_method(
@@ -294,114 +544,298 @@ def run_ste_method(
     record
         Keep per-step distance to ``w*`` and empirical loss (memory T x steps).
     progress
-        Show a tqdm progress bar (for long runs in script mode).
+        Show a tqdm progress bar over the trials (for long runs in script
+        mode); the trials then run in groups of numba's thread count.
 
     Notes
     -----
-    The gradient only changes when ``u`` changes, so it is cached per trial and
-    recomputed only for the trials in which some coordinate flipped, from the
-    pre-activations updated by the flipped columns. A trial whose gradient is
-    exactly zero never moves again; when every trial is in that state the loop
-    stops and the ergodic sums are completed in closed form.
+    Each trial's whole trajectory runs in compiled code (:func:`_run_trials`),
+    trials in parallel. The gradient only changes when ``u`` changes; it is
+    recomputed only after a flip, from the pre-activations updated by the
+    flipped columns. A trial whose gradient is exactly zero never moves again;
+    it stops and its ergodic sum is completed in closed form.
     """
     n_steps = positive_int("n_steps", n_steps)
     step_size = positive_float("step_size", step_size)
-    T, n, N = batch.n_trials, batch.n, batch.n_samples
+    T, n = batch.n_trials, batch.n
     w = np.zeros((T, n))
     if w0 is not None:
         w[:] = real_vector_or_matrix("w0", w0, n)
-    v = batch.v
-    target = batch.label_signs.astype(float)
-    Z_flat = batch.Z.reshape(T, n, -1)  # column j of trial t is Z_flat[t, j]
-    u = _sign(w)
-    P, projections, residual, grad = _full_state(batch, u)
+    stored = in_engine_layout(batch.Z).transpose(0, 1, 3, 2)  # (T, n, m, N), contiguous
+    target = np.ascontiguousarray(batch.label_signs.transpose(0, 2, 1), dtype=np.int8)
+    trace = n_steps + 1 if record else 0
     ergodic = np.zeros((T, n))
-    frozen_at = np.where(np.any(grad != 0, axis=1), -1, 0)
-    distance = np.zeros((T, n_steps + 1), dtype=np.int32) if record else None
-    loss = np.zeros((T, n_steps + 1)) if record else None
-    flips = 0
-    steps = range(n_steps)
-    if progress:
-        from tqdm import tqdm
+    frozen_at = np.full(T, -1, dtype=np.int64)
+    flips, moves = np.zeros(T, dtype=np.int64), np.zeros(T, dtype=np.int64)
+    distance = np.zeros((T, trace), dtype=np.int32)
+    loss = np.zeros((T, trace))
+    arrays = (stored, target, np.ascontiguousarray(batch.noise, dtype=float))
+    outputs = (w, ergodic, frozen_at, flips, moves, distance, loss)
+    v, w_star = np.ascontiguousarray(batch.v, dtype=float), batch.w_star.astype(float)
+    for group in _trial_groups(T, progress, f"STE n={n} N={batch.n_samples}"):
+        _run_trials(
+            *(array[group] for array in arrays),
+            v,
+            w_star[group],
+            step_size,
+            n_steps,
+            record,
+            INCREMENTAL_UPDATE.flip_step,
+            INCREMENTAL_UPDATE.noise_weight,
+            *(array[group] for array in outputs),
+        )
+    return SteRun(
+        ergodic,
+        w,
+        frozen_at,
+        n_steps,
+        distance if record else None,
+        loss if record else None,
+        int(flips.sum()),
+        int(moves.sum()),
+    )
 
-        steps = tqdm(steps, desc=f"STE n={n} N={N}", leave=False)
-    t = 0
-    for t in steps:
-        if record:
-            distance[:, t] = np.count_nonzero(u != batch.w_star, axis=1)
-            loss[:, t] = 0.5 * np.mean(residual**2, axis=1)
-        if np.all(frozen_at >= 0):
-            break
-        w -= step_size * grad
-        new_u = _sign(w)
-        rows, cols = np.nonzero(new_u != u)
-        if rows.size:
-            flips += rows.size
-            changed, starts = np.unique(rows, return_index=True)
-            bounds = np.append(starts, rows.size)
-            _apply_flips(
-                changed,
-                bounds,
-                cols,
-                2.0 * new_u[rows, cols],
-                P,
-                Z_flat,
-                target,
-                v,
-                batch.noise,
-                projections,
-                residual,
-                grad,
-            )
-            frozen_at[changed[~np.any(grad[changed] != 0, axis=1)]] = t + 1
-        u = new_u
-        ergodic += u
-    else:
-        t = n_steps
-    if t < n_steps:  # every trial is fixed: complete the sums in closed form
-        ergodic += (n_steps - t) * u
-        if record:
-            distance[:, t:] = np.count_nonzero(u != batch.w_star, axis=1)[:, None]
-            loss[:, t:] = 0.5 * np.mean(residual**2, axis=1)[:, None]
-    elif record:
-        distance[:, n_steps] = np.count_nonzero(u != batch.w_star, axis=1)
-        loss[:, n_steps] = 0.5 * np.mean(residual**2, axis=1)
-    return SteRun(ergodic, w, frozen_at, n_steps, distance, loss, flips)
+
+def _trial_groups(n_trials: int, progress: bool, desc: str) -> Iterator[slice]:
+    """All trials at once, or groups of numba's thread count behind a progress bar."""
+    if not progress:
+        yield slice(0, n_trials)
+        return
+    from tqdm import tqdm
+
+    size = numba.get_num_threads()
+    with tqdm(total=n_trials, desc=desc, leave=False) as bar:
+        for start in range(0, n_trials, size):
+            yield slice(start, min(start + size, n_trials))
+            bar.update(min(size, n_trials - start))
 
 
 @njit(cache=True, parallel=True)
-def _apply_flips(
-    trials, bounds, cols, coefficients, P, Z_flat, target, v, noise, projections, residual, grad
+def _run_trials(
+    stored,
+    target,
+    noise,
+    v,
+    w_star,
+    step_size,
+    n_steps,
+    record,
+    flip_step,
+    noise_weight,
+    w,
+    ergodic,
+    frozen_at,
+    flips,
+    moves,
+    distance,
+    loss,
 ):  # pragma: no cover - compiled
-    """After some coordinates of ``u`` flipped: update P, residual and gradient in place.
+    """Run every trial's whole trajectory; one trial per thread, outputs in place.
 
-    For trial ``trials[g]`` the flipped columns are ``cols[bounds[g]:bounds[g+1]]``
-    and ``P += sum_j coefficient_j Z[:, j]`` with ``coefficient_j = u_new_j - u_old_j``
-    (= +-2). One fused pass per trial updates P, takes its signs and
-    accumulates the residual ``(sign(P) - sign(P*)) v - xi``; the gradient
-    ``projections^T residual / N`` follows. Only the flipped columns of Z are read.
+    ``stored`` (T, n, m, N) are the inputs, ``target`` (T, m, N) the teacher's
+    signs, ``w`` (T, n) the starting weights (overwritten by the last ones);
+    ``flip_step`` and ``noise_weight`` are those of :class:`IncrementalUpdate`.
     """
-    n_samples, m = target.shape[1], target.shape[2]
-    for g in prange(trials.size):  # trials are independent: one thread each
-        trial = trials[g]
-        first, last = bounds[g], bounds[g + 1]
-        block = P[trial].reshape(-1)
-        for a in range(first, last):
-            column = Z_flat[trial, cols[a]]
-            c = coefficients[a]
-            for index in range(block.size):
-                block[index] += c * column[index]
-        for k in range(n_samples):
-            acc = 0.0
-            for i in range(m):
-                s = 1.0 if block[k * m + i] >= 0 else -1.0
-                acc += v[i] * (s - target[trial, k, i])
-            residual[trial, k] = acc - noise[trial, k]
-        for j in range(grad.shape[1]):
-            total = 0.0
+    for t in prange(stored.shape[0]):
+        frozen_at[t], flips[t], moves[t] = _run_trial(
+            stored[t],
+            target[t],
+            noise[t],
+            v,
+            w_star[t],
+            step_size,
+            n_steps,
+            record,
+            flip_step,
+            noise_weight,
+            w[t],
+            ergodic[t],
+            distance[t],
+            loss[t],
+        )
+
+
+@njit(cache=True)
+def _start(Z, u, v, P, projections):  # pragma: no cover - compiled
+    """``P = Z u`` (m, N) and ``projections[k, j] = (Z_k^T v)_j`` (N, n) from scratch.
+
+    ``P`` adds the columns in order j = 0, 1, ... (:func:`_add_columns`, four
+    per pass); each row of the projections is summed over i in order.
+    """
+    n, m, n_samples = Z.shape
+    P[:] = 0.0
+    _add_columns(Z, P.reshape(-1), np.arange(n), u, n)
+    by_column = np.zeros((n, n_samples))
+    for j in range(n):
+        row = by_column[j]
+        for i in range(m):
+            vi, source = v[i], Z[j, i]
             for k in range(n_samples):
-                total += projections[trial, k, j] * residual[trial, k]
-            grad[trial, j] = total / n_samples
+                row[k] += vi * source[k]
+    projections[:] = by_column.T
+
+
+@njit(cache=True)
+def _add_columns(Z, P, flipped, coefficients, n_flipped):  # pragma: no cover - compiled
+    """``P += sum_f coefficients[f] Z[flipped[f]]`` over the flattened (m N) entries.
+
+    Each column is one contiguous stream; up to four are added in one pass over
+    ``P`` (fewer passes over it), in the order of ``flipped``, so every entry
+    gets exactly the sums of adding the columns one by one.
+    """
+    f = 0
+    while f + 4 <= n_flipped:
+        a, b = Z[flipped[f]].reshape(-1), Z[flipped[f + 1]].reshape(-1)
+        c, d = Z[flipped[f + 2]].reshape(-1), Z[flipped[f + 3]].reshape(-1)
+        ca, cb = coefficients[f], coefficients[f + 1]
+        cc, cd = coefficients[f + 2], coefficients[f + 3]
+        for k in range(P.size):
+            P[k] = (((P[k] + ca * a[k]) + cb * b[k]) + cc * c[k]) + cd * d[k]
+        f += 4
+    while f < n_flipped:
+        a, ca = Z[flipped[f]].reshape(-1), coefficients[f]
+        for k in range(P.size):
+            P[k] += ca * a[k]
+        f += 1
+
+
+@njit(cache=True)
+def _residual_and_gradient(
+    Z,
+    P,
+    target,
+    noise,
+    noise_weight,
+    v,
+    projections,
+    flipped,
+    coefficients,
+    n_flipped,
+    residual,
+    grad,
+):  # pragma: no cover - compiled
+    """Add the flipped columns to ``P``, then recompute the residuals and the gradient.
+
+    ``P += sum_f coefficients[f] Z[flipped[f]]`` (:func:`_add_columns`), the
+    residual ``(sign(P) - sign(P*)) v - xi`` summed over i in order for every
+    sample, and ``grad = projections^T residual / N``, summed over k in order
+    for every coordinate (both loops run along contiguous rows); the noise
+    enters the residual times ``noise_weight`` (1). Returns whether the
+    gradient is exactly zero.
+    """
+    m, n_samples = P.shape
+    _add_columns(Z, P.reshape(-1), flipped, coefficients, n_flipped)
+    residual[:] = 0.0
+    for i in range(m):
+        row, vi = P[i], v[i]
+        for k in range(n_samples):
+            s = 1.0 if row[k] >= 0 else -1.0
+            residual[k] += vi * (s - target[i, k])
+    for k in range(n_samples):
+        residual[k] -= noise_weight * noise[k]
+    grad[:] = 0.0
+    for k in range(n_samples):
+        r = residual[k]
+        for j in range(grad.size):
+            grad[j] += projections[k, j] * r
+    zero = True
+    for j in range(grad.size):
+        grad[j] /= n_samples
+        if grad[j] != 0.0:
+            zero = False
+    return zero
+
+
+@njit(cache=True)
+def _trace(u, w_star, residual, distance, loss, step):  # pragma: no cover - compiled
+    """Record the distance of ``u`` to ``w*`` and ``L_N(u)`` at ``step``."""
+    count = 0
+    for j in range(u.size):
+        if u[j] != w_star[j]:
+            count += 1
+    distance[step] = count
+    loss[step] = 0.5 * np.mean(residual**2)
+
+
+@njit(cache=True)
+def _run_trial(
+    Z,
+    target,
+    noise,
+    v,
+    w_star,
+    step_size,
+    n_steps,
+    record,
+    flip_step,
+    noise_weight,
+    w,
+    ergodic,
+    distance,
+    loss,
+):  # pragma: no cover - compiled
+    """One trial's trajectory; returns (frozen_at, flips, moving steps).
+
+    The start is computed from scratch; after a flip, ``P`` moves by
+    ``flip_step * u_new_j`` times the flipped column and the residual takes
+    the noise times ``noise_weight`` (see :class:`IncrementalUpdate`).
+    """
+    n, m, n_samples = Z.shape
+    u = np.where(w >= 0, 1.0, -1.0)
+    P = np.empty((m, n_samples))
+    projections = np.empty((n_samples, n))
+    residual, grad = np.empty(n_samples), np.empty(n)
+    flipped, coefficients = np.empty(n, dtype=np.int64), np.empty(n)
+    _start(Z, u, v, P, projections)
+    frozen = (
+        0
+        if _residual_and_gradient(
+            Z, P, target, noise, 1.0, v, projections, flipped, coefficients, 0, residual, grad
+        )
+        else -1
+    )
+    flips, moves, stop = 0, 0, n_steps
+    for step in range(n_steps):
+        if record:
+            _trace(u, w_star, residual, distance, loss, step)
+        if frozen >= 0:
+            stop = step
+            break
+        n_flipped = 0
+        for j in range(n):
+            w[j] -= step_size * grad[j]
+            s = 1.0 if w[j] >= 0 else -1.0
+            if s != u[j]:
+                flipped[n_flipped] = j
+                coefficients[n_flipped] = flip_step * s
+                n_flipped += 1
+                u[j] = s
+        if n_flipped:
+            flips += n_flipped
+            moves += 1
+            if _residual_and_gradient(
+                Z,
+                P,
+                target,
+                noise,
+                noise_weight,
+                v,
+                projections,
+                flipped,
+                coefficients,
+                n_flipped,
+                residual,
+                grad,
+            ):
+                frozen = step + 1
+        for j in range(n):
+            ergodic[j] += u[j]
+    for j in range(n):
+        ergodic[j] += (n_steps - stop) * u[j]
+    if record:
+        for step in range(stop, n_steps + 1):
+            _trace(u, w_star, residual, distance, loss, step)
+    return frozen, flips, moves
 
 
 def real_vector_or_matrix(name: str, value: np.ndarray, n: int) -> np.ndarray:
@@ -421,13 +855,16 @@ def run_ste_method_reference(
     """The same method as a plain per-trial loop with a full ``Z u`` every step.
 
     For the benchmark and the exact checks: no incremental update, no
-    vectorisation over trials, no freezing. ``w0`` has shape (T, n) (default 0).
+    vectorisation over trials, no freezing, no compiled code. Each trial's
+    inputs are first copied to the (N, m, n) layout its ``Z @ u`` reads
+    fastest, in double precision (exact for single-precision inputs). ``w0``
+    has shape (T, n) (default 0).
     """
     T, n, N = batch.n_trials, batch.n, batch.n_samples
     ergodic = np.zeros((T, n))
     w_last = np.zeros((T, n))
     for trial in range(T):
-        Z = batch.Z[trial].transpose(1, 2, 0)  # (N, m, n)
+        Z = np.ascontiguousarray(batch.Z[trial].transpose(1, 2, 0), dtype=float)  # (N, m, n)
         target = batch.label_signs[trial].astype(float)
         projections = Z.transpose(0, 2, 1) @ batch.v  # (N, n)
         w = np.zeros(n) if w0 is None else np.array(w0[trial], dtype=float)

@@ -17,10 +17,11 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy import optimize
 from scipy.special import expit
 from scipy.stats import chi2
@@ -29,13 +30,16 @@ from quantheory import stats
 from quantheory.display import in_notebook
 from quantheory.memo import cached
 from quantheory.scale import by_scale
-from quantheory.seeding import SeedLike, chapter_seed, describe, generator, paired
-from quantheory.ste.engine import run_ste_method, sample_trials, single_threaded
+from quantheory.seeding import SeedLike, chapter_seed, describe, generator, paired, seed_sequence
+from quantheory.ste.engine import (
+    MEMORY_BUDGET,
+    run_ste_method,
+    sample_trials_per_seed,
+    trials_per_chunk,
+)
 from quantheory.ste.model import second_layer, sign
 from quantheory.ste.symbolic import population_gradient_numeric
 from quantheory.validation import positive_int
-
-BATCH_BYTES = 400e6  # memory for the inputs of one batch of trials
 
 
 @dataclass(frozen=True)
@@ -82,10 +86,97 @@ class SuccessGrid:
     v_shape: float = float("nan")
 
 
-def _batches(n: int, n_samples: int, m: int, n_trials: int) -> list[int]:
-    per_trial = 8.0 * n * n_samples * m
-    size = max(1, int(BATCH_BYTES // per_trial))
-    return [min(size, n_trials - start) for start in range(0, n_trials, size)]
+#: how the sweeps store their inputs: NumPy's double-precision normals rounded once
+#: (half the memory and memory traffic; every sum of the engine is in double precision)
+SWEEP_DTYPE = "float32"
+#: at most this many trials of a cell are drawn and run at once (one input buffer per
+#: cell, reused chunk after chunk; enough for numba's threads to share the trials)
+CHUNK_TRIALS = 8
+#: the counts a grid keeps per cell (attributes of :class:`SuccessGrid`)
+COUNTS = ("ergodic", "last", "last_only", "fixed", "fixed_not_at_star", "last_only_early")
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One (n, N) cell of a success grid: what :func:`count_cell` needs to run it.
+
+    ``memory_budget`` (bytes) bounds the inputs and workspace of the trials
+    run at once (see :func:`quantheory.ste.engine.trials_per_chunk`).
+    """
+
+    n: int
+    n_samples: int
+    n_trials: int
+    n_steps: int
+    m: int = 128
+    v: np.ndarray | None = None
+    noise_std: float = 0.0
+    family: str = "gaussian"
+    standardize: bool = False
+    memory_budget: float = MEMORY_BUDGET
+
+
+def trial_seeds(seed: SeedLike, n_trials: int) -> list[np.random.SeedSequence]:
+    """The seeds of a cell's trials: the first ``n_trials`` children of ``seed``.
+
+    Computed from ``seed``'s entropy and spawn key, so calling this twice with
+    the same ``SeedSequence`` (a retried cell) gives the same seeds.
+    """
+    parent = seed_sequence(seed)
+    return [
+        np.random.SeedSequence(
+            parent.entropy, spawn_key=(*parent.spawn_key, t), pool_size=parent.pool_size
+        )
+        for t in range(n_trials)
+    ]
+
+
+def count_cell(cell: GridCell, seed: SeedLike) -> dict[str, float]:
+    """Run every trial of ``cell`` (``w0 = 0``) and count its recoveries.
+
+    Trial t is drawn from the t-th of :func:`trial_seeds` (inputs stored as
+    :data:`SWEEP_DTYPE`), so the chunks (at most :data:`CHUNK_TRIALS` trials,
+    and as many as fit the memory budget) never change a count. Returns the
+    :data:`COUNTS` of the cell and ``v_shape``, ``|v|_1^2 / |v|_2^2`` of the second
+    layer the trials used.
+    """
+    seeds = trial_seeds(seed, cell.n_trials)
+    fits = trials_per_chunk(
+        cell.n, cell.n_samples, cell.m, cell.memory_budget, cell.standardize, SWEEP_DTYPE
+    )
+    size = min(fits, CHUNK_TRIALS, cell.n_trials)
+    buffer = np.empty((size, cell.n, cell.m, cell.n_samples), dtype=SWEEP_DTYPE)
+    counts = dict.fromkeys(COUNTS, 0)
+    shapes = set()
+    for start in range(0, cell.n_trials, size):
+        chunk = seeds[start : start + size]
+        batch = sample_trials_per_seed(
+            cell.n,
+            cell.n_samples,
+            chunk,
+            m=cell.m,
+            v=cell.v,
+            noise_std=cell.noise_std,
+            family=cell.family,
+            standardize=cell.standardize,
+            dtype=SWEEP_DTYPE,
+            out=buffer[: len(chunk)],
+        )
+        run = run_ste_method(batch, cell.n_steps)
+        shapes.add(float(np.abs(batch.v).sum() ** 2 / (batch.v @ batch.v)))
+        ergodic_ok = np.all(run.ergodic_estimate() == batch.w_star, axis=1)
+        last_ok = np.all(run.last_iterate() == batch.w_star, axis=1)
+        fixed = run.frozen_at >= 0
+        early = fixed & (run.frozen_at <= cell.n_steps // 2)
+        counts["ergodic"] += int(ergodic_ok.sum())
+        counts["last"] += int(last_ok.sum())
+        counts["last_only"] += int((last_ok & ~ergodic_ok).sum())
+        counts["fixed"] += int(fixed.sum())
+        counts["fixed_not_at_star"] += int((fixed & ~last_ok).sum())
+        counts["last_only_early"] += int((last_ok & ~ergodic_ok & early).sum())
+    if len(shapes) != 1:
+        raise ValueError(f"the trials of one cell used second layers of shapes {sorted(shapes)}")
+    return {**counts, "v_shape": shapes.pop()}
 
 
 def success_grid(
@@ -100,39 +191,34 @@ def success_grid(
     noise_std: float = 0.0,
     family: str = "gaussian",
     standardize: bool = False,
+    memory_budget: float = MEMORY_BUDGET,
 ) -> SuccessGrid:
     """Run the STE-gradient method (``w0 = 0``) for every (n, N) and count recoveries.
 
-    Each cell gets its own child seed; trials are run in batches that keep
-    the inputs of one batch under :data:`BATCH_BYTES`. In a terminal a tqdm
-    progress bar shows the sweep; in the rendered page nothing is printed.
+    Each cell gets its own child seed (spawned in the order n, then N) and is
+    run by :func:`count_cell`; the trials of a cell run in parallel (one per
+    thread) in chunks that fit ``memory_budget`` bytes. In a terminal a tqdm
+    progress bar follows the cells; in the rendered page nothing is printed.
     """
     from tqdm import tqdm
 
     ns = [positive_int("n", n) for n in ns]
     sample_sizes = [positive_int("N", N) for N in sample_sizes]
     n_trials = positive_int("n_trials", n_trials)
+    cells = [
+        GridCell(n, N, n_trials, n_steps, m, v, noise_std, family, standardize, memory_budget)
+        for n, N in itertools.product(ns, sample_sizes)
+    ]
+    bar = tqdm(paired(cells, seed), desc="(n, N) grid", disable=in_notebook(), leave=False)
+    results = [count_cell(cell, child) for cell, child in bar]
+    shapes = sorted({result["v_shape"] for result in results})
+    if len(shapes) != 1:
+        raise ValueError(f"the trials of one grid used second layers of shapes {shapes}")
     shape = (len(ns), len(sample_sizes))
     counts = {
-        key: np.zeros(shape, dtype=int)
-        for key in ("ergodic", "last", "last_only", "fixed", "fixed_not_at_star", "last_only_early")
+        key: np.array([result[key] for result in results], dtype=int).reshape(shape)
+        for key in COUNTS
     }
-    cells = list(itertools.product(range(len(ns)), range(len(sample_sizes))))
-    bar = tqdm(paired(cells, seed), desc="(n, N) grid", disable=in_notebook(), leave=False)
-    with single_threaded():
-        v_shape = _count_cells(
-            bar,
-            ns,
-            sample_sizes,
-            n_trials,
-            n_steps,
-            counts,
-            m=m,
-            v=v,
-            noise_std=noise_std,
-            family=family,
-            standardize=standardize,
-        )
     return SuccessGrid(
         np.array(ns),
         np.array(sample_sizes),
@@ -140,51 +226,9 @@ def success_grid(
         n_steps,
         noise_std,
         seed=describe(seed),
-        v_shape=v_shape,
+        v_shape=shapes[0],
         **counts,
     )
-
-
-def _count_cells(
-    cells: Iterator,
-    ns: list[int],
-    sample_sizes: list[int],
-    n_trials: int,
-    n_steps: int,
-    counts: dict[str, np.ndarray],
-    **setting,
-) -> float:
-    """Run every ``((i, j), seed)`` cell and add its recoveries to ``counts`` in place.
-
-    Returns ``|v|_1^2 / |v|_2^2`` of the second layer of the trials run.
-    """
-    m = setting["m"]
-    shapes = set()
-    for (i, j), child in cells:
-        n, N = ns[i], sample_sizes[j]
-        for size, batch_seed in paired(_batches(n, N, m, n_trials), child):
-            batch = sample_trials(
-                n,
-                N,
-                size,
-                batch_seed,
-                **setting,
-            )
-            run = run_ste_method(batch, n_steps)
-            shapes.add(float(np.abs(batch.v).sum() ** 2 / (batch.v @ batch.v)))
-            ergodic_ok = np.all(run.ergodic_estimate() == batch.w_star, axis=1)
-            last_ok = np.all(run.last_iterate() == batch.w_star, axis=1)
-            fixed = run.frozen_at >= 0
-            counts["ergodic"][i, j] += ergodic_ok.sum()
-            counts["last"][i, j] += last_ok.sum()
-            counts["last_only"][i, j] += (last_ok & ~ergodic_ok).sum()
-            counts["fixed"][i, j] += fixed.sum()
-            counts["fixed_not_at_star"][i, j] += (fixed & ~last_ok).sum()
-            early = fixed & (run.frozen_at <= n_steps // 2)
-            counts["last_only_early"][i, j] += (last_ok & ~ergodic_ok & early).sum()
-    if len(shapes) != 1:
-        raise ValueError(f"the trials of one grid used second layers of shapes {sorted(shapes)}")
-    return shapes.pop()
 
 
 # ---- N50: maximum likelihood and profile-likelihood intervals -------------------------
@@ -534,18 +578,56 @@ def uniform_deviation(
         Z = rng.standard_normal((sizes[-1], m, n))
         y = sign(Z @ w_star) @ v + noise_std * rng.standard_normal(sizes[-1])
         projections = Z.transpose(0, 2, 1) @ v  # (N, n)
-        rows = Z.reshape(-1, n)  # (N m, n): every hidden unit of every sample
         worst = np.zeros(sizes.size)
         for start in range(0, len(u_all), chunk):
             U = u_all[start : start + chunk]
-            hidden = sign(rows @ U.T).reshape(sizes[-1], m, -1)  # (N, m, chunk)
-            residual = v @ hidden - y[:, None]  # (N, chunk)
             expected = expected_gradient(U, w_star, v)  # (chunk, n)
-            for j, N in enumerate(sizes):
-                gradient = residual[:N].T @ projections[:N] / N  # (chunk, n)
-                worst[j] = max(worst[j], np.abs(gradient - expected).max())
+            _worst_deviation(
+                Z, y, projections, v, np.ascontiguousarray(U.T), expected, sizes, worst
+            )
         deviations[r] = worst
     return DeviationSample(n, m, noise_std, sizes, deviations, describe(seed))
+
+
+@njit(cache=True)
+def _worst_deviation(
+    Z, y, projections, v, U_columns, expected, sizes, worst
+):  # pragma: no cover - compiled
+    """``worst[s] = max(worst[s], max_c |g_{N_s}(u_c) - expected[c]|_inf)`` in place.
+
+    ``Z`` (N, m, n) with N = ``sizes[-1]``, labels ``y`` (N,), ``projections``
+    (N, n) = ``Z_k^T v``, the binary vectors as columns ``U_columns`` (n, C)
+    and their predictions ``expected`` (C, n). The gradient at every nested N
+    of ``sizes`` is a running sum over the samples in order.
+    """
+    n_samples, m, n = Z.shape
+    chunk = U_columns.shape[1]
+    pre = np.empty(chunk)
+    residual = np.empty((n_samples, chunk))
+    for k in range(n_samples):
+        row = residual[k]
+        row[:] = -y[k]
+        for i in range(m):
+            pre[:] = 0.0
+            for j in range(n):
+                z = Z[k, i, j]
+                for c in range(chunk):
+                    pre[c] += z * U_columns[j, c]
+            vi = v[i]
+            for c in range(chunk):
+                row[c] += vi if pre[c] >= 0 else -vi
+    total = np.zeros((n, chunk))
+    s = 0
+    for k in range(n_samples):
+        for j in range(n):
+            p = projections[k, j]
+            for c in range(chunk):
+                total[j, c] += residual[k, c] * p
+        while s < sizes.size and sizes[s] == k + 1:
+            for j in range(n):
+                for c in range(chunk):
+                    worst[s] = max(worst[s], abs(total[j, c] / sizes[s] - expected[c, j]))
+            s += 1
 
 
 @dataclass(frozen=True)
