@@ -89,7 +89,7 @@ from quantheory.seeding import chapter_seed, describe, spawn
 # the chapter's seed: the master seed QUANTHEORY_SEED with this chapter's salt
 SEED = chapter_seed(20251024)
 seeds = spawn(SEED, ["experiment", "points", "formats"])
-claims = ChapterClaims()
+claims = ChapterClaims("lr_formats")
 recursions = cmp.Recursions()
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
 

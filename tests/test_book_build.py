@@ -15,13 +15,14 @@ pytestmark = [pytest.mark.build, pytest.mark.xdist_group("book")]
 
 PART_ONE = {claim_id for claim_id in SPEC_CLAIMS if claim_id.startswith("ste.")}
 PART_TWO = {c for c in SPEC_CLAIMS if c.startswith("cg.")}
+PART_THREE = {c for c in SPEC_CLAIMS if c.startswith("lr.")}
 #: claims the chapters add beyond the specification
 EXTRA = {
     "ste.thm2_last_vs_ergodic",
     "ste.normalization_raw_teacher",
     "cg.lemma_constants_tightness",
 }
-IN_THE_BOOK = PART_ONE | PART_TWO | EXTRA
+IN_THE_BOOK = PART_ONE | PART_TWO | PART_THREE | EXTRA
 CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.py"))
 
 
@@ -33,11 +34,11 @@ def statuses(folder):
     return {row["id"]: row["status"] for row in claims_json(folder)["rows"]}
 
 
-def test_report_lists_parts_one_and_two_as_pass_and_the_rest_as_missing(quick_book):
+def test_report_lists_every_claim_of_the_three_parts_as_pass(quick_book):
     found = statuses(quick_book)
     assert set(SPEC_CLAIMS) <= set(found)
     assert {c for c, s in found.items() if s == "pass"} == IN_THE_BOOK
-    assert {c for c, s in found.items() if s == "missing"} == set(SPEC_CLAIMS) - IN_THE_BOOK
+    assert {c for c, s in found.items() if s == "missing"} == set()
     assert {c for c in found if c not in SPEC_CLAIMS} == EXTRA
     assert claims_json(quick_book)["scale"] == "quick"
     report = (quick_book / "_build" / "html" / "book" / "report.html").read_text()
@@ -63,7 +64,7 @@ def test_cli_reads_the_build(quick_book):
     rows = [line.split() for line in result.stdout.splitlines()[2:]]
     assert {r[0] for r in rows if r[1] == "pass"} == IN_THE_BOOK
     strict = subprocess.run([*run, "--require-all"], capture_output=True, text=True)
-    assert strict.returncode == 1
+    assert strict.returncode == 0, strict.stdout[-2000:]
 
 
 def test_warm_rebuild_uses_the_cache_and_keeps_every_claim(quick_book):
