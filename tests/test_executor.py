@@ -8,7 +8,6 @@ in the middle of a sweep.
 
 from __future__ import annotations
 
-import doctest
 import os
 import signal
 import socket
@@ -54,11 +53,6 @@ def _slow_draw(cell: tuple[int, str], seed: np.random.SeedSequence) -> tuple[int
     draw = generator(seed).standard_normal(4)
     stem.with_suffix(".done").touch()
     return index, draw
-
-
-def test_docstring_examples():
-    result = doctest.testmod(executor)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_cells_get_their_own_spawned_seed_in_order(monkeypatch):

@@ -144,10 +144,10 @@ def _map_on_cluster(
     address: str,
 ) -> list[R]:
     """Submit one task per cell, follow them as they finish, return results in cell order."""
-    from distributed import Client, as_completed
+    from distributed import as_completed
     from tqdm import tqdm
 
-    with _connect(Client, address) as client:
+    with _connect(address) as client:
         _check_workers_run_this_source(client, address)
         label = re.sub(r"[^A-Za-z0-9_.-]+", "-", desc)
         token = uuid.uuid4().hex[:8]
@@ -173,9 +173,12 @@ def _map_on_cluster(
         return results
 
 
-def _connect(client_class: type, address: str) -> Any:
+def _connect(address: str) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``address``, or a readable error."""
+    from distributed import Client
+
     try:
-        return client_class(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except OSError as error:  # includes TimeoutError and refused connections
         raise ConnectionError(
             f"cannot reach the Dask scheduler at {SCHEDULER_ENV_VAR}={address!r} "
