@@ -13,8 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -234,6 +235,26 @@ def test_table_2_rows_on_the_cluster_equal_the_in_process_run(monkeypatch, clust
         assert np.array_equal(here[row].weight_norms, there[row].weight_norms)
 
 
+def _nested(cell: tuple[float, str], seed: np.random.SeedSequence) -> list[np.ndarray]:
+    """A cell that runs a sweep of its own, on a worker that names the scheduler."""
+    scale, address = cell
+    os.environ[SCHEDULER_ENV_VAR] = address
+    try:
+        return map_cells(_draw, [scale, 2 * scale], seed)
+    finally:
+        del os.environ[SCHEDULER_ENV_VAR]
+
+
+def test_a_sweep_inside_a_cell_runs_on_that_cells_worker(monkeypatch, cluster):
+    """No deadlock: the inner sweep does not wait for worker threads its parents hold."""
+    cells = [(1.0, cluster.address), (3.0, cluster.address)]
+    _on(monkeypatch, None)
+    here = [map_cells(_draw, [s, 2 * s], child) for (s, _), child in paired(cells, 8)]
+    _on(monkeypatch, cluster.address)
+    there = _in_background(map_cells, _nested, cells, 8).result(timeout=START_TIMEOUT)
+    assert np.array_equal(np.array(here), np.array(there))
+
+
 def test_a_worker_killed_mid_sweep_loses_no_cell_and_changes_nothing(
     monkeypatch, cluster, tmp_path
 ):
@@ -242,12 +263,11 @@ def test_a_worker_killed_mid_sweep_loses_no_cell_and_changes_nothing(
     expected = [generator(child).standard_normal(4) for _, child in paired(cells, 21)]
     _on(monkeypatch, cluster.address)
     victim = cluster.workers[0]
-    with ThreadPoolExecutor(1) as pool:
-        sweep = pool.submit(map_cells, _slow_draw, cells, 21, desc="kill test")
-        running = _wait_for_running_cell(tmp_path, victim.pid, sweep)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=10)
-        results = sweep.result(timeout=60)
+    sweep = _in_background(map_cells, _slow_draw, cells, 21, desc="kill test")
+    running = _wait_for_running_cell(tmp_path, victim.pid, sweep)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    results = sweep.result(timeout=START_TIMEOUT)
     assert [index for index, _ in results] == list(range(len(cells)))
     assert all(
         np.array_equal(draw, want) for (_, draw), want in zip(results, expected, strict=True)
@@ -258,6 +278,21 @@ def test_a_worker_killed_mid_sweep_loses_no_cell_and_changes_nothing(
         p.stem.startswith(f"{running}-") and p.stem != f"{running}-{victim.pid}"
         for p in tmp_path.glob("*.done")
     )
+
+
+def _in_background(function, *args, **kwargs) -> Future:
+    """Call ``function`` in a daemon thread, so that a sweep that hangs fails its test
+    (``result(timeout=...)``) instead of hanging pytest."""
+    future: Future = Future()
+
+    def call() -> None:
+        try:
+            future.set_result(function(*args, **kwargs))
+        except BaseException as error:
+            future.set_exception(error)
+
+    threading.Thread(target=call, daemon=True).start()
+    return future
 
 
 def _wait_for_running_cell(folder: Path, pid: int, sweep) -> int:

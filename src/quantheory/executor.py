@@ -113,9 +113,19 @@ def map_cells(
     else:
         seeds = [child for _, child in paired(cells, seed)]
     address = scheduler_address()
-    if address is None:
+    if address is None or _inside_a_worker():  # a sweep inside a cell runs where the cell runs
         return _map_here(function, cells, seeds, desc)
     return _map_on_cluster(function, cells, seeds, desc, address)
+
+
+def _inside_a_worker() -> bool:
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:  # "No worker found"
+        return False
+    return True
 
 
 def _map_here(
