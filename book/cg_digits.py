@@ -54,10 +54,10 @@
 #   10 after 20 epochs of 30 (10 of 18 at quick scale), no weight decay.
 # * **Replicates.** Stratified random splits (Monte Carlo
 #   cross-validation, 20% of the images held out; 40% at quick scale, where
-#   fewer epochs leave noisier gaps), each with its own
-#   initialisation and batch order. Every row of every table trains on the
-#   same splits with the same initialisations and batch orders, so two rows
-#   are compared split by split (paired).
+#   fewer epochs leave noisier gaps). Every row of every table trains on the
+#   same splits, so two rows are compared split by split (paired by split);
+#   each row draws its own initialisations and batch orders, so the pairing
+#   removes the variation between splits, not that of training.
 # * **Intervals.** The splits are *not* independent replicates: all of them
 #   draw their training and test images from the same 1,797, so their
 #   results are correlated, and a t interval with variance $s^2/J$ over $J$
@@ -377,7 +377,7 @@ show_figure(
 # network as much as for the quantized one. And after the drop (epoch
 # {glue:text}`cg-decay`) every step is ten times shorter. The controls: the full-precision and the 2-bit ReLU
 # networks trained with a constant learning rate, and trained without batch
-# normalisation, on the same splits, from the same initialisations.
+# normalisation, on the same splits (with their own initialisations).
 
 # %%
 CONTROL_ROWS = [(digits.FULL_PRECISION, 32), ("relu", 2)]

@@ -1,8 +1,10 @@
 """Claims of the digits chapter on Table 2: the admissible surrogates and their controls.
 
 Every row of Table 2 is trained on the same ``S`` stratified Monte Carlo
-splits with the same initialisations and batch orders (see
-:func:`quantheory.cg.digits.train`), so two rows are compared slot by slot.
+splits, so two rows are compared slot by slot (paired by split); each row
+draws its own initialisations and batch orders (see
+:func:`quantheory.cg.digits.train_rows`), so the pairing removes the splits'
+variation, not the training's.
 The splits all draw from the same 1,797 images, so their paired differences
 are correlated, not independent replicates, and a plain t interval over them
 is too narrow. Their mean gets the corrected resampled t interval of Nadeau
@@ -369,8 +371,9 @@ def table2_claim(
         },
         method=(
             f"{slots} stratified Monte Carlo train/test splits of the same 1,797 images (test/"
-            f"train {ratio:.3f}), each with its own initialisation and batch order, shared by "
-            "every row (paired); held-out accuracy after the last epoch; corrected resampled t "
+            f"train {ratio:.3f}), shared by every row (paired by split; each row draws its own "
+            "initialisations and batch orders); held-out accuracy after the last epoch; "
+            "corrected resampled t "
             f"interval (Nadeau and Bengio 2003: variance s^2 (1/{slots} + {ratio:.3f}), dof "
             f"{slots - 1}) of each mean paired difference at the error budget's level for one "
             f"of {k} comparisons. The backward pass of each row's trained network (split 0) on "
