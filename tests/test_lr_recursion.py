@@ -233,7 +233,7 @@ def test_stability_radius():
     assert stability_radius(Problem(d=50, a=2.0, gamma=0.1), None) < 1
     unstable = Problem(d=5, a=2.0, gamma=1.0)
     assert stability_radius(unstable, None) > 1
-    with pytest.raises(ValueError, match=r"diverges.*stability radius"):
+    with pytest.raises(ValueError, match=r"needs a stable recursion.*radius 2\.06"):
         risk_curve(unstable, None, [5000])
 
 
@@ -340,3 +340,25 @@ def test_bad_problem_and_quantization():
         moment_path(Problem(d=3, a=2.0, gamma=0.1), None, -1)
     with pytest.raises(ValueError, match="target must be one of"):
         symbolic.derive("weights", "additive")
+
+
+def test_an_unstable_step_raises_a_readable_error():
+    """risk_curve refuses a recursion with stability radius >= 1, naming the radius."""
+    problem = Problem(d=4, a=2.0, gamma=1.5)
+    radius = stability_radius(problem, None)
+    assert radius > 1
+    with pytest.raises(ValueError, match=r"radius < 1\), got radius 4\.8\d+ for gamma = 1\.5"):
+        risk_curve(problem, None, [1, 10])
+    # slightly unstable: finite numbers before, now an error
+    edge = Problem(d=4, a=2.0, gamma=0.8)
+    assert stability_radius(edge, None) > 1
+    with pytest.raises(ValueError, match="use a smaller gamma"):
+        risk_curve(edge, None, [1, 2])
+
+
+def test_the_spectrum_by_hand():
+    """lambda_i = i^-a, computed by hand for the first three i (shared by every claim)."""
+    np.testing.assert_allclose(Problem(d=3, a=2.0, gamma=0.1).spectrum, [1.0, 0.25, 1 / 9])
+    np.testing.assert_allclose(
+        Problem(d=4, a=1.5, gamma=0.1).spectrum[:3], [1.0, 1 / (2 * 2**0.5), 1 / (3 * 3**0.5)]
+    )

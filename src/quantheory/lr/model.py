@@ -151,3 +151,45 @@ def steps_for_samples(samples: int, batch: int) -> int:
     if samples % batch:
         raise ValueError(f"B must divide N, got N = {samples}, B = {batch}")
     return samples // batch
+
+
+def step_counts(steps: object) -> np.ndarray:
+    """Check a grid of SGD step counts ``T`` and return it as ``int64``, shape ``(k,)``.
+
+    The one check of :func:`quantheory.lr.recursion.risk_curve` and
+    :func:`quantheory.lr.simulate.simulate_risk`: a non-empty 1-D array of
+    strictly increasing integers ``>= 1`` (``T = 0`` has no averaged iterate).
+    Integer arrays and finite integer-valued floats (``2.0``) are accepted;
+    anything else raises a :class:`ValueError` naming ``steps``.
+
+    Examples
+    --------
+    >>> step_counts([1, 2.0, 10]).tolist()
+    [1, 2, 10]
+    """
+    array = np.asarray(steps)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            f"steps must be a non-empty 1-D array of step counts, got shape {array.shape}"
+        )
+    integral = np.issubdtype(array.dtype, np.integer)
+    if not integral and not (
+        np.issubdtype(array.dtype, np.floating)
+        and np.all(np.isfinite(array))
+        and np.all(array == np.round(array))
+    ):
+        raise ValueError(
+            "steps must be integers (or integer-valued floats), "
+            f"got {array[:5].tolist()!r} (dtype {array.dtype})"
+        )
+    counts = array.astype(np.int64)
+    if counts[0] < 1:
+        raise ValueError(
+            f"steps must be >= 1 (T = 0 has no averaged iterate), got {counts[0]} first"
+        )
+    if np.any(np.diff(counts) <= 0):
+        bad = int(np.flatnonzero(np.diff(counts) <= 0)[0])
+        raise ValueError(
+            f"steps must be strictly increasing, got {counts[bad]} then {counts[bad + 1]}"
+        )
+    return counts

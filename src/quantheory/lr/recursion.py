@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit
 
 from quantheory.lr import symbolic
-from quantheory.lr.model import Problem, Quantization
+from quantheory.lr.model import Problem, Quantization, step_counts
 
 #: largest dimension for which :func:`stability_radius` forms the dense d x d matrix
 DENSE_LIMIT = 1000
@@ -204,37 +204,50 @@ def stability_radius(problem: Problem, quant: Quantization | None) -> float:
     per trial value as the Perron root (:func:`_perron_root`) when ``a_v``,
     ``P`` and ``K`` are nonnegative (every target and kind of the model), else
     from the dense ``d x d`` matrix (``d <= DENSE_LIMIT``).
+
+    The radius is a second-moment statement, and it is at least the slowest
+    coordinate's factor, about ``1 - 2 gamma lambda_d`` with
+    ``lambda_d = d^-a``: close to 1 in high dimension however small the step,
+    so its distance from 1 is not a safety margin.
     """
-    step = affine_step(problem, quant)
-    parts = (step.a_v, step.coupling_left, step.coupling_right)
-    if all(np.all(part >= 0) for part in parts):
+    return _radius(affine_step(problem, quant), quant)
+
+
+def _nonnegative(step: AffineStep) -> bool:
+    return all(np.all(part >= 0) for part in (step.a_v, step.coupling_left, step.coupling_right))
+
+
+def _radius(step: AffineStep, quant: Quantization | None) -> float:
+    if _nonnegative(step):
         return _perron_root(step)
-    if problem.d > DENSE_LIMIT:
+    d = step.a_v.size
+    if d > DENSE_LIMIT:
         raise ValueError(
-            f"the v-recursion of {quant} has negative coefficients and d = {problem.d} > "
+            f"the v-recursion of {quant} has negative coefficients and d = {d} > "
             f"{DENSE_LIMIT}: its radius needs the dense matrix; use d <= {DENSE_LIMIT}"
         )
     return float(np.max(np.abs(np.linalg.eigvals(step.matrix()))))
 
 
-def _validate_steps(steps) -> np.ndarray:
-    array = np.asarray(steps)
-    if array.ndim != 1 or array.size == 0:
+def _require_stable(step: AffineStep, problem: Problem, quant: Quantization | None) -> None:
+    """Raise a readable error unless the v-recursion's stability radius is ``< 1``.
+
+    The largest row sum bounds the radius of a nonnegative matrix, so the
+    exact radius is computed only when that cheap bound is not below 1.
+    """
+    if _nonnegative(step):
+        rows = step.a_v + step.coupling_left.T @ step.coupling_right.sum(axis=1)
+        if float(rows.max()) < 1:
+            return
+    radius = _radius(step, quant)
+    if not radius < 1:
         raise ValueError(
-            f"steps must be a non-empty 1-D array of step counts, got shape {array.shape}"
+            f"risk_curve needs a stable recursion (stability radius < 1), got radius "
+            f"{radius:.6g} for gamma = {problem.gamma}, B = {problem.batch}, d = {problem.d}, "
+            f"a = {problem.a}, {quant or 'no quantization'}: the expected risk grows "
+            "geometrically; "
+            "use a smaller gamma (or eps)"
         )
-    if not np.issubdtype(array.dtype, np.integer):
-        if not np.issubdtype(array.dtype, np.floating) or np.any(array != np.round(array)):
-            raise ValueError(f"steps must be integers, got {array[:5]!r}...")
-    array = array.astype(np.int64)
-    if array[0] < 1:
-        raise ValueError(f"steps must be >= 1 (T = 0 has no averaged iterate), got {array[0]}")
-    if np.any(np.diff(array) <= 0):
-        bad = int(np.flatnonzero(np.diff(array) <= 0)[0])
-        raise ValueError(
-            f"steps must be strictly increasing, got {array[bad]} then {array[bad + 1]}"
-        )
-    return array
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
@@ -306,11 +319,13 @@ def risk_curve(problem: Problem, quant: Quantization | None, steps) -> RiskCurve
     Raises
     ------
     ValueError
-        Bad arguments, or a non-finite risk (the recursion diverges: see
-        :func:`stability_radius`).
+        Bad arguments (``steps``: see :func:`quantheory.lr.model.step_counts`),
+        a recursion whose :func:`stability_radius` is not below 1, or a
+        non-finite risk.
     """
-    record = _validate_steps(steps)
+    record = step_counts(steps)
     step = affine_step(problem, quant)
+    _require_stable(step, problem, quant)
     m0 = problem.w_init - step.target
     last, average = _iterate(
         step.q,
@@ -329,7 +344,7 @@ def risk_curve(problem: Problem, quant: Quantization | None, steps) -> RiskCurve
     if not (np.all(np.isfinite(last)) and np.all(np.isfinite(average))):
         raise ValueError(
             f"the risk diverges (non-finite) for gamma = {problem.gamma}, {quant}: "
-            f"stability radius {stability_radius(problem, quant):.4g} must be < 1"
+            f"stability radius {_radius(step, quant):.4g} must be < 1"
         )
     return RiskCurve(record, last, average)
 

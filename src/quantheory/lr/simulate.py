@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from quantheory.lr.model import TARGETS, Problem, Quantization
+from quantheory.lr.model import TARGETS, Problem, Quantization, step_counts
 from quantheory.seeding import SeedLike, generator
 from quantheory.validation import one_of, positive_int
 
@@ -125,17 +125,6 @@ class SimulatedRisk:
     average: np.ndarray
 
 
-def _steps(steps: object) -> np.ndarray:
-    array = np.asarray(steps)
-    if array.ndim != 1 or array.size == 0 or not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(
-            f"steps must be a non-empty 1-D array of integers, got {np.asarray(steps)!r}"
-        )
-    if array[0] < 1 or np.any(np.diff(array) <= 0):
-        raise ValueError(f"steps must be strictly increasing integers >= 1, got {array.tolist()}")
-    return array.astype(np.int64)
-
-
 def _quantizer(quantizer: Quantizer | None) -> dict[str, Quantizer]:
     if quantizer is None:
         return {}
@@ -204,7 +193,9 @@ def simulate_risk(
         The quantizer of one target (``None``: no quantization).
     steps
         Shape ``(k,)``: strictly increasing step counts ``T >= 1`` at which to
-        record the risks; the runs make ``steps[-1]`` steps.
+        record the risks (checked by :func:`quantheory.lr.model.step_counts`,
+        as in :func:`quantheory.lr.recursion.risk_curve`); the runs make
+        ``steps[-1]`` steps.
     runs
         Number of independent runs, ``>= 1``.
     seed
@@ -226,7 +217,7 @@ def simulate_risk(
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a Problem, got {type(problem).__name__}")
     quantizers = _quantizer(quantizer)
-    steps = _steps(steps)
+    steps = step_counts(steps)
     runs = positive_int("runs", runs)
     rng = generator(seed)
     spectrum, w_star = problem.spectrum, problem.w_star
