@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from quantheory.lr import spectra
+from quantheory.lr import recursion, spectra
 from quantheory.lr import spectra_claims as checks
 from quantheory.lr.formats import IntegerGrid
 from quantheory.lr.model import Quantization
@@ -12,6 +12,8 @@ from quantheory.lr.simulate import idealized
 
 A, EPS, D, SAMPLES, BATCHES = 2.0, 0.05, 40, 20_000, 40
 RISK_D, RISK_SAMPLES, REPLICATES = 10, 8_000, 8
+RISK_EPS = checks.RISK_EPS
+GRID = IntegerGrid("data", 5, 8.0)
 SPECTRUM = np.arange(1, D + 1, dtype=float) ** -A
 COORDINATES = checks.coordinates_for(D)
 W_STAR = np.ones(RISK_D)
@@ -27,7 +29,7 @@ def _ideal(kind, seed, eps=EPS):
 
 
 def _risks(kind, seed):
-    quant = Quantization("data", kind, EPS)
+    quant = Quantization("data", kind, RISK_EPS)
     return spectra.least_squares_risks(RISK_SPECTRUM, W_STAR, quant, RISK_SAMPLES, REPLICATES, seed)
 
 
@@ -35,6 +37,7 @@ def _risks(kind, seed):
 def samples():
     return {
         "clean": _sample(None, 1, "clean"),
+        "grid": _sample(GRID, 7, "int5 SR"),
         **{kind: _ideal(kind, 2 + i) for i, kind in enumerate(("additive", *MULT))},
     }
 
@@ -47,7 +50,7 @@ def risks():
 MULT = ("mult_vector", "mult_coord")
 
 
-def _additive_claim(samples, risks, quantized=None):
+def _additive_claim(samples, risks, quantized=None, grid=None):
     return checks.spectrum_additive_claim(
         samples["clean"],
         samples["additive"] if quantized is None else quantized,
@@ -55,6 +58,8 @@ def _additive_claim(samples, risks, quantized=None):
         A,
         risks["additive"],
         W_STAR,
+        samples["grid"] if grid is None else grid,
+        GRID.step,
         "test",
     )
 
@@ -95,6 +100,44 @@ def test_risk_formulas_are_the_closed_forms():
     np.testing.assert_allclose(
         spectra.predicted_second_moments(lam, "additive", EPS), lam + EPS, rtol=1e-14
     )
+
+
+@pytest.mark.parametrize("kind", ["additive", *MULT])
+def test_fit_moments_vanish_unless_every_coordinate_appears_evenly(kind):
+    """The reduction of E[x~_i^2 r^2] and E[x~_i x~_j^2 r] to pairs that fit_bias relies on."""
+    x, xq, normals = spectra._quantized_row(kind, 2)
+    target = spectra.risk_formulas(kind).target
+    r = [
+        w * xi - target.subs({spectra.lam: lam, spectra.w_star: w}) * xqi
+        for xi, xqi, lam, w in zip(x, xq, spectra.LAMBDAS[:2], spectra.W_STARS, strict=True)
+    ]
+    for expr in (xq[0] ** 2 * r[0] * r[1], xq[0] * xq[1] ** 2 * r[1], xq[0] * r[0]):
+        assert spectra.sp.simplify(spectra.gaussian_expectation(expr, normals)) == 0
+
+
+@pytest.mark.parametrize("kind", ["additive", *MULT])
+def test_fit_bias_matches_many_replicates(kind):
+    """The derived O(1/n) bias of both estimates against 2,000 replicates at n = 300."""
+    lam, w, n, reps = RISK_SPECTRUM, np.linspace(0.5, 1.5, RISK_D), 300, 2_000
+    quant = Quantization("data", kind, RISK_EPS)
+    fits = spectra.least_squares_risks(lam, w, quant, n, reps, 31)
+    predicted = spectra.predicted_risks(lam, w, kind, RISK_EPS)
+    bias = spectra.fit_bias(lam, w, kind, RISK_EPS, n)
+    for values, p, b in zip((fits.gap, fits.clean), predicted, bias, strict=True):
+        se = values.std(ddof=1) / np.sqrt(reps)
+        assert abs(values.mean() - p - b) <= 4.5 * se, (values.mean() - p, b, se)
+    # the bias is not negligible here: without it the clean risk is off by > 4.5 SE
+    se = fits.clean.std(ddof=1) / np.sqrt(reps)
+    assert abs(fits.clean.mean() - predicted[1]) > 4.5 * se
+    with pytest.raises(ValueError, match=r"samples must exceed d = 10"):
+        spectra.fit_bias(lam, w, kind, RISK_EPS, 10)
+
+
+def test_stochastic_rounding_tail_refuses_inputs_beyond_the_step():
+    tail = spectra.stochastic_rounding_tail(SPECTRUM, GRID.step, 10)
+    assert np.all(np.isnan(tail[:9])) and spectra.loglog_slope(tail, 10) == pytest.approx(-A / 2)
+    with pytest.raises(ValueError, match=r"the small-input formula step E\|x_i\| does not hold"):
+        spectra.stochastic_rounding_tail(SPECTRUM, 0.2, 10)
 
 
 def test_loglog_slope_and_its_refusals():
@@ -183,6 +226,31 @@ def test_additive_claim_fails_with_the_gap_as_the_clean_risk(samples, risks, mon
     assert not _additive_claim(samples, risks).passed
 
 
+@pytest.mark.mutation("lr.spectrum_additive")
+def test_additive_claim_fails_when_the_grid_is_the_idealized_model(samples, risks):
+    """The grid's rows replaced by the idealized additive model with eps = step^2/6: flat tail."""
+    model = _ideal("additive", 25, GRID.step**2 / 6)
+    assert not _additive_claim(samples, risks, grid=model).passed
+
+
+@pytest.mark.mutation("lr.spectrum_additive")
+def test_additive_claim_fails_with_the_models_grid_prediction(samples, risks, monkeypatch):
+    """The grid's tail predicted by the idealized model lambda_i + step^2/6 (slope ~ 0)."""
+
+    def model(spectrum, step, start):
+        return spectrum + step**2 / 6
+
+    monkeypatch.setattr(spectra, "stochastic_rounding_tail", model)
+    assert not _additive_claim(samples, risks).passed
+
+
+@pytest.mark.mutation("lr.spectrum_additive")
+def test_additive_claim_fails_with_the_wrong_grid_exponent(samples, risks, monkeypatch):
+    """The grid's tail predicted to decay like lambda_i (exponent a, not a/2)."""
+    monkeypatch.setattr(spectra, "stochastic_rounding_tail", lambda spectrum, step, start: spectrum)
+    assert not _additive_claim(samples, risks).passed
+
+
 # ---- mutations of lr.spectrum_multiplicative -----------------------------------
 @pytest.mark.mutation("lr.spectrum_multiplicative")
 def test_multiplicative_claim_fails_without_the_rescaling(samples, risks, monkeypatch):
@@ -211,6 +279,29 @@ def test_multiplicative_claim_fails_with_the_gap_as_the_clean_risk(samples, risk
     real = spectra.predicted_risks
     monkeypatch.setattr(spectra, "predicted_risks", lambda *args: (real(*args)[0], real(*args)[0]))
     assert not _multiplicative_claim(samples, risks).passed
+
+
+@pytest.mark.mutation("lr.spectrum_multiplicative")
+def test_multiplicative_claim_fails_without_the_one_over_one_plus_eps(samples, risks, monkeypatch):
+    """eps |w*|_H^2 and eps^2 |w*|_H^2 / 2 in place of the 1/(1 + eps) forms, with the exact
+    code-against-code comparison switched off: the least-squares data alone must fail it."""
+    real = spectra.predicted_risks
+
+    def wrong(spectrum, w, kind, eps):
+        if kind == "additive":
+            return real(spectrum, w, kind, eps)
+        norm = float(np.sum(spectrum * w**2))
+        return eps * norm, eps**2 * norm / 2
+
+    monkeypatch.setattr(spectra, "predicted_risks", wrong)
+    monkeypatch.setattr(
+        recursion,
+        "approximation_error",
+        lambda problem, quant: wrong(problem.spectrum, problem.w_star, quant.kind, quant.eps)[1],
+    )
+    claim = _multiplicative_claim(samples, risks)
+    assert not claim.passed
+    assert "recursion: " in claim.as_text()  # the disabled comparison agrees with the mutation
 
 
 def test_figures_and_table_draw(samples):

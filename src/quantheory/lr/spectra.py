@@ -264,6 +264,154 @@ def predicted_error_second_moments(quantizer: RealQuantizer, spectrum: np.ndarra
     return np.array([gaussian_error_second_moment(quantizer, np.sqrt(v)) for v in values])
 
 
+@dataclass(frozen=True)
+class FitMoments:
+    """Moments of the residual ``r = y - <x~, w~>`` that set least squares' ``O(1/n)`` bias.
+
+    SymPy expressions in ``lambda_1, lambda_2, w^*_1, w^*_2, epsilon`` for a
+    pair of coordinates (``r_i = w*_i x_i - w~_i x~_i``); each vanishes unless
+    every Gaussian coordinate appears an even number of times, so in any
+    dimension ``E[x~_i^2 r^2] = self_square + sum_{j != i} pair_square(i, j)``
+    and ``E[x~_i x~_j^2 r] = E[x~_i x~_j^2 r_i]``.
+
+    Attributes
+    ----------
+    self_square, pair_square
+        ``E[x~_1^2 r_1^2]`` and ``E[x~_1^2 r_2^2]``.
+    self_cube, pair_cube
+        ``E[x~_1^3 r_1]`` and ``E[x~_1 x~_2^2 r_1]``.
+    """
+
+    self_square: sp.Expr
+    pair_square: sp.Expr
+    self_cube: sp.Expr
+    pair_cube: sp.Expr
+
+
+@cache
+def derive_fit_moments(kind: str) -> FitMoments:
+    """The residual moments of :class:`FitMoments` for the idealized quantizer ``kind``.
+
+    Examples
+    --------
+    >>> derive_fit_moments("additive").pair_cube
+    0
+    """
+    one_of("kind", kind, KINDS)
+    x, xq, normals = _quantized_row(kind, 2)
+    target = risk_formulas(kind).target
+    r = [
+        w_i * x_i - target.subs({lam: lam_i, w_star: w_i}) * xq_i
+        for x_i, xq_i, lam_i, w_i in zip(x, xq, LAMBDAS[:2], W_STARS, strict=True)
+    ]
+
+    def expectation(u: sp.Expr) -> sp.Expr:
+        return sp.factor(gaussian_expectation(u, normals))
+
+    return FitMoments(
+        self_square=expectation(xq[0] ** 2 * r[0] ** 2),
+        pair_square=expectation(xq[0] ** 2 * r[1] ** 2),
+        self_cube=expectation(xq[0] ** 3 * r[0]),
+        pair_cube=expectation(xq[0] * xq[1] ** 2 * r[0]),
+    )
+
+
+@cache
+def _numeric_fit(kind: str, name: str) -> Callable:
+    symbols = (LAMBDAS[0], LAMBDAS[1], W_STARS[0], W_STARS[1], eps)
+    return sp.lambdify(symbols, getattr(derive_fit_moments(kind), name), "numpy")
+
+
+def fit_bias(
+    spectrum: np.ndarray, w: np.ndarray, kind: str, eps_value: float, samples: int
+) -> tuple[float, float]:
+    """``(gap, clean)``: the ``O(1/n)`` bias of :func:`least_squares_risks`' two estimates.
+
+    Derived, not fitted. With ``S = X~^T X~ / n = H~ + Delta`` and
+    ``g = X~^T r / n``, the fit is ``w^ = w~ + S^{-1} g`` and, to first order
+    in ``1/n`` (``M_ii = E[x~_i^2 r^2]``, ``b = w~ - w*``):
+
+    * ``E[w^ - w~]_i = -(1/n) sum_j E[x~_i x~_j^2 r] / (h~_i h~_j)`` (from
+      ``-H~^{-1} Delta H~^{-1} g``; zero for the additive kind),
+    * ``E[(w^ - w~)^T H (w^ - w~)] = (1/n) sum_i lambda_i M_ii / h~_i^2``,
+
+    so the clean risk's bias is ``(1/n) [sum_i lambda_i M_ii / (2 h~_i^2) +
+    sum_i lambda_i b_i E[w^ - w~]_i n]``, and the residual mean square
+    ``|y - X~ w^|^2 / (n - d)`` has bias ``(d gap - sum_i M_ii / h~_i) / (n - d)``.
+    If ``r`` were independent of ``x~`` (``M = gap H~``) the clean bias would
+    be ``gap tr(H H~^{-1}) / (2n)``, i.e. ``d gap / (2n(1 + eps))``
+    (multiplicative); the residual's dependence on ``x~`` and the bias of
+    ``w^`` change that by a factor of order one. ``O(d^2)`` work.
+    """
+    values = _spectrum(spectrum)
+    d = values.size
+    w = real_vector("w_star", w, d)
+    one_of("kind", kind, KINDS)
+    e = nonnegative_float("eps", eps_value)
+    n = positive_int("samples", samples)
+    if n <= d:
+        raise ValueError(f"samples must exceed d = {d}, got {n}")
+    h = np.broadcast_to(_numeric(kind, "second_moment")(values, 0.0, e), (d,))
+    b = _numeric(kind, "target")(values, w, e) - w
+    li, lj = values[:, None], values[None, :]
+    wi, wj = w[:, None], w[None, :]
+    off = ~np.eye(d, dtype=bool)
+
+    def pair(name: str) -> np.ndarray:
+        return np.where(
+            off, np.broadcast_to(_numeric_fit(kind, name)(li, lj, wi, wj, e), (d, d)), 0
+        )
+
+    square = np.broadcast_to(_numeric_fit(kind, "self_square")(values, values, w, w, e), (d,))
+    square = square + pair("pair_square").sum(axis=1)
+    cube = np.diag(np.broadcast_to(_numeric_fit(kind, "self_cube")(values, values, w, w, e), (d,)))
+    cube = cube + pair("pair_cube")
+    shift = -(cube / h[None, :]).sum(axis=1) / h  # n E[w^ - w~]
+    clean = float(np.sum(values * square / (2 * h**2)) + np.sum(values * b * shift)) / n
+    gap = float(np.sum(_numeric(kind, "gap")(values, w, e)))
+    return (d * gap - float(np.sum(square / h))) / (n - d), clean
+
+
+#: largest probability of ``|x_i| >= step`` on the tail for which the SR small-input formula is used
+SMALL_INPUT_MASS = 1e-6
+
+
+def stochastic_rounding_tail(spectrum: np.ndarray, step: float, start: int) -> np.ndarray:
+    """Shape ``(d,)``: ``E[x~_i^2]`` over the tail ``i >= start`` for SR to a grid (NaN before it).
+
+    Stochastic rounding of ``u`` between grid points ``l <= u <= h`` has
+    conditional second moment ``(u - l)(h - u)``; on a grid of step ``step``
+    through 0 and for ``|u| < step`` that is ``|u| (step - |u|)``, so
+    ``E[x~_i^2] = E[x_i^2] + E[|x_i|(step - |x_i|)] = step E|x_i|
+    = step sqrt(2 lambda_i / pi)`` whenever ``x_i`` stays inside
+    ``(-step, step)``: a decay ``lambda_i^{1/2}``, i.e. ``i^{-a/2}`` for
+    ``lambda_i = i^{-a}``, not the idealized ``lambda_i + step^2/6``.
+    Independent of the sampler and of :mod:`quantheory.lr.formats`. Raises
+    if the probability ``2 Phi(-step/sqrt(lambda_i))`` that the formula
+    neglects exceeds :data:`SMALL_INPUT_MASS` anywhere on the tail.
+
+    Examples
+    --------
+    >>> tail = stochastic_rounding_tail(np.arange(1, 41) ** -2.0, 0.5, 10)
+    >>> round(float(loglog_slope(tail, 10)), 12)
+    -1.0
+    """
+    values = _spectrum(spectrum)
+    step = nonnegative_float("step", step)
+    if not step > 0 or not 1 <= start <= values.size:
+        raise ValueError(f"need step > 0 and 1 <= start <= d = {values.size}, got {step}, {start}")
+    tail = values[start - 1 :]
+    neglected = float(2 * sps.norm.sf(step / np.sqrt(tail.max())))
+    if neglected > SMALL_INPUT_MASS:
+        raise ValueError(
+            f"P(|x_i| >= step) = {neglected:.2g} > {SMALL_INPUT_MASS:g} on the tail i >= {start}: "
+            "the small-input formula step E|x_i| does not hold there"
+        )
+    return np.where(
+        np.arange(1, values.size + 1) >= start, step * np.sqrt(2 * values / np.pi), np.nan
+    )
+
+
 # ---- Sampling --------------------------------------------------------------------
 @dataclass(frozen=True)
 class SpectrumSample:

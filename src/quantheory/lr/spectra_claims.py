@@ -15,14 +15,24 @@ Each claim checks, against predictions lambdified from SymPy
   (two one-sided tests) to the slope of the prediction within
   :data:`SLOPE_TOLERANCE`; the same for the clean data against ``-a`` (the
   control: without quantization the fit recovers the decay);
-* the approximation error: least squares on quantized rows (no formula
-  involved) against the quantized-input gap and the clean-input excess risk
-  of SGD's target, Student-t intervals over replicates, and the recursion's
+* the approximation error, at :data:`RISK_EPS`: least squares on quantized
+  rows (no formula involved), less its ``O(1/n)`` bias derived in SymPy
+  (:func:`quantheory.lr.spectra.fit_bias`), against the quantized-input gap
+  and the clean-input excess risk of SGD's target, Student-t intervals over
+  replicates; and the recursion's
   :func:`quantheory.lr.recursion.approximation_error` against the same
-  SymPy formula (exact).
+  SymPy formula (exact; code against code, a consistency check only);
+* (additive claim) a real format: the tail slope of stochastic rounding to
+  an integer grid; its Student-t interval (jackknife) must contain ``-a/2``,
+  the slope of the derived small-input formula ``step E|x_i|``
+  (:func:`quantheory.lr.spectra.stochastic_rounding_tail`), and exclude the
+  slope of the idealized model ``lambda_i + step^2/6``.
 
 :data:`COORDINATES`, :data:`SLOPE_TOLERANCE` and the tail ``i >= d/4`` were
-fixed before any data were drawn.
+fixed before any data were drawn. :data:`RISK_EPS` and the real-format slope
+check were set after a review (the first version ran the risks at the
+spectra's ``eps = 0.05``, where ``eps/(1+eps)`` and ``eps`` are too close for
+the data to tell apart; the integer grid's slope had been shown in a table).
 """
 
 from __future__ import annotations
@@ -42,6 +52,8 @@ from quantheory.lr.spectra import RiskEstimate, SpectrumSample
 COORDINATES = (1, 2, 3, 5, 10, 20, 50, 100, 200)
 #: the fitted tail slope must be within this of the predicted one (two one-sided tests)
 SLOPE_TOLERANCE = 0.1
+#: the eps of the least-squares risk checks (fixed after the review, before the new data)
+RISK_EPS = 0.5
 #: relative agreement required between the recursion's approximation error and the formula
 EXACT_TOLERANCE = 1e-9
 
@@ -99,6 +111,11 @@ def _check_sample(
     )
 
 
+def _slope_spare(slope: tuple[float, float, float], expected: float) -> float:
+    """How far the slope interval's farther end is inside ``expected +- SLOPE_TOLERANCE``."""
+    return SLOPE_TOLERANCE - max(abs(slope[1] - expected), abs(slope[2] - expected))
+
+
 def _slope_text(check: _SampleCheck) -> str:
     mean, low, high = check.slope
     return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
@@ -106,9 +123,10 @@ def _slope_text(check: _SampleCheck) -> str:
 
 @dataclass(frozen=True)
 class _RiskCheck:
-    gap: tuple[float, float, float]
+    gap: tuple[float, float, float]  # bias-corrected estimate: mean, low, high
     clean: tuple[float, float, float]
     predicted: tuple[float, float]
+    bias: tuple[float, float]  # derived O(1/n) bias of (gap, clean), subtracted
     recursion_clean: float
 
     @property
@@ -139,12 +157,14 @@ def _check_risks(
 ) -> _RiskCheck:
     quant = risks.quant
     predicted = spectra.predicted_risks(spectrum, w_star, quant.kind, quant.eps)
+    bias = spectra.fit_bias(spectrum, w_star, quant.kind, quant.eps, risks.samples)
     # SGD's target does not depend on the step size; any gamma defines the problem
     problem = Problem(d=spectrum.size, a=a, gamma=1.0, w_star=w_star)
     return _RiskCheck(
-        gap=stats.budget_t_interval(risks.gap, k),
-        clean=stats.budget_t_interval(risks.clean, k),
+        gap=stats.budget_t_interval(risks.gap - bias[0], k),
+        clean=stats.budget_t_interval(risks.clean - bias[1], k),
         predicted=predicted,
+        bias=bias,
         recursion_clean=recursion.approximation_error(problem, quant),
     )
 
@@ -153,12 +173,46 @@ def _risk_text(check: _RiskCheck) -> tuple[str, str]:
     def interval(t: tuple[float, float, float]) -> str:
         return f"{t[0]:.4g} [{t[1]:.4g}, {t[2]:.4g}]"
 
-    measured = f"gap {interval(check.gap)}; clean {interval(check.clean)}"
+    measured = (
+        f"gap {interval(check.gap)}; clean {interval(check.clean)} "
+        f"(derived O(1/n) bias {check.bias[0]:.2g}, {check.bias[1]:.2g} subtracted)"
+    )
     expected = (
         f"gap {check.predicted[0]:.4g}; clean {check.predicted[1]:.4g} "
         f"(recursion: {check.recursion_clean:.4g})"
     )
     return measured, expected
+
+
+@dataclass(frozen=True)
+class _GridCheck:
+    slope: tuple[float, float, float]  # mean, low, high
+    predicted: float  # slope of step E|x_i| (derived)
+    model: float  # slope of lambda_i + step^2/6 (the idealized additive model)
+
+    @property
+    def passed(self) -> bool:
+        low, high = self.slope[1], self.slope[2]
+        return bool(low <= self.predicted <= high and not low <= self.model <= high)
+
+    def outside(self) -> float:
+        """How far the model's slope lies outside the interval (negative: inside)."""
+        return max(self.model - self.slope[2], self.slope[1] - self.model)
+
+    def spare(self) -> float:
+        """Distance of the prediction to the interval's nearer end, in half-widths."""
+        mean, low, high = self.slope
+        return 1 - abs(self.predicted - mean) / ((high - low) / 2)
+
+
+def _check_grid(grid: SpectrumSample, step: float, k: int) -> _GridCheck:
+    start = grid.tail_start
+    predicted = spectra.stochastic_rounding_tail(grid.spectrum, step, start)
+    return _GridCheck(
+        slope=stats.budget_t_interval(grid.tail_slopes(), k),
+        predicted=float(spectra.loglog_slope(predicted, start)),
+        model=float(spectra.loglog_slope(grid.spectrum + step**2 / 6, start)),
+    )
 
 
 def _comparisons(sample: SpectrumSample) -> int:
@@ -169,8 +223,9 @@ def _comparisons(sample: SpectrumSample) -> int:
 def _risk_method(risks: RiskEstimate, spectrum: np.ndarray) -> str:
     return (
         f"least squares on {risks.samples:,} quantized rows (d = {spectrum.size}, "
-        f"noiseless labels) x {risks.gap.size} replicates; gap = residual mean square, "
-        "clean = (w^ - w*)^T H (w^ - w*)/2, Student-t intervals over replicates"
+        f"eps = {risks.quant.eps:g}, noiseless labels) x {risks.gap.size} replicates; "
+        "gap = residual mean square, clean = (w^ - w*)^T H (w^ - w*)/2, each less its "
+        "derived O(1/n) bias, Student-t intervals over replicates"
     )
 
 
@@ -181,6 +236,8 @@ def spectrum_additive_claim(
     a: float,
     risks: RiskEstimate,
     w_star: np.ndarray,
+    grid: SpectrumSample,
+    grid_step: float,
     seed: str,
 ) -> Claim:
     """``lr.spectrum_additive``: ``E[x~ x~^T] = H + eps I``, the tail flattened, and its risk.
@@ -188,9 +245,11 @@ def spectrum_additive_claim(
     ``quantized`` is the sample the claim is about (additively quantized data
     with ``eps``), ``clean`` the control without quantization, ``risks`` the
     least-squares fits on additively quantized data in the dimension of
-    ``w_star`` (spectrum ``i^-a``).
+    ``w_star`` (spectrum ``i^-a``), ``grid`` rows stochastically rounded to
+    an integer grid of step ``grid_step`` through 0 (the real format whose
+    tail the idealized model misdescribes).
     """
-    k = _comparisons(quantized) + 1 + 2  # clean slope, gap, clean risk
+    k = _comparisons(quantized) + 1 + 2 + 1  # clean slope, gap, clean risk, grid slope
     z = stats.z_threshold(k)
     predicted = spectra.predicted_second_moments(quantized.spectrum, "additive", eps)
     check = _check_sample(quantized, predicted, 1, k)
@@ -198,7 +257,8 @@ def spectrum_additive_claim(
     spectrum = np.arange(1, w_star.size + 1, dtype=float) ** -a
     risk = _check_risks(risks, spectrum, w_star, a, k)
     risk_measured, risk_expected = _risk_text(risk)
-    passed = bool(check.passed(z) and control.slope_ok and risk.passed)
+    real = _check_grid(grid, grid_step, k)
+    passed = bool(check.passed(z) and control.slope_ok and risk.passed and real.passed)
     worst = max(check.diag_z, check.off_z, check.pooled_z)
     return Claim(
         id="lr.spectrum_additive",
@@ -206,7 +266,9 @@ def spectrum_additive_claim(
             "additive data quantization (error covariance eps I) gives E[x~ x~^T] = H + eps I: "
             "the power-law tail is flattened to the floor eps; SGD's target H~^-1 H w* adds the "
             "approximation error sum_i eps lambda_i w*_i^2/(lambda_i + eps) to the quantized-"
-            "input risk and sum_i lambda_i w*_i^2 eps^2/(lambda_i + eps)^2 / 2 to the clean one"
+            "input risk and sum_i lambda_i w*_i^2 eps^2/(lambda_i + eps)^2 / 2 to the clean one; "
+            "stochastic rounding to an integer grid of step delta is not this model in a "
+            "power-law tail: there E[x~_i^2] = delta E|x_i|, a tail slope of -a/2, not ~0"
         ),
         passed=passed,
         measured={
@@ -219,6 +281,9 @@ def spectrum_additive_claim(
             "tail slope, quantized": _slope_text(check),
             "tail slope, clean (control)": _slope_text(control),
             "approximation error (least squares)": risk_measured,
+            f"tail slope, SR integer grid ({grid.label})": (
+                f"{real.slope[0]:.3f} [{real.slope[1]:.3f}, {real.slope[2]:.3f}]"
+            ),
         },
         expected={
             "largest |z|: diagonal, off-diagonal, tail floor": f"<= {z:.2f} ({k} comparisons)",
@@ -228,12 +293,17 @@ def spectrum_additive_claim(
             ),
             "tail slope, clean (control)": f"{-a:g} within {SLOPE_TOLERANCE:g}",
             "approximation error (least squares)": risk_expected,
+            f"tail slope, SR integer grid ({grid.label})": (
+                f"contains {real.predicted:.3f} (slope of delta E|x_i|) and excludes "
+                f"{real.model:.3f} (idealized lambda_i + delta^2/6)"
+            ),
         },
         method=(
             f"{quantized.samples:,} Gaussian rows, d = {quantized.spectrum.size}, a = {a:g}, "
             f"eps = {eps:g}; coordinates {', '.join(map(str, quantized.coordinates))} "
             f"(fixed in advance); tail i >= {quantized.tail_start}; slope intervals: "
             f"jackknife over {quantized.batch_diagonal.shape[0]} batches; "
+            f"SR grid: {grid.samples:,} rows, step {grid_step:.4g}; "
             + _risk_method(risks, spectrum)
             + f"; all at the book's budget for {k} comparisons"
         ),
@@ -243,11 +313,17 @@ def spectrum_additive_claim(
             f"{check.pooled_expected:.4f}; tail slope {check.slope[0]:.3f} vs "
             f"{check.slope_expected:.3f} "
             f"(clean {control.slope[0]:.3f} vs {-a:g}); gap {risk.gap[0]:.4g} vs "
-            f"{risk.predicted[0]:.4g}, clean risk {risk.clean[0]:.4g} vs {risk.predicted[1]:.4g}"
+            f"{risk.predicted[0]:.4g}, clean risk {risk.clean[0]:.4g} vs {risk.predicted[1]:.4g}; "
+            f"SR grid tail slope {real.slope[0]:.3f} vs {real.predicted:.3f} "
+            f"(model {real.model:.3f})"
         ),
         margin=(
             f"{stats.margin(worst, z)}; risk predictions {risk.spare():.2f} half-widths "
-            "inside their intervals, fail below 0"
+            "inside their intervals, fail below 0; slope intervals at least "
+            f"{min(_slope_spare(c.slope, c.slope_expected) for c in (check, control)):.3f} "
+            f"inside the tolerance {SLOPE_TOLERANCE:g}, fail below 0; SR grid slope "
+            f"prediction {real.spare():.2f} half-widths inside its interval, fails below 0, "
+            f"model slope {real.model:.3f} outside it by {real.outside():.3f}"
         ),
     )
 
@@ -338,6 +414,8 @@ def spectrum_multiplicative_claim(
         ),
         margin=(
             f"{stats.margin(worst, z)}; risk predictions {spare:.2f} half-widths inside their "
-            "intervals, fail below 0"
+            "intervals, fail below 0; slope intervals at least "
+            f"{min(_slope_spare(c.slope, c.slope_expected) for c in (*checks, control)):.3f} "
+            f"inside the tolerance {SLOPE_TOLERANCE:g}, fail below 0"
         ),
     )
