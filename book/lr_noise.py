@@ -33,13 +33,15 @@
 # 2. checks that rise by Monte Carlo SGD, which shares no code with the
 #    recursion: over the paper's grid of $\varepsilon$, for all nine
 #    (target, kind) pairs, the risk must rise strictly at every step of the
-#    grid and by the amount the recursion predicts, with a control where
-#    quantization must not raise it at all;
+#    grid and by the amount the recursion predicts (pooled over the nine,
+#    to within {glue:text}`tolerance`), with a control where quantization must not raise it at
+#    all;
 # 3. checks the batch-size statement at a fixed sample budget $N$ (so
 #    $T = N/B$ steps): the additive term shrinks with $B$, with an exponent
 #    predicted by the recursion and fitted from simulation; parameter and
-#    per-vector multiplicative activation quantization are the controls that
-#    do not shrink like it.
+#    per-vector multiplicative activation quantization are the controls whose
+#    exponents lie above the additive ones, and the chapter sets the exponents
+#    against the summaries' "divided by $B$" and "does not shrink with $B$".
 #
 # The statements below are the book's reconstruction from the abstract and
 # the public summaries; the exact amounts are the book's own, from the
@@ -142,7 +144,7 @@
 from quantheory.claims import ChapterClaims
 from quantheory.display import glue, show_figure
 from quantheory.lr import noise_claims as noise
-from quantheory.lr.model import KINDS, Problem
+from quantheory.lr.model import KINDS, Problem, Quantization
 from quantheory.lr.noise_figures import plot_batch_terms, plot_risk_vs_eps
 from quantheory.scale import by_scale, current_scale
 from quantheory.seeding import chapter_seed, describe, spawn
@@ -153,9 +155,7 @@ SWEEPS = [(t, k) for t in noise.AMPLIFIED_TARGETS for k in KINDS]
 BATCH_SWEEPS = noise.SHRINKING + noise.NOT_SHRINKING + noise.BESIDE
 seeds = spawn(
     SEED,
-    [f"{t} {k}" for t, k in SWEEPS]
-    + ["control"]
-    + [f"batch {t} {k}" for t, k in BATCH_SWEEPS],
+    [f"{t} {k}" for t, k in SWEEPS] + ["control"] + [f"batch {t} {k}" for t, k in BATCH_SWEEPS],
 )
 claims = ChapterClaims("lr_noise")
 print(f"scale: {current_scale()}, seed: {describe(SEED)}")
@@ -169,15 +169,14 @@ A, STEP, NOISE_VAR = (
 DIM = by_scale(quick=16, full=100)
 SAMPLES = by_scale(quick=512, full=1024)  # the sample budget N of both checks
 BATCH = 2  # the eps sweeps: the smallest B at which the two mult. kinds differ
-RUNS = by_scale(
-    quick=96, full=128
-)  # runs per setting (antithetic pair + baseline)
+RUNS = by_scale(quick=128, full=128)  # runs per setting (antithetic pair + baseline)
 glue("dim", DIM)
 glue("samples", SAMPLES)
 glue("step", STEP)
 glue("batch", BATCH)
 glue("runs", RUNS)
 glue("eps-grid", ", ".join(f"{e:g}" for e in noise.EPS_GRID))
+glue("tolerance", f"{noise.RATIO_TOLERANCE:.0%}")
 glue("batch-grid", ", ".join(map(str, noise.BATCH_GRID)))
 
 # %% [markdown]
@@ -192,10 +191,12 @@ glue("batch-grid", ", ".join(map(str, noise.BATCH_GRID)))
 # pairs, SGD is simulated on {glue:text}`runs` runs at each $\varepsilon$ of
 # the paper's grid {glue:text}`eps-grid`, fixed in advance.
 #
-# The rise of the risk is small next to the risk itself (one or two
-# thousandths of it at $\varepsilon = 0.01$ here), so independent runs at each
-# $\varepsilon$ would need millions of runs to see it. Two standard devices
-# make it visible, and neither biases anything:
+# The rise of the risk is small next to the risk itself (between
+# {glue:text}`rise-share-low:.1e` and {glue:text}`rise-share-high:.1e` of the
+# averaged iterate's risk at $\varepsilon = 0.01$ here, by the recursion), so
+# independent runs at each $\varepsilon$ would need millions of runs to see
+# it. Two standard devices make it visible; neither biases the estimate of the
+# risk of an unbiased quantizer:
 #
 # * **common random numbers**: every $\varepsilon$ and the run without
 #   quantization use the same seed, hence the same data, label noise and
@@ -208,6 +209,16 @@ glue("batch-grid", ", ".join(map(str, noise.BATCH_GRID)))
 #   risks are averaged. The part of the rise that is linear in the error
 #   cancels exactly in the pair; what remains is of order $\varepsilon$, like
 #   the rise itself.
+#
+# The pair has a blind spot: a quantizer with a *mean* error (a bias, say
+# $\mathbb E[Q(u) - u] = c\,\varepsilon u$) moves the risk through exactly
+# the part that is linear in the error, and the mirror image cancels that
+# part to first order. So each sweep also keeps the plain, un-mirrored run at
+# $\varepsilon = 0.01$ (it is one half of the pair, so it costs nothing) and
+# matches its rise over the baseline to the recursion on its own; a registered
+# mutation gives the per-coordinate gradient quantizer a bias of
+# $3\varepsilon u$, which the antithetic pairs do not see and the plain runs
+# do.
 #
 # The recursion predicts each rise without simulation; the claim compares the
 # two, and asks the simulated risk to rise strictly at every step of the
@@ -227,11 +238,33 @@ glue("batch-grid", ", ".join(map(str, noise.BATCH_GRID)))
 # Each step up of the averaged risk between consecutive $\varepsilon$ is a
 # paired difference over the runs; the claim asks the lower end of its
 # interval at the book's error budget (Student $t$ over the runs, Bonferroni
-# over every comparison of the claim) to be above zero, and the recursion's
-# rise over $\varepsilon = 0$ to lie inside the interval of the simulated
-# rise, for the averaged and for the last iterate. The recursion's stability
-# radius is checked to be below 1 at every $\varepsilon$ (it is close to 1
-# because the smallest eigenvalue $d^{-a}$ is tiny and $\gamma$ is constant).
+# over every comparison of the claim) to be above zero. At $\varepsilon =
+# 0.01$ it asks the recursion's rise over $\varepsilon = 0$ to lie inside the
+# interval of the simulated rise, for the averaged and for the last iterate
+# and for the plain run. The matches at the smaller $\varepsilon$ would
+# repeat it: on common random numbers the antithetic rise of an additive
+# quantizer is exactly proportional to $\varepsilon$ run by run (the error is
+# $\sqrt\varepsilon z$ and SGD is linear in it), and nearly so for the
+# multiplicative kinds (the claim reports the smallest correlation over runs
+# between the rise at a smaller $\varepsilon$ and at the largest).
+#
+# One sweep's interval tells its rise only to within about
+# $\pm$ {glue:text}`sweep-resolution` of itself: a simulated quantizer with
+# 1.5 times the variance it should have would slip through every match. So
+# the claim also pools the nine sweeps: the mean over the sweeps of
+# measured / predicted rise of the averaged iterate at $\varepsilon = 0.01$,
+# whose interval (half-width {glue:text}`pooled-half:.3f`) must lie inside
+# $1 \pm$ {glue:text}`tolerance` (two one-sided tests). The tolerance was
+# fixed before any run of the pooled ratio, from the design's standard error
+# alone (about 2.5% at quick scale and 1.8% at full scale, on pilot seeds
+# outside the chapter's seed tree). The last iterate's pooled ratio scatters
+# about twice as much and is only required to be consistent with 1.
+#
+# The recursion's stability radius is checked to be below 1 at every
+# $\varepsilon$. That is a weak hypothesis here: the radius is at least the
+# slowest coordinate's own factor, about $1 - 2\gamma\lambda_d$ with
+# $\lambda_d = d^{-a}$, and the coupling between the coordinates adds almost
+# nothing to it; the claim prints both.
 # The last iterate's runs scatter far more than the averaged iterate's (it
 # carries the noise of its last steps, which no average removes), so its
 # steps up are not
@@ -253,9 +286,7 @@ sweeps = [
     )
     for target, kind in SWEEPS
 ]
-control = noise.measure_control(
-    problem, noise.EPS_GRID[-1], SAMPLES, RUNS, seeds["control"]
-)
+control = noise.measure_control(problem, noise.EPS_GRID[-1], SAMPLES, RUNS, seeds["control"])
 claims.record(noise.amplification_claim(sweeps, control))
 
 # %% [markdown]
@@ -267,6 +298,19 @@ claims.record(noise.amplification_claim(sweeps, control))
 checks = [noise.check_sweep(s) for s in sweeps]
 threshold = noise.amplification_threshold(sweeps, control)
 glue("threshold", threshold)
+glue("pooled-half", threshold * noise.pooled_ratio(checks, "average")[1])
+glue("sweep-resolution", f"{noise.sweep_resolution(checks, threshold):.0%}")
+shares = [c.predicted_average[-1] / c.predicted_average[0] - 1 for c in checks]
+glue("rise-share-low", min(shares))
+glue("rise-share-high", max(shares))
+glue(
+    "last-over-average",
+    min(
+        (c.predicted_last[-1] - c.predicted_last[0])
+        / (c.predicted_average[-1] - c.predicted_average[0])
+        for c in checks
+    ),
+)
 show_figure(
     plot_risk_vs_eps(checks, noise.rise_lines(sweeps), threshold),
     "fig-lr-noise-eps",
@@ -285,8 +329,9 @@ show_figure(
 # sit on it. Additive activation and gradient noise (red) give the same
 # rise, the smallest in their columns: it is divided by $B$. The
 # multiplicative parameter rises (both kinds) and the per-vector activation
-# rise are one and the same line (exercise 1). The last iterate rises more
-# than ten times as much as the averaged one, and its runs scatter more.
+# rise are one and the same line (exercise 1). The last iterate rises at
+# least {glue:text}`last-over-average:.0f` times as much as the averaged one,
+# and its runs scatter more.
 # ```
 #
 # ## The batch size at a fixed sample budget
@@ -311,6 +356,12 @@ show_figure(
 # batch size grows; the risk added by parameter quantization and by
 # multiplicative (per-vector) activation quantization does not shrink like it.
 # ```
+#
+# "Does not shrink like it" is the book's reformulation: the summaries say
+# these terms do not shrink with $B$ at all, and say the additive term is
+# divided by $B$. The claim does not test those two exponents, $0$ and $-1$;
+# it tests the recursion's, and the comparison below shows how far they are
+# from the summaries'.
 #
 # The exponent follows from the injected noise. Additive noise injects
 # $\varepsilon\gamma^2\lambda_i/B$ per step. A coordinate that has converged
@@ -356,9 +407,11 @@ claims.record(noise.batch_claim(batch_sweeps))
 # at the book's error budget, that the recursion's exponent lie in the fitted
 # interval for every sweep and both iterates, that the additive activation
 # and gradient exponents lie below 0 for both iterates, and that each
-# control's exponent (averaged iterate) lie above each additive one.
-# Multiplicative per-coordinate activation noise is shown beside: it is
-# divided by $B$ in every part, so it shrinks like the additive term.
+# control's exponent (averaged iterate) lie above each additive one (not that
+# it be 0). Multiplicative per-coordinate activation noise is shown beside: it
+# is divided by $B$ in every part, so it shrinks like the additive term. A
+# registered mutation draws the parameter error afresh for every row of the
+# batch; that noise averages over the batch, and the control fails.
 
 # %%
 exponent_checks = [noise.check_batch_sweep(s) for s in batch_sweeps]
@@ -371,9 +424,20 @@ for check in exponent_checks:
     glue(f"{name}-half", batch_threshold * se)
     glue(f"{name}-theory", check.theory("average"))
     glue(f"{name}-last-theory", check.theory("last"))
-show_figure(
-    plot_batch_terms(exponent_checks, batch_threshold), "fig-lr-noise-batch"
+    slope, se = check.fitted("last")
+    glue(f"{name}-last-fitted", slope)
+    glue(f"{name}-last-half", batch_threshold * se)
+show_figure(plot_batch_terms(exponent_checks, batch_threshold), "fig-lr-noise-batch")
+# exercise 2: the linear scaling rule gamma = 0.05 B, by the recursion alone
+linear_last, linear_average = noise.scaled_step_terms(
+    Problem(d=100, a=A, gamma=STEP, noise_var=NOISE_VAR),
+    Quantization("activations", "additive", noise.BATCH_EPS),
+    (1, 2, 4, 8),
+    1024,
+    0.05,
 )
+glue("linear-last", ", ".join(f"{t:.2e}" for t in linear_last))
+glue("linear-average", ", ".join(f"{t:.2e}" for t in linear_average))
 
 # %% [markdown]
 # ```{glue:figure} fig-lr-noise-batch
@@ -385,32 +449,67 @@ show_figure(
 # of $\pm$ {glue:text}`batch-threshold:.1f` standard errors; solid lines: the
 # fitted power laws; dashed: the recursion. The legend gives the fitted and
 # the recursion's exponents. The additive terms (red, orange) fall steeply,
-# close to $1/B$ for the last iterate and more slowly for the averaged one;
-# the parameter term (black) and the per-vector multiplicative term (blue)
-# stay nearly flat for the averaged iterate; the per-coordinate
-# multiplicative term (green) falls like the additive ones.
+# a little faster than $1/B$ for the last iterate and more slowly for the
+# averaged one. For the averaged iterate the parameter term (black) is nearly
+# flat (exponent {glue:text}`params-additive-theory:.2f` by the recursion)
+# and the per-vector multiplicative term (blue) falls, but slowly
+# ({glue:text}`activations-mult_vector-theory:.2f`); for the last iterate
+# both fall clearly, though less steeply than the additive ones. The
+# per-coordinate multiplicative term (green) falls like the additive ones.
 # ```
 #
-# The averaged iterate's additive activation term has exponent
-# {glue:text}`activations-additive-fitted:.3f` $\pm$
-# {glue:text}`activations-additive-half:.3f` by simulation and
-# {glue:text}`activations-additive-theory:.3f` by the recursion (the last
-# iterate's: {glue:text}`activations-additive-last-theory:.3f`, near the
-# $-1$ of the stationary heuristic); for the gradient,
-# {glue:text}`gradients-additive-fitted:.3f` $\pm$
-# {glue:text}`gradients-additive-half:.3f` (recursion
-# {glue:text}`gradients-additive-theory:.3f`). The controls: parameter
-# quantization {glue:text}`params-additive-fitted:.3f` $\pm$
-# {glue:text}`params-additive-half:.3f` (recursion
-# {glue:text}`params-additive-theory:.3f`) and per-vector multiplicative
-# activations {glue:text}`activations-mult_vector-fitted:.3f` $\pm$
-# {glue:text}`activations-mult_vector-half:.3f` (recursion
-# {glue:text}`activations-mult_vector-theory:.3f`): they do not shrink like the
-# additive term. The parameter term's last iterate does shrink, with
-# exponent {glue:text}`params-additive-last-theory:.2f`: its
-# $\operatorname{tr}(H)/B$ part dominates the stationary variance at small
-# $B$; only the averaged iterate, which averages the shrinking part away,
-# shows the part that no batch removes.
+# **What the summaries say, and what the book finds.** Exponents of the
+# quantization term in $B$ at fixed $N$ ($\varepsilon = 0.01$, $d =$
+# {glue:text}`dim`, $N =$ {glue:text}`samples`, constant $\gamma$): the
+# recursion's least-squares slope over the grid, and the simulation's with its
+# interval at the claim's budget.
+#
+# * *Additive activation noise*: the summaries say "divided by $B$",
+#   exponent $-1$. Averaged iterate: recursion
+#   {glue:text}`activations-additive-theory:.2f`, simulation
+#   {glue:text}`activations-additive-fitted:.2f` $\pm$
+#   {glue:text}`activations-additive-half:.2f`. Last iterate: recursion
+#   {glue:text}`activations-additive-last-theory:.2f`, simulation
+#   {glue:text}`activations-additive-last-fitted:.2f` $\pm$
+#   {glue:text}`activations-additive-last-half:.2f`. The injected noise is
+#   divided by $B$ exactly; the term is not: the last iterate's is near the
+#   $-1$ of the stationary heuristic (steeper, because fewer steps leave more
+#   of the start), the averaged iterate's is much shallower (the heuristic's
+#   asymptotic exponent is $-1/a = -0.5$).
+# * *Additive output-gradient noise*: the same process (recursion
+#   {glue:text}`gradients-additive-theory:.2f` averaged,
+#   {glue:text}`gradients-additive-last-theory:.2f` last; simulation
+#   {glue:text}`gradients-additive-fitted:.2f` $\pm$
+#   {glue:text}`gradients-additive-half:.2f` and
+#   {glue:text}`gradients-additive-last-fitted:.2f` $\pm$
+#   {glue:text}`gradients-additive-last-half:.2f`).
+# * *Multiplicative (per-vector) activation noise*: the summaries say it
+#   "does not shrink with $B$", exponent $0$. Averaged iterate: recursion
+#   {glue:text}`activations-mult_vector-theory:.2f`, simulation
+#   {glue:text}`activations-mult_vector-fitted:.2f` $\pm$
+#   {glue:text}`activations-mult_vector-half:.2f`; last iterate: recursion
+#   {glue:text}`activations-mult_vector-last-theory:.2f`, simulation
+#   {glue:text}`activations-mult_vector-last-fitted:.2f` $\pm$
+#   {glue:text}`activations-mult_vector-last-half:.2f`. It does shrink, only
+#   more slowly than the additive term: its $\frac1B\sum_j\lambda_j W_j$
+#   part is divided by $B$, and only the $\lambda_i W_i$ part is not.
+# * *Parameter noise*: the summaries say it "does not shrink with $B$".
+#   Averaged iterate: recursion {glue:text}`params-additive-theory:.2f`,
+#   simulation {glue:text}`params-additive-fitted:.2f` $\pm$
+#   {glue:text}`params-additive-half:.2f`, near 0 indeed; last iterate:
+#   recursion {glue:text}`params-additive-last-theory:.2f`, simulation
+#   {glue:text}`params-additive-last-fitted:.2f` $\pm$
+#   {glue:text}`params-additive-last-half:.2f`: it shrinks, because its
+#   $\operatorname{tr}(H)/B$ part dominates the stationary variance at small
+#   $B$; only the averaged iterate, which averages the shrinking part away,
+#   shows the part that no batch removes.
+#
+# So the summaries' two exponents hold only as directions: at this $N$ the
+# recursion's exponents depend on the iterate, and they match neither the
+# $-1$ of "divided by $B$" nor the $0$ of "does not shrink" except by
+# coincidence. The claim checks
+# that ordering (each control's exponent above each additive one, averaged
+# iterate) and the recursion's exponents, not the summaries' $0$ and $-1$.
 #
 # **Chosen in advance, and after.** The step size, the dimension, the sample
 # budgets, the batch $B = 2$ of the $\varepsilon$ sweeps, the number of runs,
@@ -426,9 +525,21 @@ show_figure(
 # scale went from 128 to 96, for run time; both claims pass at either. And
 # the control's additive rise was first required for both iterates; the
 # chapter's first runs resolved the last iterate's with little room (9.2
-# standard errors against 7.2 at quick scale, seed 0), so it is now required,
-# like the sweeps' steps up, of the averaged iterate only (25.6 standard
-# errors at full scale), and both iterates are matched to the recursion.
+# standard errors against 7.2 at quick scale, seed 0, in that first run), so
+# it is now required, like the sweeps' steps up, of the averaged iterate
+# only, and both iterates are matched to the recursion.
+#
+# A review of the chapter then showed that the per-sweep matches could not
+# tell the predicted rise from one 1.5 times as large, and that the
+# antithetic pairs hide a biased quantizer. Three changes followed, all made
+# before any run of the new statistics: the pooled ratio with its 30%
+# tolerance (set from the design's standard errors, as above); the plain
+# runs' matches; and the matches at the two smaller $\varepsilon$ dropped
+# from the family (they repeat the match at the largest, see above), which
+# lowers the Bonferroni threshold. The runs at quick scale went back to 128,
+# so that the pooled ratio's interval leaves room inside the tolerance (about
+# four standard errors at 96 runs, six at 128, from the same design
+# estimate).
 #
 # ## Summary
 #
@@ -437,15 +548,18 @@ show_figure(
 #   exactly for every target and kind (the table above), and the expected
 #   risk of both iterates can only rise with $\varepsilon$.
 # * Simulation confirms the rise for all nine (target, kind) pairs at the
-#   paper's $\varepsilon$: strictly at every step of the grid, by the amount
-#   the recursion predicts. Where the residual vanishes, multiplicative
-#   gradient quantization adds nothing at all, while additive quantization
-#   still adds its predicted noise.
+#   paper's $\varepsilon$: strictly at every step of the grid, and by the
+#   amount the recursion predicts, to within {glue:text}`tolerance` pooled
+#   over the nine (one sweep alone tells it only to about
+#   $\pm$ {glue:text}`sweep-resolution`). Where the residual vanishes,
+#   multiplicative gradient quantization adds nothing at all, while additive
+#   quantization still adds its predicted noise.
 # * At a fixed sample budget and constant step, the additive activation and
 #   gradient terms shrink with the batch size, with the recursion's exponent
 #   (near $-1$ for the last iterate, shallower for the averaged one), while
-#   parameter and per-vector multiplicative activation terms do not shrink
-#   like them. Per-coordinate multiplicative noise behaves like additive
+#   parameter and per-vector multiplicative activation terms shrink more
+#   slowly or not at all: the summaries' "divided by $B$" and "does not shrink
+#   with $B$" are directions, not exponents. Per-coordinate multiplicative noise behaves like additive
 #   noise. The summaries' "parameter noise enters with
 #   $\operatorname{tr}(H)$" is the part that does shrink with $B$; the part
 #   that does not is $\lambda_i$ per coordinate.
@@ -500,11 +614,11 @@ show_figure(
 # $B$: the additive term stops shrinking. Its $1/B$ comes from averaging the
 # noise over the batch, and the linear scaling rule spends exactly that gain
 # on a larger step. The recursion agrees: with $\gamma = 0.05B$, $d = 100$,
-# $N = 1024$ and $\varepsilon = 0.01$ (`recursion.risk_curve` with
-# `replace(problem, batch=B, gamma=0.05 * B)`), the last iterate's additive
-# term is $2.1$, $2.1$, $2.2$ and $2.5 \times 10^{-4}$ at $B = 1, 2, 4, 8$, and
-# the averaged iterate's stays at $2.3 \times 10^{-5}$: with $\gamma/B$
-# fixed, every sample moves $w$ by the same step whatever the batch.
+# $N = 1024$ and additive activation noise of $\varepsilon = 0.01$
+# (`noise.scaled_step_terms`), the last iterate's term is
+# {glue:text}`linear-last` at $B = 1, 2, 4, 8$, and the averaged iterate's is
+# {glue:text}`linear-average`: with $\gamma/B$ fixed, every sample moves $w$
+# by the same step whatever the batch.
 #
 # ```{solution-end}
 # ```

@@ -9,13 +9,13 @@ import sympy as sp
 
 from quantheory.lr import noise_claims as nc
 from quantheory.lr import recursion, simulate, symbolic
-from quantheory.lr.model import Problem, Quantization
+from quantheory.lr.model import KINDS, Problem, Quantization
 
 # the book's setting at quick scale (the chapter's), on seeds of the tests' own
 PROBLEM = Problem(d=16, a=2.0, gamma=0.2, batch=2)
-SAMPLES, RUNS = 512, 96
-#: a subset of the chapter's sweeps: one of each target and each kind
-SWEEPS = (("params", "additive"), ("activations", "mult_vector"), ("gradients", "mult_coord"))
+SAMPLES, RUNS = 512, 128
+#: the chapter's nine sweeps (the pooled ratio needs them all)
+SWEEPS = tuple((t, k) for t in nc.AMPLIFIED_TARGETS for k in KINDS)
 BATCH_SWEEPS = (*nc.SHRINKING, ("params", "additive"))
 
 
@@ -100,6 +100,38 @@ def test_log_slope_doctest():
     assert doctest.testmod(nc).failed == 0
 
 
+def test_additive_rises_are_proportional_to_eps_run_by_run():
+    """Why the claim matches the largest eps only: the smaller columns repeat it exactly."""
+    sweep = nc.measure_eps_sweep(PROBLEM, "activations", "additive", nc.EPS_GRID, 64, 8, 3)
+    rise = sweep.average[:, 1:] - sweep.average[:, :1]
+    np.testing.assert_allclose(rise, rise[:, -1:] * sweep.eps[1:] / sweep.eps[-1], rtol=1e-6)
+
+
+def test_plain_run_is_the_unmirrored_half_of_the_pair():
+    sweep = nc.measure_eps_sweep(PROBLEM, "params", "additive", (0.0, 0.01), 32, 4, 5)
+    plus, minus = nc.mirrored_pair(PROBLEM, sweep.quantization(0.01), sweep.steps, 4, 5)
+    np.testing.assert_array_equal(sweep.plain, plus[1])
+    np.testing.assert_allclose(sweep.average[:, 1], (plus[1] + minus[1]) / 2)
+
+
+def test_equivalence_checks_pass_only_inside_the_tolerance():
+    table = nc.Checks()
+    table.add_equivalence("near", 0.05, 0.01, 0.3)
+    table.add_equivalence("far", 0.25, 0.01, 0.3)
+    assert table.comparisons == 2
+    assert table.failed(6.0) == ["far"] and table.failed(2.0) == []
+    assert table.equivalence_room(6.0) == pytest.approx(0.3 - 0.31)
+
+
+def test_linear_scaling_rule_keeps_the_additive_term_nearly_flat():
+    """Exercise 2: gamma = 0.05 B at fixed N, by the recursion alone."""
+    quant = Quantization("activations", "additive", 0.01)
+    last, average = nc.scaled_step_terms(
+        Problem(d=100, a=2.0, gamma=0.2), quant, (1, 8), 1024, 0.05
+    )
+    assert 0.8 < last[1] / last[0] < 1.4 and 0.8 < average[1] / average[0] < 1.25
+
+
 # --- readable errors ------------------------------------------------------------------------
 
 
@@ -164,6 +196,10 @@ def test_amplification_claim_passes(measured):
     claim = nc.amplification_claim(*measured)
     assert claim.passed, claim.as_text()
     assert claim.id == "lr.noise_amplification" and "to spare" in claim.margin
+    assert (
+        "pooled ratio" in claim.margin
+        and "< 1 (slowest" in claim.measured["largest stability radius"]
+    )
 
 
 def test_control_is_exactly_zero_for_multiplicative_gradients(measured):
@@ -241,6 +277,48 @@ def test_amplification_fails_when_the_simulated_noise_is_not_monotone_in_eps(mon
 
 
 @pytest.mark.mutation("lr.noise_amplification")
+@pytest.mark.parametrize("factor", [1.5, 1.25])
+def test_amplification_fails_when_the_simulated_variance_is_off(monkeypatch, factor):
+    """The simulation's idealized quantizer draws variance factor * eps instead of eps.
+
+    At 1.25 no single sweep's match resolves it; the pooled ratio does.
+    """
+    real = simulate.idealized
+    monkeypatch.setattr(simulate, "idealized", lambda q: real(replace(q, eps=factor * q.eps)))
+    claim = nc.amplification_claim(*_sweeps())
+    assert not claim.passed
+    assert "pooled ratio (averaged) within tolerance" in claim.measured["failed checks"]
+
+
+@pytest.mark.mutation("lr.noise_amplification")
+def test_amplification_fails_when_the_quantizer_is_biased(monkeypatch):
+    """Per-coordinate gradient quantizer with mean error 3 eps u (a relative bias 3 eps).
+
+    The antithetic pairs cancel its first-order effect; only the plain run sees it.
+    """
+    real = simulate.idealized
+
+    class Biased:
+        def __init__(self, quant):
+            self.inner, self.quant = real(quant), quant
+
+        @property
+        def target(self):
+            return self.inner.target
+
+        def apply(self, u, rng):
+            out = self.inner.apply(u, rng)
+            if (self.quant.target, self.quant.kind) != ("gradients", "mult_coord"):
+                return out
+            return out + 3.0 * self.quant.eps * np.asarray(u)
+
+    monkeypatch.setattr(simulate, "idealized", Biased)
+    claim = nc.amplification_claim(*_sweeps())
+    failed = claim.measured["failed checks"]
+    assert not claim.passed and "gradients mult_coord plain run" in failed
+
+
+@pytest.mark.mutation("lr.noise_amplification")
 def test_amplification_fails_when_multiplicative_noise_has_an_absolute_floor(monkeypatch):
     """Multiplicative quantizers that also add a small error of fixed size (not tied to u)."""
     real = simulate.idealized
@@ -312,6 +390,32 @@ def test_batch_claim_fails_when_the_additive_error_grows_with_the_batch(monkeypa
     monkeypatch.setattr(simulate, "idealized", PerTensor)
     claim = nc.batch_claim(_batch_sweeps())
     assert not claim.passed and "additive" in claim.measured["failed checks"]
+
+
+@pytest.mark.mutation("lr.batch_scaling")
+def test_batch_claim_fails_when_the_parameter_error_is_drawn_per_batch_row(monkeypatch):
+    """A simulator that quantizes w afresh for every row of the batch: that noise averages.
+
+    The parameter control's exponent then falls to the additive one's.
+    """
+    real_step = simulate.sgd_step
+
+    def per_row_step(w, problem, quantizers, rng):
+        if "params" not in quantizers:
+            return real_step(w, problem, quantizers, rng)
+        runs, dim = w.shape
+        batch = problem.batch
+        x = rng.standard_normal((runs, batch, dim)) * np.sqrt(problem.spectrum)
+        noise = np.sqrt(problem.noise_var) * rng.standard_normal((runs, batch))
+        y = x @ problem.w_star + noise
+        rows = quantizers["params"].apply(np.repeat(w[:, None, :], batch, axis=1), rng)
+        r = y - np.einsum("rbd,rbd->rb", x, rows)
+        return w + (problem.gamma / batch) * np.einsum("rbd,rb->rd", x, r)
+
+    monkeypatch.setattr(simulate, "sgd_step", per_row_step)
+    claim = nc.batch_claim(_batch_sweeps())
+    assert not claim.passed
+    assert "params additive exponent above" in claim.measured["failed checks"]
 
 
 def test_figures_draw_every_sweep(measured, batch_measured):

@@ -7,12 +7,16 @@ and predicted by the exact second-moment recursion
 * ``lr.noise_amplification``: quantizing the parameters, the activations or
   the output gradient (each with each idealized quantizer kind) raises the
   excess risk at a fixed sample budget, strictly more at each larger ``eps`` of
-  a grid fixed in advance, by the amount the recursion predicts;
+  a grid fixed in advance, by the amount the recursion predicts (pooled over
+  the sweeps, the ratio of measured to predicted rise is within
+  :data:`RATIO_TOLERANCE` of 1, a two one-sided test);
 * ``lr.batch_scaling``: at a fixed sample budget ``N`` (``T = N / B`` steps,
   constant step size) the risk added by additive activation or gradient
   quantization shrinks with the batch size ``B``, with the exponent the
   recursion predicts; parameter quantization and multiplicative (one scalar per
-  vector) activation quantization are the controls that do not shrink like it.
+  vector) activation quantization are the controls whose exponents lie above
+  the additive ones (the book's reformulation of the summaries' "does not
+  shrink with B", which the recursion does not bear out exactly).
 
 The measurement uses two variance reductions that leave every estimate
 unbiased. *Common random numbers*: every run of a sweep is started from the
@@ -24,7 +28,10 @@ quantized run is paired with its mirror image (:class:`Mirrored`, the error
 idealized errors are symmetric Gaussians), and the two risks are averaged, so
 the part of the risk difference that is linear in the quantization error
 cancels exactly. What is left is of order ``eps``, like the increments
-themselves, so about a hundred runs resolve them.
+themselves, so about a hundred runs resolve them. The pair also cancels the
+effect of a *bias* of the quantizer to first order (a mean error enters the
+risk linearly), so each sweep also keeps its plain, un-mirrored run at the
+largest ``eps`` and matches it to the recursion on its own.
 
 The design (step size, dimension, sample budget, the ``eps`` grid, the batch
 grid, the controls and the comparisons) was fixed from the recursion alone and
@@ -67,6 +74,8 @@ NOT_SHRINKING: tuple[tuple[str, str], ...] = (
 BESIDE: tuple[tuple[str, str], ...] = (("activations", "mult_coord"),)
 #: the risk that counts as exactly zero in the zero-residual control (rounding only)
 ZERO_RISK = 1e-20
+#: equivalence tolerance of the pooled ratio measured / predicted rise (fixed before any run of it)
+RATIO_TOLERANCE = 0.30
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,27 @@ def _simulate(
     return result.last[:, -1], result.average[:, -1]
 
 
+def mirrored_pair(
+    problem: Problem, quant: Quantization, steps: int, runs: int, seed: SeedLike
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The plain run under ``quant`` and its mirror image, each ``(last, averaged)`` of ``(runs,)``.
+
+    Both on the same seed; the plain run alone is unbiased for the risk under
+    ``quant`` (and shows a bias of the quantizer), the pair's mean too.
+    """
+    quantizer = simulate.idealized(quant)
+    plus = _simulate(problem, quantizer, steps, runs, seed)
+    minus = _simulate(problem, Mirrored(quantizer), steps, runs, seed)
+    return plus, minus
+
+
+def _pair_mean(
+    pair: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    plus, minus = pair
+    return (plus[0] + minus[0]) / 2, (plus[1] + minus[1]) / 2
+
+
 def antithetic_risk(
     problem: Problem, quant: Quantization, steps: int, runs: int, seed: SeedLike
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -128,10 +158,7 @@ def antithetic_risk(
     Each entry averages a run with the idealized quantizer and its mirror image
     (:class:`Mirrored`) on the same seed: unbiased for the risk under ``quant``.
     """
-    quantizer = simulate.idealized(quant)
-    plus = _simulate(problem, quantizer, steps, runs, seed)
-    minus = _simulate(problem, Mirrored(quantizer), steps, runs, seed)
-    return (plus[0] + minus[0]) / 2, (plus[1] + minus[1]) / 2
+    return _pair_mean(mirrored_pair(problem, quant, steps, runs, seed))
 
 
 def baseline_risk(
@@ -159,6 +186,9 @@ class EpsSweep:
         Shape ``(runs, k)``: per-run excess risk of the last iterate ``w_T`` and
         of the average of ``w_0..w_{T-1}``; column ``j > 0`` the antithetic pair
         at ``eps[j]``, column 0 the run without quantization, all on one seed.
+    plain
+        Shape ``(runs,)``: averaged-iterate risk of the plain (un-mirrored) run
+        at the largest eps, on the same seed.
     seed
         The seed's label.
     """
@@ -170,6 +200,7 @@ class EpsSweep:
     steps: int
     last: np.ndarray
     average: np.ndarray
+    plain: np.ndarray
     seed: str
 
     @property
@@ -206,7 +237,8 @@ def measure_eps_sweep(
     """Simulate SGD on ``samples`` fresh samples at every ``eps`` of ``eps_grid``.
 
     Every column uses the same seed (common random numbers); the baseline
-    consumes the draws of the largest ``eps``'s quantizer.
+    consumes the draws of the largest ``eps``'s quantizer, whose plain run is
+    kept beside the antithetic columns.
     """
     one_of("kind", kind, KINDS)
     eps = _eps_grid(eps_grid)
@@ -215,8 +247,9 @@ def measure_eps_sweep(
         raise ValueError(f"runs must be >= 2 to estimate a standard error, got {runs}")
     steps = steps_for_samples(samples, problem.batch)
     quants = [Quantization(target, kind, float(e)) for e in eps]
+    pairs = [mirrored_pair(problem, q, steps, runs, seed) for q in quants[1:]]
     columns = [baseline_risk(problem, quants[-1], steps, runs, seed)]
-    columns += [antithetic_risk(problem, q, steps, runs, seed) for q in quants[1:]]
+    columns += [_pair_mean(pair) for pair in pairs]
     return EpsSweep(
         problem=problem,
         target=target,
@@ -225,6 +258,7 @@ def measure_eps_sweep(
         steps=steps,
         last=np.column_stack([c[0] for c in columns]),
         average=np.column_stack([c[1] for c in columns]),
+        plain=pairs[-1][0][1],
         seed=describe(seed),
     )
 
@@ -252,12 +286,17 @@ class SweepCheck:
         Shape ``(k,)``: the recursion's risks at ``sweep.eps``.
     radius
         Shape ``(k,)``: stability radius of the recursion at each eps.
+    diagonal
+        Shape ``(k,)``: the largest diagonal factor of the v-recursion (the
+        slowest coordinate alone, about ``1 - 2 gamma lambda_d``); ``radius -
+        diagonal`` is what the coupling between coordinates adds.
     """
 
     sweep: EpsSweep
     predicted_last: np.ndarray
     predicted_average: np.ndarray
     radius: np.ndarray
+    diagonal: np.ndarray
 
     def increments(self, iterate: str) -> tuple[np.ndarray, np.ndarray]:
         """Shapes ``(runs, k-1)``, ``(k-1,)``: measured and predicted risk minus eps = 0."""
@@ -272,13 +311,34 @@ class SweepCheck:
         return np.diff(measured, axis=1), np.diff(predicted)
 
 
+def stability(problem: Problem, quant: Quantization | None) -> tuple[float, float]:
+    """The recursion's stability radius and its largest diagonal factor (no coupling)."""
+    diagonal = float(recursion.affine_step(problem, quant).a_v.max())
+    return recursion.stability_radius(problem, quant), diagonal
+
+
+def radius_text(radius: float, diagonal: float) -> str:
+    """The radius as its distance below 1, with the coupling's share.
+
+    Examples
+    --------
+    >>> radius_text(0.99844, 0.99843)
+    '1 - 0.00156 < 1 (slowest coordinate alone 1 - 0.00157; the coupling adds 1e-05)'
+    """
+    relation = "<" if radius < 1 else ">="
+    return (
+        f"1 - {1 - radius:.3g} {relation} 1 (slowest coordinate alone 1 - {1 - diagonal:.3g}; "
+        f"the coupling adds {radius - diagonal:.2g})"
+    )
+
+
 def check_sweep(sweep: EpsSweep) -> SweepCheck:
     """The recursion's prediction and stability radius for ``sweep``, computed from its design."""
     last, average = predicted_risks(sweep.problem, sweep.target, sweep.kind, sweep.eps, sweep.steps)
-    radius = np.array(
-        [recursion.stability_radius(sweep.problem, sweep.quantization(e)) for e in sweep.eps]
-    )
-    return SweepCheck(sweep, last, average, radius)
+    radius, diagonal = np.array(
+        [stability(sweep.problem, sweep.quantization(e)) for e in sweep.eps]
+    ).T
+    return SweepCheck(sweep, last, average, radius, diagonal)
 
 
 def _t_statistic(samples: np.ndarray, value: float = 0.0) -> float:
@@ -300,15 +360,22 @@ class Checks:
 
     ``rows`` hold ``(group, name, statistic)``; a group of :data:`GROUP_TESTS`
     passes when its statistic is above the threshold or when its absolute
-    value is within it. ``exact`` holds ``(name, passed)``.
+    value is within it. ``equivalences`` hold ``(name, difference, se,
+    tolerance)``: a two one-sided test that passes when the interval
+    ``difference +- threshold * se`` lies inside ``+-tolerance``
+    (:func:`quantheory.stats.equivalent_within`). ``exact`` holds ``(name, passed)``.
     """
 
     rows: list[tuple[str, str, float]] = field(default_factory=list)
+    equivalences: list[tuple[str, float, float, float]] = field(default_factory=list)
     exact: list[tuple[str, bool]] = field(default_factory=list)
 
     def add(self, group: str, name: str, statistic: float) -> None:
         one_of("group", group, tuple(GROUP_TESTS))
         self.rows.append((group, name, float(statistic)))
+
+    def add_equivalence(self, name: str, difference: float, se: float, tolerance: float) -> None:
+        self.equivalences.append((name, float(difference), float(se), float(tolerance)))
 
     def require(self, name: str, passed: bool) -> None:
         self.exact.append((name, bool(passed)))
@@ -316,7 +383,14 @@ class Checks:
     @property
     def comparisons(self) -> int:
         """The number of statistical comparisons (the Bonferroni divisor)."""
-        return len(self.rows)
+        return len(self.rows) + len(self.equivalences)
+
+    def equivalence_room(self, threshold: float) -> float:
+        """The smallest ``tolerance - (|difference| + threshold * se)``: < 0 fails."""
+        rooms = [tol - (abs(d) + threshold * se) for _, d, se, tol in self.equivalences]
+        if not rooms:
+            raise ValueError("no equivalence checks")
+        return float(min(rooms))
 
     def _passes(self, group: str, statistic: float, threshold: float) -> bool:
         if GROUP_TESTS[group] == "above":
@@ -325,9 +399,16 @@ class Checks:
 
     def failed(self, threshold: float) -> list[str]:
         """Names of the checks that fail at ``threshold``."""
-        return [n for g, n, t in self.rows if not self._passes(g, t, threshold)] + [
-            n for n, ok in self.exact if not ok
+        equivalent = [
+            n
+            for n, d, se, tol in self.equivalences
+            if not stats.equivalent_within(d - threshold * se, d + threshold * se, tol)
         ]
+        return (
+            [n for g, n, t in self.rows if not self._passes(g, t, threshold)]
+            + equivalent
+            + [n for n, ok in self.exact if not ok]
+        )
 
     def extreme(self, group: str) -> float:
         """The group's statistic closest to failing: smallest (above) or largest |.| (within)."""
@@ -358,6 +439,47 @@ def measure_control(
     ]
 
 
+def plain_rise(check: SweepCheck) -> tuple[np.ndarray, float]:
+    """Shape ``(runs,)``, and its prediction: plain run minus baseline, largest eps, averaged."""
+    measured = check.sweep.plain - check.sweep.average[:, 0]
+    return measured, float(check.predicted_average[-1] - check.predicted_average[0])
+
+
+def pooled_ratio(checks: Sequence[SweepCheck], iterate: str) -> tuple[float, float]:
+    """Mean over the sweeps of measured / predicted rise at the largest eps, and its SE.
+
+    Each sweep's ratio is its mean rise over the runs divided by the
+    recursion's (exact) rise; the sweeps run on independent seeds, so the
+    standard error of the equal-weight mean is ``sqrt(sum se_s^2) / S``. A
+    predicted rise that is not positive gives NaN (the claim then fails).
+    """
+    ratios, ses = [], []
+    for c in checks:
+        measured, predicted = c.increments(iterate)
+        samples = measured[:, -1]
+        scale = predicted[-1] if predicted[-1] > 0 else np.nan
+        ratios.append(samples.mean() / scale)
+        ses.append(samples.std(ddof=1) / np.sqrt(samples.size) / scale)
+    return float(np.mean(ratios)), float(np.sqrt(np.sum(np.square(ses)))) / len(checks)
+
+
+def rise_correlation(checks: Sequence[SweepCheck]) -> float:
+    """The smallest correlation over runs between the rise at a smaller eps and at the largest.
+
+    Averaged iterate. Under common random numbers and antithetic pairs the
+    additive rise is exactly proportional to eps run by run (correlation 1),
+    the multiplicative nearly so: the matches at the smaller eps repeat the
+    match at the largest, which is why the claim matches the largest only.
+    """
+    values = []
+    for c in checks:
+        measured, _ = c.increments("average")
+        values += [
+            np.corrcoef(measured[:, j], measured[:, -1])[0, 1] for j in range(measured.shape[1] - 1)
+        ]
+    return float(min(values))
+
+
 def amplification_checks(checks: Sequence[SweepCheck], controls: Sequence[SweepCheck]) -> Checks:
     """The checks of ``lr.noise_amplification`` (see :func:`amplification_claim`)."""
     table = Checks()
@@ -367,12 +489,22 @@ def amplification_checks(checks: Sequence[SweepCheck], controls: Sequence[SweepC
         for j, e in enumerate(c.sweep.eps[1:]):
             table.add("rise", f"{label} eps={e:g} rises", _t_statistic(steps[:, j]))
             table.require(f"{label} eps={e:g} predicted to rise", predicted_steps[j] > 0)
+        top = c.sweep.eps[-1]
         for iterate in ("average", "last"):
             measured, predicted = c.increments(iterate)
-            for j, e in enumerate(c.sweep.eps[1:]):
-                gap = _t_statistic(measured[:, j], predicted[j])
-                table.add("match", f"{label} eps={e:g} {iterate} matches", gap)
+            gap = _t_statistic(measured[:, -1], predicted[-1])
+            table.add("match", f"{label} eps={top:g} {iterate} matches", gap)
+        measured, predicted = plain_rise(c)
+        table.add(
+            "match", f"{label} plain run eps={top:g} matches", _t_statistic(measured, predicted)
+        )
         table.require(f"{label} stable", bool(c.radius.max() < 1))
+    ratio, se = pooled_ratio(checks, "average")
+    table.add_equivalence(
+        "pooled ratio (averaged) within tolerance", ratio - 1, se, RATIO_TOLERANCE
+    )
+    ratio, se = pooled_ratio(checks, "last")
+    table.add("match", "pooled ratio (last) matches", (ratio - 1) / se)
     for c in controls:
         kind = c.sweep.kind
         if kind == "additive":
@@ -416,17 +548,47 @@ def _largest_risk(sweep: EpsSweep) -> float:
     return float(np.abs(np.concatenate([sweep.last, sweep.average])).max())
 
 
+def _largest_stability(checks: Sequence[SweepCheck] | Sequence[ExponentCheck]) -> str:
+    """:func:`radius_text` of the check with the largest radius."""
+    radius = np.concatenate([c.radius for c in checks])
+    diagonal = np.concatenate([c.diagonal for c in checks])
+    j = int(np.argmax(radius))
+    return radius_text(float(radius[j]), float(diagonal[j]))
+
+
+def sweep_resolution(checks: Sequence[SweepCheck], threshold: float) -> float:
+    """The largest half-width of one sweep's interval for its rise at the largest eps, relative.
+
+    Relative to the predicted rise; NaN when a predicted rise is not positive.
+    """
+    widths = []
+    for c in checks:
+        measured, predicted = c.increments("average")
+        scale = predicted[-1] if predicted[-1] > 0 else np.nan
+        widths.append(threshold * measured[:, -1].std(ddof=1) / np.sqrt(c.sweep.runs) / scale)
+    return float(max(widths))
+
+
 def amplification_claim(sweeps: Sequence[EpsSweep], control: Sequence[EpsSweep]) -> Claim:
     """``lr.noise_amplification``: quantization raises the risk, monotonically, as predicted.
 
-    Per sweep (target, kind) and per ``eps > 0`` of the grid, at the book's error
-    budget (Student t over runs, Bonferroni over every comparison of the claim):
+    Per sweep (target, kind), at the book's error budget (Student t over runs,
+    Bonferroni over every comparison of the claim):
 
-    * the averaged iterate's risk rises strictly from the previous ``eps``: the
-      lower end of the interval of the paired step is above zero;
-    * the rise over ``eps = 0`` of the averaged and of the last iterate agrees
-      with the recursion's: the prediction lies inside the interval;
-    * the recursion is stable (radius < 1) and predicts a strict rise.
+    * at each ``eps > 0`` of the grid the averaged iterate's risk rises
+      strictly from the previous ``eps``: the lower end of the interval of the
+      paired step is above zero, and the recursion predicts a strict rise;
+    * at the largest ``eps`` the rise over ``eps = 0`` of the averaged and of
+      the last iterate agrees with the recursion's (the prediction lies inside
+      the interval), and so does the rise of the plain, un-mirrored run
+      (averaged iterate), which a biased quantizer would move;
+    * the recursion is stable (radius < 1).
+
+    Pooled over the sweeps (:func:`pooled_ratio`): the ratio of measured to
+    predicted rise of the averaged iterate at the largest ``eps`` is
+    equivalent to 1 within :data:`RATIO_TOLERANCE` (two one-sided tests: its
+    interval lies inside ``1 +- RATIO_TOLERANCE``), and the last iterate's
+    pooled ratio is consistent with 1 (1 inside its interval).
 
     Control (zero residual: noiseless labels, started at ``w*``): the
     multiplicative gradient quantizers leave the risk exactly zero in every
@@ -441,7 +603,11 @@ def amplification_claim(sweeps: Sequence[EpsSweep], control: Sequence[EpsSweep])
     threshold = stats.t_threshold(min(s.runs for s in [*sweeps, *control]) - 1, k)
     failed = table.failed(threshold)
     rise, gap = table.extreme("rise"), table.extreme("match")
-    radius = max(float(c.radius.max()) for c in checks)
+    ratio, ratio_se = pooled_ratio(checks, "average")
+    last_ratio, last_se = pooled_ratio(checks, "last")
+    half, last_half = threshold * ratio_se, threshold * last_se
+    room = table.equivalence_room(threshold)
+    plain = max(abs(_t_statistic(*plain_rise(c))) for c in checks)
     control_text = []
     for c in controls:
         measured, predicted = c.increments("average")
@@ -453,13 +619,15 @@ def amplification_claim(sweeps: Sequence[EpsSweep], control: Sequence[EpsSweep])
         else:
             control_text.append(f"{c.sweep.kind}: largest risk {_largest_risk(c.sweep):.2g}")
     first = sweeps[0]
+    top = f"{first.eps[-1]:g}"
     return Claim(
         id="lr.noise_amplification",
         statement=(
             "quantizing the parameters, the activations or the output gradient (additive, "
             "multiplicative per vector, multiplicative per coordinate) raises the excess risk at "
             "a fixed sample budget, strictly at each larger eps, by the amount the exact "
-            "recursion predicts"
+            f"recursion predicts: pooled over the sweeps, measured / predicted rise at eps = {top} "
+            f"is within {RATIO_TOLERANCE:.0%} of 1"
         ),
         passed=not failed,
         measured={
@@ -467,14 +635,34 @@ def amplification_claim(sweeps: Sequence[EpsSweep], control: Sequence[EpsSweep])
                 _sweep_summary(c) for c in checks
             ),
             "smallest step up between consecutive eps (averaged)": f"{rise:.3g} SE",
-            "largest |MC - recursion| over sweeps, eps and both iterates": f"{gap:.3g} SE",
-            "largest stability radius": f"{radius:.6f}",
+            f"pooled ratio measured / predicted rise at eps = {top}, averaged iterate": (
+                f"{ratio:.3f} [{ratio - half:.3f}, {ratio + half:.3f}]"
+            ),
+            f"pooled ratio at eps = {top}, last iterate": (
+                f"{last_ratio:.3f} [{last_ratio - last_half:.3f}, {last_ratio + last_half:.3f}]"
+            ),
+            "largest |MC - recursion| (per sweep at the largest eps, both iterates; plain runs; "
+            "pooled last; control)": f"{gap:.3g} SE",
+            "largest |plain run - recursion| (averaged, largest eps)": f"{plain:.3g} SE",
+            "one sweep's interval for its rise at the largest eps, largest half-width": (
+                f"+-{sweep_resolution(checks, threshold):.0%} of the rise"
+            ),
+            "smallest correlation over runs, rise at a smaller eps vs at the largest": (
+                f"{rise_correlation(checks):.4f}"
+            ),
+            "largest stability radius": _largest_stability(checks),
             "zero-residual control": "; ".join(control_text),
             "failed checks": ", ".join(failed) if failed else "none",
         },
         expected={
             "smallest step up between consecutive eps (averaged)": f"> {threshold:.3g} SE",
-            "largest |MC - recursion| over sweeps, eps and both iterates": f"<= {threshold:.3g} SE",
+            f"pooled ratio measured / predicted rise at eps = {top}, averaged iterate": (
+                f"interval inside [{1 - RATIO_TOLERANCE:.2f}, {1 + RATIO_TOLERANCE:.2f}] "
+                "(two one-sided tests; tolerance fixed before any run)"
+            ),
+            f"pooled ratio at eps = {top}, last iterate": "1 inside the interval",
+            "largest |MC - recursion| (per sweep at the largest eps, both iterates; plain runs; "
+            "pooled last; control)": f"<= {threshold:.3g} SE",
             "largest stability radius": "< 1",
             "zero-residual control": f"multiplicative risk <= {ZERO_RISK:g}; additive as predicted",
         },
@@ -484,21 +672,31 @@ def amplification_claim(sweeps: Sequence[EpsSweep], control: Sequence[EpsSweep])
             f"N = {first.steps * first.problem.batch} samples (T = {first.steps}); eps grid "
             f"{', '.join(f'{e:g}' for e in first.eps)} fixed in advance (the paper's); "
             f"{first.runs} runs per sweep, every eps on the same seed (common random numbers), "
-            "each quantized run averaged with its mirror image (antithetic); averaged iterate = "
-            "mean of w_0..w_{T-1}. Prediction: the exact recursion (no code shared with the "
-            f"simulation). Student t over runs at the book's error budget, Bonferroni over {k} "
-            f"comparisons (threshold {threshold:.3g} SE). Control: s^2 = 0 and w0 = w*, gradient "
-            "quantization of each kind at the largest eps."
+            "each quantized run averaged with its mirror image (antithetic), the plain run at "
+            f"eps = {top} also matched on its own (the pair hides a quantizer's bias); averaged "
+            "iterate = mean of w_0..w_{T-1}. Prediction: the exact recursion (no code shared with "
+            "the simulation). Matched at the largest eps only (the rises at the smaller eps are "
+            "nearly proportional to it, run by run). Student t over runs at the book's error "
+            f"budget, Bonferroni over {k} comparisons (threshold {threshold:.3g} SE). "
+            f"Resolution: one sweep's match tells its rise only to +-"
+            f"{sweep_resolution(checks, threshold):.0%}; the pooled ratio's interval has "
+            f"half-width {half:.2g}, so the claim passes only when the pooled estimate is within "
+            f"{RATIO_TOLERANCE - half:.2g} of 1, and a pooled rise off by {RATIO_TOLERANCE:.0%} or "
+            "more fails it. Control: s^2 = 0 and w0 = w*, gradient quantization of each "
+            "kind at the largest eps."
         ),
         seed=", ".join(sorted({s.seed for s in [*sweeps, *control]})),
         summary=(
             f"all {len(checks)} (target, kind) sweeps rise strictly with eps (smallest step "
-            f"{rise:.3g} SE) and match the recursion (largest gap {gap:.3g} SE); "
-            f"stability radius <= {radius:.6f}; zero-residual control"
+            f"{rise:.3g} SE) and match the recursion (largest gap {gap:.3g} SE); pooled "
+            f"measured / predicted rise {ratio:.3f} [{ratio - half:.3f}, {ratio + half:.3f}] "
+            f"(within {RATIO_TOLERANCE:.0%}); zero-residual control"
             + (f" (FAILED: {', '.join(failed)})" if failed else " holds")
         ),
         margin=(
             f"steps up: smallest {stats.margin(rise, threshold, 'SE', False)}; "
+            f"pooled ratio: interval reaches {RATIO_TOLERANCE - room:.3g} from 1, fails beyond "
+            f"{RATIO_TOLERANCE:.2g} ({room:.2g} to spare); "
             f"match: largest {stats.margin(gap, threshold)}; control's additive rise: "
             f"smallest {stats.margin(table.extreme('control'), threshold, 'SE', False)}"
         ),
@@ -615,6 +813,30 @@ def predicted_terms(sweep: BatchSweep) -> tuple[np.ndarray, np.ndarray]:
     return np.array(last), np.array(average)
 
 
+def scaled_step_terms(
+    problem: Problem,
+    quant: Quantization,
+    batches: Sequence[int],
+    samples: int,
+    step_per_batch: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shapes ``(k,)``, ``(k,)``: the recursion's term (last, averaged) with ``gamma = c B``.
+
+    The linear scaling rule at a fixed sample budget: at each batch size ``B``
+    of ``batches`` the step size is ``step_per_batch * B`` and SGD makes
+    ``samples / B`` steps.
+    """
+    last, average = [], []
+    for batch in batches:
+        at_batch = replace(problem, batch=int(batch), gamma=step_per_batch * int(batch))
+        steps = np.array([steps_for_samples(samples, int(batch))])
+        quantized = recursion.risk_curve(at_batch, quant, steps)
+        plain = recursion.risk_curve(at_batch, None, steps)
+        last.append(quantized.last[-1] - plain.last[-1])
+        average.append(quantized.average[-1] - plain.average[-1])
+    return np.array(last), np.array(average)
+
+
 def log_slope(batches: np.ndarray, values: np.ndarray) -> float:
     """Least-squares slope of ``log values`` on ``log batches``; NaN if a value is not > 0.
 
@@ -656,12 +878,16 @@ def fitted_exponent(batches: np.ndarray, terms: np.ndarray) -> tuple[float, floa
 
 @dataclass(frozen=True)
 class ExponentCheck:
-    """One batch sweep's exponents: theory and fitted, for both iterates."""
+    """One batch sweep's exponents: theory and fitted, for both iterates.
+
+    ``radius`` and ``diagonal`` (shape ``(k,)``): as in :class:`SweepCheck`, at each B.
+    """
 
     sweep: BatchSweep
     predicted_last: np.ndarray
     predicted_average: np.ndarray
     radius: np.ndarray
+    diagonal: np.ndarray
 
     def theory(self, iterate: str) -> float:
         return log_slope(self.sweep.batches, getattr(self, f"predicted_{iterate}"))
@@ -678,10 +904,10 @@ class ExponentCheck:
 def check_batch_sweep(sweep: BatchSweep) -> ExponentCheck:
     """The recursion's terms and stability radii at each batch size of ``sweep``."""
     last, average = predicted_terms(sweep)
-    radius = np.array(
-        [recursion.stability_radius(sweep.at_batch(b), sweep.quantization) for b in sweep.batches]
-    )
-    return ExponentCheck(sweep, last, average, radius)
+    radius, diagonal = np.array(
+        [stability(sweep.at_batch(b), sweep.quantization) for b in sweep.batches]
+    ).T
+    return ExponentCheck(sweep, last, average, radius, diagonal)
 
 
 def _role(sweep: BatchSweep) -> str:
@@ -722,7 +948,8 @@ def batch_checks(checks: Sequence[ExponentCheck]) -> Checks:
             if other_role == "shrinking":
                 other_slope, other_se = other.fitted("average")
                 gap = (slope - other_slope) / np.hypot(se, other_se)
-                table.add("control", f"{c.sweep.label} above {other.sweep.label}", gap)
+                name = f"{c.sweep.label} exponent above {other.sweep.label}'s"
+                table.add("control", name, gap)
     return table
 
 
@@ -756,6 +983,10 @@ def batch_claim(sweeps: Sequence[BatchSweep]) -> Claim:
     * for each control (parameters, multiplicative-per-vector activations) the
       averaged iterate's fitted exponent exceeds each shrinking term's (the
       interval of the difference lies above 0).
+
+    The last check is the book's reformulation of the summaries' "does not
+    shrink with B": it does not ask the controls' exponents to be 0 (the
+    recursion's are not: the chapter sets them against the summaries').
     """
     for sweep in sweeps:
         _role(sweep)
@@ -772,8 +1003,9 @@ def batch_claim(sweeps: Sequence[BatchSweep]) -> Claim:
         statement=(
             "at a fixed sample budget N and constant step size, the excess risk added by additive "
             "activation or output-gradient quantization shrinks with the batch size B, with the "
-            "exponent the exact recursion predicts; parameter and per-vector multiplicative "
-            "activation quantization do not shrink like it"
+            "exponent the exact recursion predicts; the exponents of parameter and per-vector "
+            "multiplicative activation quantization lie above the additive ones (the book's "
+            "reformulation of the summaries' 'does not shrink with B')"
         ),
         passed=not failed,
         measured={
@@ -791,7 +1023,7 @@ def batch_claim(sweeps: Sequence[BatchSweep]) -> Claim:
             "largest |fitted - recursion| exponent": f"{gap:.3g} SE",
             "smallest distance of an additive exponent below 0": f"{shrink:.3g} SE",
             "smallest gap control - additive exponent (averaged)": f"{control:.3g} SE",
-            "largest stability radius": f"{max(float(c.radius.max()) for c in checks):.6f}",
+            "largest stability radius": _largest_stability(checks),
             "failed checks": ", ".join(failed) if failed else "none",
         },
         expected={
@@ -809,13 +1041,14 @@ def batch_claim(sweeps: Sequence[BatchSweep]) -> Claim:
             "seed; term = antithetic quantized risk minus the unquantized risk on the same draws. "
             "Exponent: least-squares slope of log term on log B (recursion: exact terms; MC: mean "
             "terms, delta-method SE), Student t at the book's error budget, Bonferroni over "
-            f"{k} comparisons (threshold {threshold:.3g} SE)."
+            f"{k} comparisons (threshold {threshold:.3g} SE). Controls: the averaged iterate's "
+            "exponent above each additive one, not an exponent of 0."
         ),
         seed=", ".join(sorted({s.seed for s in sweeps})),
         summary=(
             "additive terms shrink with B, exponent of the averaged iterate's term "
             + "; ".join(_exponent_line(c, "average", threshold) for c in shrinking)
-            + f"; controls above them (smallest gap {control:.3g} SE)"
+            + f"; control exponents above them (smallest gap {control:.3g} SE)"
             + (f" (FAILED: {', '.join(failed)})" if failed else "")
         ),
         margin=(
