@@ -1,5 +1,6 @@
 import dataclasses
 import itertools
+import pickle
 
 import numpy as np
 import pytest
@@ -435,3 +436,48 @@ def test_noise_growth_claim_resolution_near_the_lower_end():
     sweep = synthetic_sweep(25.0 * np.array([1.0, 1.6, 5.5]), trials=2000)
     claim = checks.noise_growth_claim(NOISE, sweep, V, 20)
     assert claim.passed, claim.measured
+
+
+def test_grid_cells_are_picklable_and_the_grid_is_the_cells_in_order():
+    cells = [sc.GridCell(n, N, 5, 60, m=16) for n in (4, 7) for N in (6, 20)]
+    assert pickle.loads(pickle.dumps((sc.count_cell, cells[0]))) == (sc.count_cell, cells[0])
+    grid = sc.success_grid([4, 7], [6, 20], 5, 60, 21, m=16)
+    by_hand = [sc.count_cell(cell, child) for cell, child in paired(cells, 21)]
+    for key in sc.COUNTS:
+        np.testing.assert_array_equal(
+            getattr(grid, key), np.reshape([r[key] for r in by_hand], (2, 2))
+        )
+
+
+def test_a_cells_counts_do_not_depend_on_its_chunks(monkeypatch):
+    cell = sc.GridCell(6, 24, 7, 80, m=16, noise_std=0.3)
+    seed = np.random.SeedSequence(4)
+    whole = sc.count_cell(cell, seed)
+    assert sc.count_cell(cell, seed) == whole  # the same SeedSequence twice: the same trials
+    monkeypatch.setattr(sc, "CHUNK_TRIALS", 2)
+    assert sc.count_cell(cell, seed) == whole
+    tight = sc.GridCell(
+        6, 24, 7, 80, m=16, noise_std=0.3, memory_budget=3.2e4
+    )  # two trials a chunk
+    assert sc.count_cell(tight, seed) == whole
+
+
+@pytest.mark.parametrize(
+    ("scale", "largest_n", "trials"), [("quick", 50, 64), ("full", 200, 24), ("large", 400, 64)]
+)
+def test_the_shared_grid_follows_the_scale(monkeypatch, scale, largest_n, trials):
+    monkeypatch.setenv("QUANTHEORY_SCALE", scale)
+    params = sc.phase_grid_parameters()
+    assert max(params["ns"]) == largest_n and params["n_trials"] == trials
+    assert params["sample_sizes"][-1] >= largest_n**2 / 10
+    assert params["sample_sizes"][0] <= min(params["ns"]) / 2
+
+
+def test_local_exponent_table_lists_every_range():
+    from quantheory.ste.sample_complexity_figures import local_exponent_table
+
+    local = sc.local_exponents(grid_fit(synthetic_grid(2.0 * NS**1.5, NS)))
+    table = local_exponent_table({"ergodic": local, "other": local})
+    assert len(table.rows) == 2 * (NS.size - 1)
+    assert table.rows[0][:3] == ["ergodic", "10 to 20", f"{local.slope[0]:.2f}"]
+    assert "budget interval" in table.as_text()

@@ -149,6 +149,19 @@ class LastVsErgodic:
     draws_ergodic: np.ndarray
     draws_last: np.ndarray
 
+    def up_to(self, n_max: int) -> LastVsErgodic:
+        """The same comparison restricted to the rows with ``n <= n_max``."""
+        rows = self.ns <= n_max
+        if not rows.any():
+            raise ValueError(f"no row with n <= {n_max} (n = {self.ns.tolist()})")
+        return LastVsErgodic(
+            self.ns[rows],
+            self.n50_ergodic[rows],
+            self.n50_last[rows],
+            self.draws_ergodic[:, rows],
+            self.draws_last[:, rows],
+        )
+
     @property
     def log_ratio(self) -> np.ndarray:
         """``log(N50_last / N50_ergodic)`` per n; shape (I,)."""

@@ -27,7 +27,7 @@ from scipy.special import expit
 from scipy.stats import chi2
 
 from quantheory import stats
-from quantheory.display import in_notebook
+from quantheory.executor import map_cells
 from quantheory.memo import cached
 from quantheory.scale import by_scale
 from quantheory.seeding import SeedLike, chapter_seed, describe, generator, paired, seed_sequence
@@ -116,6 +116,35 @@ class GridCell:
     memory_budget: float = MEMORY_BUDGET
 
 
+#: this process's reusable input buffer (at most one array; see :func:`_input_buffer`)
+_BUFFER: list[np.ndarray] = []
+
+
+def _input_buffer(shape: tuple[int, ...], limit: float) -> np.ndarray:
+    """Room for a chunk's inputs (:data:`SWEEP_DTYPE`), reused from cell to cell.
+
+    Fresh memory is slow to obtain (the operating system provides and clears
+    it page by page at the first write: on the book's machine about as long as
+    drawing the normals that fill it), so one buffer serves every chunk of
+    every cell this process runs, grown when a chunk needs more (doubled, but
+    to at most ``limit`` bytes unless the chunk needs more). Its contents
+    never outlive a chunk: every chunk overwrites what it uses.
+    :func:`release_input_buffer` frees it.
+    """
+    need = int(np.prod(shape))
+    if not _BUFFER or _BUFFER[0].size < need:
+        cap = int(limit // np.dtype(SWEEP_DTYPE).itemsize)
+        size = max(need, min(2 * _BUFFER[0].size, cap)) if _BUFFER else need
+        _BUFFER[:] = []  # free the old buffer before taking the new one
+        _BUFFER.append(np.empty(size, dtype=SWEEP_DTYPE))
+    return _BUFFER[0][:need].reshape(shape)
+
+
+def release_input_buffer() -> None:
+    """Free the input buffer of :func:`_input_buffer` (the next chunk takes a new one)."""
+    _BUFFER.clear()
+
+
 def trial_seeds(seed: SeedLike, n_trials: int) -> list[np.random.SeedSequence]:
     """The seeds of a cell's trials: the first ``n_trials`` children of ``seed``.
 
@@ -145,7 +174,7 @@ def count_cell(cell: GridCell, seed: SeedLike) -> dict[str, float]:
         cell.n, cell.n_samples, cell.m, cell.memory_budget, cell.standardize, SWEEP_DTYPE
     )
     size = min(fits, CHUNK_TRIALS, cell.n_trials)
-    buffer = np.empty((size, cell.n, cell.m, cell.n_samples), dtype=SWEEP_DTYPE)
+    buffer = _input_buffer((size, cell.n, cell.m, cell.n_samples), cell.memory_budget)
     counts = dict.fromkeys(COUNTS, 0)
     shapes = set()
     for start in range(0, cell.n_trials, size):
@@ -195,13 +224,12 @@ def success_grid(
 ) -> SuccessGrid:
     """Run the STE-gradient method (``w0 = 0``) for every (n, N) and count recoveries.
 
-    Each cell gets its own child seed (spawned in the order n, then N) and is
-    run by :func:`count_cell`; the trials of a cell run in parallel (one per
-    thread) in chunks that fit ``memory_budget`` bytes. In a terminal a tqdm
-    progress bar follows the cells; in the rendered page nothing is printed.
+    The cells (n, then N) go through :func:`quantheory.executor.map_cells`:
+    each gets its own child seed and is run by :func:`count_cell`, in this
+    process (a tqdm bar follows the cells in a terminal) or on a Dask cluster,
+    with the same numbers. The trials of a cell run in parallel (one per
+    thread) in chunks that fit ``memory_budget`` bytes.
     """
-    from tqdm import tqdm
-
     ns = [positive_int("n", n) for n in ns]
     sample_sizes = [positive_int("N", N) for N in sample_sizes]
     n_trials = positive_int("n_trials", n_trials)
@@ -209,8 +237,10 @@ def success_grid(
         GridCell(n, N, n_trials, n_steps, m, v, noise_std, family, standardize, memory_budget)
         for n, N in itertools.product(ns, sample_sizes)
     ]
-    bar = tqdm(paired(cells, seed), desc="(n, N) grid", disable=in_notebook(), leave=False)
-    results = [count_cell(cell, child) for cell, child in bar]
+    try:
+        results = map_cells(count_cell, cells, seed, desc="(n, N) grid")
+    finally:
+        release_input_buffer()
     shapes = sorted({result["v_shape"] for result in results})
     if len(shapes) != 1:
         raise ValueError(f"the trials of one grid used second layers of shapes {shapes}")
@@ -703,18 +733,41 @@ def grid_sample_sizes(ns: Sequence[int]) -> tuple[int, ...]:
     return log2_grid(first, last)
 
 
+#: the dimensions of the shared grid at each scale
+PHASE_GRID_NS = {
+    "quick": (10, 25, 50),
+    "full": (10, 25, 50, 100, 200),
+    "large": (10, 15, 25, 35, 50, 70, 100, 140, 200, 280, 400),
+}
+#: trials per cell of the shared grid at each scale
+PHASE_GRID_TRIALS = {"quick": 64, "full": 24, "large": 64}
+
+
 def phase_grid_parameters() -> dict:
     """The (n, N) grid shared by the Theorem 1 and Theorem 2 chapters, sized by scale.
 
     Its N range follows :func:`grid_sample_sizes`: it reaches a tenth of
     ``max(n)^2``, so a row whose N50 grows much faster than ``n^2`` from the
-    smallest n is censored (and the Theorem 1 claim fails on it).
+    smallest n is censored (and the Theorem 1 claim fails on it). The cost is
+    dominated by drawing the Gaussian inputs, ``n N m`` per trial (about 6 ns
+    each on the book's 2-core machine, one core):
+
+    * quick: n = 10, 25, 50, N = 4..256, 64 trials, 400 steps (6e8 draws,
+      a few seconds);
+    * full: n = 10, 25, 50, 100, 200, N = 4..4096, 24 trials, 500 steps
+      (1.7e10 draws, about 2.5 minutes of CPU; peak memory about 3.5 GB, eight
+      trials of 0.42 GB at n = 200, N = 4096);
+    * large (for a cluster, see the README's Dask section): n = 10 to 400 in
+      steps of about sqrt(2), N = 4..16384, 64 trials, 500 steps (6.1e11
+      draws, about 1.5 CPU-hours; one trial at n = 400, N = 16384 holds 3.5 GB,
+      so a worker needs the default 4 GB memory budget and runs such a cell's
+      trials one at a time).
     """
-    ns = by_scale(quick=(10, 25, 50), full=(10, 15, 25, 35, 50, 70, 100))
+    ns = by_scale(**PHASE_GRID_NS)
     return {
         "ns": ns,
         "sample_sizes": grid_sample_sizes(ns),
-        "n_trials": by_scale(quick=64, full=32),
+        "n_trials": by_scale(**PHASE_GRID_TRIALS),
         "n_steps": by_scale(quick=400, full=500),
     }
 

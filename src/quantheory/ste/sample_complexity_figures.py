@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
+from quantheory.display import Table
 from quantheory.plotting import COLORS, figure
 from quantheory.ste.sample_complexity import (
     DeviationGrowth,
@@ -281,3 +282,32 @@ def plot_last_vs_ergodic(grid: SuccessGrid) -> plt.Figure:
     )
     fig.colorbar(mesh, ax=right, label="ergodic - last (blue: ergodic ahead)")
     return fig
+
+
+def local_exponent_table(estimates: dict[str, LocalExponents]) -> Table:
+    """The local exponents of N50 by n-range, with 95 % and error-budget intervals.
+
+    ``estimates`` maps a label (e.g. "ergodic", "last iterate") to its
+    :class:`LocalExponents`; one row per label and range.
+    """
+    rows = [
+        [
+            label,
+            f"{a} to {b}",
+            f"{s:.2f}",
+            f"[{lo:.2f}, {hi:.2f}]",
+            f"[{blo:.2f}, {bhi:.2f}]",
+        ]
+        for label, local in estimates.items()
+        for a, b, s, lo, hi, blo, bhi in zip(
+            local.n_low,
+            local.n_high,
+            local.slope,
+            local.low,
+            local.high,
+            local.budget_low,
+            local.budget_high,
+            strict=True,
+        )
+    ]
+    return Table(["estimate", "n-range", "local exponent", "95% interval", "budget interval"], rows)
