@@ -7,13 +7,18 @@ import pytest
 
 from quantheory.lr import compare_claims as cmp
 from quantheory.lr import recursion
-from quantheory.lr.formats import FloatFormat, IntegerGrid, gaussian_error_second_moment
+from quantheory.lr.formats import (
+    FloatFormat,
+    IntegerGrid,
+    UnboundedFloat,
+    gaussian_error_second_moment,
+)
 from quantheory.lr.model import Quantization
 from quantheory.lr.simulate import idealized
 
 # small but decisive sizes (the chapter's quick scale)
 D, SAMPLES, POINT_RUNS = 50, 2048, 32
-FORMAT_RUNS = {"integer": 64, "float": 16}
+FORMAT_SIZES = {"integer": (D, SAMPLES, 64), "float": (D, SAMPLES, 128)}
 
 
 # ---- maps and helpers ------------------------------------------------------------------
@@ -41,30 +46,26 @@ def test_maps_reject_bad_arguments():
     with pytest.raises(ValueError, match="power of two"):
         cmp.sample_grid(100)
     with pytest.raises(ValueError, match="missing"):
-        cmp.simulate_formats(cmp.Recursions(), cmp.REAL_FORMATS, 4, 16, {"integer": 2}, 0)
+        cmp.simulate_formats(cmp.Recursions(), cmp.REAL_FORMATS, {"integer": (4, 16, 2)}, 0)
+    with pytest.raises(ValueError, match="no pilot standard deviation for SR int6 at d = 7"):
+        cmp.design_half_width(cmp.REAL_FORMATS[0], 7, 2048, 64, 10)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        cmp.boundary_check(cmp.Recursions(), 2050)
 
 
-@pytest.mark.parametrize("name", ["float8_e5m2", "float8_e4m3fn", "bfloat16"])
-def test_mantissa_rounding_has_the_neighbours_of_the_format(name):
-    rng = np.random.default_rng(1)
-    u = rng.standard_normal(50_000) * 10.0 ** rng.uniform(-7, 2, 50_000)
-    u = np.concatenate([u, [0.0, 1.0, -2.0, 2.0**-9, 3 * 2.0**-10]])
-    ours = cmp.MantissaRounding.of_format("data", name).neighbours(u)
-    theirs = FloatFormat("data", name).neighbours(u)
-    np.testing.assert_array_equal(ours[0], theirs[0])
-    np.testing.assert_array_equal(ours[1], theirs[1])
+def test_every_format_has_a_pilot_at_the_chapter_sizes():
+    for fmt in cmp.REAL_FORMATS:
+        d, samples, runs = FORMAT_SIZES[fmt.family]
+        assert cmp.design_half_width(fmt, d, samples, runs, 10) > 0
+        if fmt.family == "integer":
+            assert cmp.design_half_width(fmt, 200, 4096, 64, 10) > 0
 
 
-def test_mantissa_rounding_is_unbiased_with_the_relative_second_moment():
-    q = cmp.MantissaRounding("data", 2)
-    rng = np.random.default_rng(2)
-    u = np.full(200_000, 1.3)
-    out = q.apply(u, rng)
-    assert set(np.unique(out)) == {1.25, 1.5}
-    assert abs(out.mean() - 1.3) < 5 * 0.25 * 0.5 / np.sqrt(u.size)
-    assert ((out - u) ** 2).mean() == pytest.approx(0.05 * 0.2, rel=0.02)  # (u - lo)(hi - u)
-    with pytest.raises(ValueError, match="nothing is clipped"):
-        cmp.MantissaRounding.of_format("data", "float8_e4m3fn").apply(np.array([500.0]), rng)
+def test_the_quiet_setting_has_no_risk_without_quantization():
+    """No label noise and w_0 = w*: unquantized SGD stays at w*, exactly."""
+    (none,) = cmp.simulate_paired(8, 2.0, [None], 64, 3, seed=1, setting=cmp.QUIET_SETTING)
+    np.testing.assert_array_equal(none, 0.0)
+    assert cmp.Recursions().risk(8, 2.0, None, 64, cmp.QUIET_SETTING) == 0.0
 
 
 def test_own_stream_keeps_the_data_of_the_seed():
@@ -106,8 +107,8 @@ def dimensions(recursions):
 
 
 @pytest.fixture(scope="module")
-def maps(recursions):
-    return [cmp.bit_map(recursions, a, 200, SAMPLES, (6, 8, 10), (0, 1, 2, 3)) for a in (1.5, 3.0)]
+def boundary(recursions):
+    return cmp.boundary_check(recursions, SAMPLES)
 
 
 @pytest.fixture(scope="module")
@@ -117,15 +118,15 @@ def points(recursions):
 
 @pytest.fixture(scope="module")
 def formats(recursions):
-    return cmp.simulate_formats(recursions, cmp.REAL_FORMATS, D, SAMPLES, FORMAT_RUNS, seed=12)
+    return cmp.simulate_formats(recursions, cmp.REAL_FORMATS, FORMAT_SIZES, seed=12)
 
 
-def _mult_vs_add(recursions, dimensions, maps, points):
-    return cmp.mult_vs_add_claim(recursions, dimensions, maps, points, "test")
+def _mult_vs_add(recursions, dimensions, boundary, points):
+    return cmp.mult_vs_add_claim(recursions, dimensions, boundary, points, "test")
 
 
-def test_mult_vs_add_passes(recursions, dimensions, maps, points):
-    claim = _mult_vs_add(recursions, dimensions, maps, points)
+def test_mult_vs_add_passes(recursions, dimensions, boundary, points):
+    claim = _mult_vs_add(recursions, dimensions, boundary, points)
     assert claim.passed, claim.as_text()
     assert recursions.largest_radius() < 1
 
@@ -133,10 +134,13 @@ def test_mult_vs_add_passes(recursions, dimensions, maps, points):
 def test_real_formats_passes(recursions, formats):
     claim = cmp.real_formats_claim(formats, recursions.largest_radius(), "test")
     assert claim.passed, claim.as_text()
+    resolved = {r.fmt.label for r in formats if r.resolved(len(formats))}
+    assert set(cmp.REQUIRED_RESOLVED) <= resolved
+    assert "SR int8" not in resolved  # reported as not resolved, not as "within"
 
 
 @pytest.mark.mutation("lr.mult_vs_add")
-def test_swapped_classes_fail_the_comparison(monkeypatch, recursions, dimensions, maps, points):
+def test_swapped_classes_fail_the_comparison(monkeypatch, recursions, dimensions, boundary, points):
     """Model the integer grid as multiplicative and the float as additive: signs flip."""
     monkeypatch.setattr(
         cmp,
@@ -152,11 +156,11 @@ def test_swapped_classes_fail_the_comparison(monkeypatch, recursions, dimensions
         cmp.predict_point(recursions, p.point, p.d, p.samples, p.runs_int, p.runs_float)
         for p in points
     ]
-    assert not _mult_vs_add(recursions, dimensions, maps, swapped).passed
+    assert not _mult_vs_add(recursions, dimensions, boundary, swapped).passed
 
 
 @pytest.mark.mutation("lr.mult_vs_add")
-def test_additive_noise_without_the_dimension_fails(monkeypatch, recursions, maps, points):
+def test_additive_noise_without_the_dimension_fails(monkeypatch, recursions, boundary, points):
     """An additive error whose total trace does not grow with d (eps * 50 / d) is flat in d."""
     real = cmp.dimension_quantization
 
@@ -167,11 +171,11 @@ def test_additive_noise_without_the_dimension_fails(monkeypatch, recursions, map
     monkeypatch.setattr(cmp, "dimension_quantization", fixed_trace)
     experiments = cmp.paper_experiments(cmp.Recursions(), cmp.sample_grid(SAMPLES))
     mutated = cmp.dimension_check(experiments, SAMPLES)
-    assert not _mult_vs_add(recursions, mutated, maps, points).passed
+    assert not _mult_vs_add(recursions, mutated, boundary, points).passed
 
 
 @pytest.mark.mutation("lr.mult_vs_add")
-def test_flat_spectrum_prediction_fails(monkeypatch, maps, points):
+def test_flat_spectrum_prediction_fails(monkeypatch, boundary, points):
     """Predict with a nearly flat spectrum (a -> 1): the multiplicative excess grows with d."""
     real = recursion.risk_curve
     monkeypatch.setattr(
@@ -183,27 +187,53 @@ def test_flat_spectrum_prediction_fails(monkeypatch, maps, points):
     repredicted = [
         cmp.predict_point(flat, p.point, p.d, p.samples, p.runs_int, p.runs_float) for p in points
     ]
-    assert not _mult_vs_add(flat, mutated, maps, repredicted).passed
+    assert not _mult_vs_add(flat, mutated, boundary, repredicted).passed
 
 
 @pytest.mark.mutation("lr.mult_vs_add")
-def test_an_unstable_setting_fails(recursions, dimensions, maps, points):
+def test_an_unstable_setting_fails(recursions, dimensions, boundary, points):
     """The hypothesis: a setting with stability radius >= 1 (int4 at d = 200) fails the claim."""
     unstable = cmp.Recursions(radii=dict(recursions.radii))
     unstable.radii[(200, 2.0, cmp.integer_quantization(4))] = recursion.stability_radius(
         cmp.problem(200), cmp.integer_quantization(4)
     )
-    assert not _mult_vs_add(unstable, dimensions, maps, points).passed
+    assert not _mult_vs_add(unstable, dimensions, boundary, points).passed
 
 
-def _formats_with(monkeypatch, recursions, label, quantizer):
+@pytest.mark.mutation("lr.mult_vs_add")
+def test_float_constant_four_times_too_large_fails(
+    monkeypatch, recursions, dimensions, boundary, points
+):
+    """c x4 (one mantissa bit): the signs survive, the magnitudes leave the intervals."""
+    monkeypatch.setattr(cmp, "RELATIVE_EPS_CONSTANT", 4 * cmp.RELATIVE_EPS_CONSTANT)
+    wrong = cmp.Recursions()
+    repredicted = [
+        cmp.predict_point(wrong, p.point, p.d, p.samples, p.runs_int, p.runs_float) for p in points
+    ]
+    assert not _mult_vs_add(wrong, dimensions, boundary, repredicted).passed
+
+
+@pytest.mark.mutation("lr.mult_vs_add")
+def test_a_boundary_that_follows_the_rule_fails(monkeypatch, recursions, dimensions, points):
+    """If the recursion's boundary were the summaries' rule, its offset would move with a, d."""
+    monkeypatch.setattr(cmp.BitMap, "boundary", cmp.BitMap.rule)
+    ruled = cmp.boundary_check(cmp.Recursions(), SAMPLES)
+    assert not _mult_vs_add(recursions, dimensions, ruled, points).passed
+
+
+def _formats_with(monkeypatch, recursions, formats, label, quantizer):
+    """The results with format ``label`` re-simulated with ``quantizer`` (the others kept)."""
     real = cmp.RealFormat.quantizer
     monkeypatch.setattr(
         cmp.RealFormat, "quantizer", lambda self: quantizer if self.label == label else real(self)
     )
-    family = "integer" if "int" in label else "float"
-    group = [f for f in cmp.REAL_FORMATS if f.family == family]
-    return cmp.simulate_formats(recursions, group, D, SAMPLES, {family: FORMAT_RUNS[family]}, 13)
+    fmt = next(f for f in cmp.REAL_FORMATS if f.label == label)
+    mutated = cmp.simulate_formats(recursions, [fmt], {fmt.family: FORMAT_SIZES[fmt.family]}, 13)
+    return [r for r in formats if r.fmt.label != label] + mutated
+
+
+def _real_formats_passes(recursions, results):
+    return cmp.real_formats_claim(results, recursions.largest_radius(), "test").passed
 
 
 @pytest.mark.mutation("lr.real_formats")
@@ -218,15 +248,14 @@ def test_unbiased_rounding_in_place_of_nearest_fails(monkeypatch, recursions, fo
             # SR's error scaled by 1/sqrt(2): unbiased with RN's second moment step^2/12
             return u + (sr.apply(u, rng) - u) / np.sqrt(2)
 
-    mutated = _formats_with(monkeypatch, recursions, "RN int6", HalfNoise())
-    others = [r for r in formats if r.fmt.family == "float"]
-    assert not cmp.real_formats_claim(mutated + others, recursions.largest_radius(), "test").passed
+    mutated = _formats_with(monkeypatch, recursions, formats, "RN int6", HalfNoise())
+    assert not _real_formats_passes(recursions, mutated)
 
 
 @pytest.mark.mutation("lr.real_formats")
 def test_truncating_floats_fail(monkeypatch, recursions, formats):
-    """A biased float (rounding towards zero instead of to nearest) leaves the tolerance."""
-    e5m2 = cmp.MantissaRounding.of_format("data", "float8_e5m2")
+    """A biased float (rounding towards zero instead of to nearest) costs far more."""
+    e5m2 = FloatFormat("data", "float8_e5m2")
 
     class TowardZero:
         target = "data"
@@ -235,9 +264,29 @@ def test_truncating_floats_fail(monkeypatch, recursions, formats):
             lo, hi = e5m2.neighbours(u)
             return np.where(u >= 0, lo, hi)
 
-    mutated = _formats_with(monkeypatch, recursions, "RN e5m2", TowardZero())
-    others = [r for r in formats if r.fmt.family == "integer"]
-    assert not cmp.real_formats_claim(others + mutated, recursions.largest_radius(), "test").passed
+    mutated = _formats_with(monkeypatch, recursions, formats, "RN e5m2", TowardZero())
+    assert not _real_formats_passes(recursions, mutated)
+
+
+@pytest.mark.mutation("lr.real_formats")
+def test_a_float_that_does_not_round_fails(monkeypatch, recursions, formats):
+    """SR e5m2 replaced by no quantization at all: the measured excess is 0, not 1."""
+
+    class Identity:
+        target = "data"
+
+        def apply(self, u, rng):
+            return np.asarray(u, dtype=float)
+
+    mutated = _formats_with(monkeypatch, recursions, formats, "SR e5m2", Identity())
+    assert not _real_formats_passes(recursions, mutated)
+
+
+@pytest.mark.mutation("lr.real_formats")
+def test_a_float_with_four_times_the_eps_fails(monkeypatch, recursions, formats):
+    """SR e5m2 with one mantissa bit fewer (eps x4; no exponent limits, none are met)."""
+    mutated = _formats_with(monkeypatch, recursions, formats, "SR e5m2", UnboundedFloat("data", 1))
+    assert not _real_formats_passes(recursions, mutated)
 
 
 @pytest.mark.mutation("lr.real_formats")
@@ -252,6 +301,9 @@ def test_wrong_grid_constant_fails(monkeypatch, recursions, formats):
 
     monkeypatch.setattr(cmp.RealFormat, "model", model)
     repredicted = [
-        replace(r, predicted=recursions.risk(D, 2.0, r.fmt.model(), SAMPLES)) for r in formats
+        replace(r, predicted=recursions.risk(D, 2.0, r.fmt.model(), SAMPLES))
+        if r.fmt.family == "integer"
+        else r
+        for r in formats
     ]
-    assert not cmp.real_formats_claim(repredicted, recursions.largest_radius(), "test").passed
+    assert not _real_formats_passes(recursions, repredicted)

@@ -9,6 +9,7 @@ from quantheory.lr.formats import (
     FLOAT_FORMATS,
     FloatFormat,
     IntegerGrid,
+    UnboundedFloat,
     error_moments,
     gaussian_error_second_moment,
     relative_eps_prediction,
@@ -169,13 +170,78 @@ def test_bad_arguments_are_refused_readably():
         FloatFormat("data", "bfloat16", "truncate")
     with pytest.raises(ValueError, match=r"rounding must be one of"):
         IntegerGrid("data", 4, 1.0, "up")
-    with pytest.raises(ValueError, match=r"bits must be >= 2"):
-        IntegerGrid("data", 1, 1.0)
-    with pytest.raises(ValueError, match=r"bits must be an integer >= 1"):
-        IntegerGrid("data", 0, 1.0)
+    for bits in (1, 0, 2.5, True):
+        with pytest.raises(ValueError, match=r"bits must be an integer >= 2 .* got"):
+            IntegerGrid("data", bits, 1.0)
+    for m in (-1, 1.5, True):
+        with pytest.raises(ValueError, match=r"mantissa_bits must be an integer >= 0, got"):
+            UnboundedFloat("data", m)
+    with pytest.raises(ValueError, match=r"target must be one of"):
+        UnboundedFloat("weights", 2)
+    with pytest.raises(ValueError, match=r"1 of 2 values are not finite"):
+        UnboundedFloat("data", 2).apply(np.array([1.0, np.inf]), np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"scale must be a finite number > 0"):
         IntegerGrid("data", 4, 0.0)
     with pytest.raises(ValueError, match=r"target must be one of"):
         IntegerGrid("weights", 4, 1.0)
     with pytest.raises(ValueError, match=r"repeats must be >= 2"):
         error_moments(IntegerGrid("data", 4, 1.0), np.zeros(3), np.random.default_rng(0), 1)
+
+
+def _neighbours_by_bit_patterns(fmt, u):
+    """Reference: the ml_dtypes cast of |u| and the next bit pattern on the far side of |u|."""
+    bits_type = np.uint16 if fmt.dtype.itemsize == 2 else np.uint8
+    magnitude = np.abs(u)
+    rounded = magnitude.astype(fmt.dtype).astype(np.float64)
+    step = np.where(rounded > magnitude, -1, np.where(rounded < magnitude, 1, 0))
+    patterns = rounded.astype(fmt.dtype).view(bits_type).astype(np.int64) + step
+    other = patterns.astype(bits_type).view(fmt.dtype).astype(np.float64)
+    small, large = np.minimum(rounded, other), np.maximum(rounded, other)
+    negative = u < 0
+    return np.where(negative, -large, small), np.where(negative, -small, large)
+
+
+@pytest.mark.parametrize("name", FLOAT_FORMATS)
+def test_binade_neighbours_are_those_of_the_bit_patterns(name):
+    """The fast neighbours (from the binade) coincide with the format's own bit patterns."""
+    fmt = FloatFormat("data", name)
+    rng = np.random.default_rng(1)
+    u = rng.standard_normal(50_000) * 10.0 ** rng.uniform(-7, 2, 50_000)
+    u = np.concatenate([u, [0.0, 1.0, -2.0, 2.0**-9, 3 * 2.0**-10, fmt.max_value]])
+    u = u[np.abs(u) <= fmt.max_value]
+    ours, theirs = fmt.neighbours(u), _neighbours_by_bit_patterns(fmt, u)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
+
+
+def test_unbounded_float_is_unbiased_with_the_relative_second_moment():
+    q = UnboundedFloat("data", 2)
+    rng = np.random.default_rng(2)
+    u = np.full(200_000, 1.3)
+    out = q.apply(u, rng)
+    assert set(np.unique(out)) == {1.25, 1.5}
+    assert abs(out.mean() - 1.3) < 5 * 0.25 * 0.5 / np.sqrt(u.size)
+    assert ((out - u) ** 2).mean() == pytest.approx(0.05 * 0.2, rel=0.02)  # (u - lo)(hi - u)
+    # no exponent limits: the same relative spacing far below any format's subnormals
+    lo, hi = q.neighbours(np.array([1.3e-60]))
+    assert (hi - lo)[0] / 1.3e-60 == pytest.approx(0.25 / 1.3, rel=0.3)
+
+
+def test_unbounded_float_is_the_format_in_its_normal_range():
+    fmt = FloatFormat("data", "float8_e4m3fn")
+    u = np.random.default_rng(5).uniform(fmt.smallest_normal, fmt.max_value, 5_000)
+    ours = UnboundedFloat("data", fmt.mantissa_bits).neighbours(u)
+    np.testing.assert_array_equal(ours[0], fmt.neighbours(u)[0])
+    np.testing.assert_array_equal(ours[1], fmt.neighbours(u)[1])
+
+
+def test_round_to_nearest_on_a_grid_zeroes_every_input_below_half_a_step():
+    """The mechanism named in the chapter: RN maps |u| < step/2 to exactly 0, SR does not."""
+    grid = IntegerGrid("data", 6, 7.0, "nearest")
+    half = grid.step / 2
+    u = np.linspace(-half, half, 1001)[1:-1]  # strictly inside (-step/2, step/2)
+    rng = np.random.default_rng(6)
+    np.testing.assert_array_equal(grid.apply(u, rng), 0.0)
+    assert np.all(np.abs(grid.apply(np.array([-1.01, 1.01]) * half, rng)) == grid.step)
+    sr = IntegerGrid("data", 6, 7.0, "stochastic").apply(np.full(10_000, half / 2), rng)
+    assert np.mean(sr == grid.step) == pytest.approx(0.25, abs=0.02)

@@ -47,10 +47,11 @@ number the spacing is constant (the subnormals), so there the error is
 additive again. RN is the ``ml_dtypes`` cast, which rounds ``float64`` to ``float32`` and
 then to the format: a double rounding that differs from a correctly rounded
 cast only for ``u`` within ``2^-24`` (relative) of a midpoint between two
-representable values. SR finds the two neighbours exactly (the cast's result
-is always one of them, because both roundings are monotone; the other is the
-next bit pattern) and checks that every output survives a round trip through
-the ``ml_dtypes`` type.
+representable values. SR finds the two neighbours exactly from the binade
+(:func:`binary_float_neighbours`, shared with :class:`UnboundedFloat`, the
+idealized float of any ``m`` with no exponent limits); the tests check them
+against the format's bit patterns and that every output survives a round trip
+through the ``ml_dtypes`` type.
 
 **Range.** Nothing is clipped. A value outside the representable range
 (``|u| > scale`` on the grid, ``|u| >`` the format's largest finite value,
@@ -69,6 +70,7 @@ at given ``u`` by repeated quantization (Monte Carlo), and each class has
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import ml_dtypes
 import numpy as np
@@ -155,13 +157,13 @@ class IntegerGrid:
 
     def __post_init__(self) -> None:
         one_of("target", self.target, TARGETS)
-        bits = positive_int("bits", self.bits)
-        if bits < 2:
+        bits = self.bits
+        if isinstance(bits, bool) or not isinstance(bits, int | np.integer) or bits < 2:
             raise ValueError(
-                f"bits must be >= 2 for a symmetric grid (codes -(2^(b-1)-1) ... 2^(b-1)-1), "
-                f"got {bits}"
+                "bits must be an integer >= 2 for a symmetric grid (codes -(2^(b-1)-1) ... "
+                f"2^(b-1)-1), got {bits!r}"
             )
-        object.__setattr__(self, "bits", bits)
+        object.__setattr__(self, "bits", int(bits))
         object.__setattr__(self, "scale", positive_float("scale", self.scale))
         one_of("rounding", self.rounding, ROUNDINGS)
 
@@ -215,6 +217,79 @@ class IntegerGrid:
         return _moments(u, lo, hi, self._nearest(u) if self.rounding == "nearest" else None)
 
 
+def binary_float_neighbours(
+    u: np.ndarray, mantissa_bits: int, smallest_normal: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The binary floats ``lo <= u <= hi`` with ``m`` mantissa bits around each entry of ``u``.
+
+    On the binade ``[2^(e-1), 2^e)`` the spacing is ``2^(e-1-m)``; below
+    ``smallest_normal`` (a power of two) it stays that of the lowest normal
+    binade (the subnormals); ``smallest_normal = 0``: unbounded exponent. No
+    range check (the callers make it). ``lo = hi`` where ``u`` is exact.
+
+    Examples
+    --------
+    >>> [v.tolist() for v in binary_float_neighbours(np.array([1.1, -3.0, 0.3]), 2)]
+    [[1.0, -3.0, 0.25], [1.25, -3.0, 0.3125]]
+    """
+    u = _as_values(u)
+    _, exponent = np.frexp(u)
+    if smallest_normal > 0:
+        exponent = np.maximum(exponent, np.frexp(smallest_normal)[1])
+    spacing = np.ldexp(1.0, exponent - 1 - mantissa_bits)
+    lo = np.floor(u / spacing) * spacing
+    return lo, np.where(lo == u, lo, lo + spacing)
+
+
+@dataclass(frozen=True)
+class UnboundedFloat:
+    """Stochastic rounding to a binary float with ``m`` mantissa bits and no exponent limits.
+
+    The idealized floating point of an equal-bit-budget comparison: the
+    spacing is relative on every binade (no subnormals, no largest value),
+    so any ``m >= 0`` is allowed, also those of no ``ml_dtypes`` format.
+    With ``m`` and the range of a real format it coincides with
+    :class:`FloatFormat` inside that format's normal range.
+
+    Attributes
+    ----------
+    target
+        The quantized operand, one of :data:`quantheory.lr.model.TARGETS`.
+    mantissa_bits
+        ``m``: an integer ``>= 0``.
+
+    Examples
+    --------
+    >>> q = UnboundedFloat("data", 1)
+    >>> [v.tolist() for v in q.neighbours(np.array([1.3, -0.3]))]
+    [[1.0, -0.375], [1.5, -0.25]]
+    """
+
+    target: str
+    mantissa_bits: int
+
+    def __post_init__(self) -> None:
+        one_of("target", self.target, TARGETS)
+        m = self.mantissa_bits
+        if isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 0:
+            raise ValueError(f"mantissa_bits must be an integer >= 0, got {m!r}")
+        object.__setattr__(self, "mantissa_bits", int(m))
+
+    def neighbours(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The floats ``lo <= u <= hi`` around each entry; raises on non-finite entries."""
+        u = _as_values(u)
+        bad = ~np.isfinite(u)
+        if bad.any():
+            raise ValueError(f"{int(bad.sum())} of {u.size} values are not finite in {self}")
+        return binary_float_neighbours(u, self.mantissa_bits)
+
+    def apply(self, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Stochastic rounding of every entry of ``u`` (any shape)."""
+        u = _as_values(u)
+        lo, hi = self.neighbours(u)
+        return _stochastic_choice(u, lo, hi, rng)
+
+
 @dataclass(frozen=True)
 class FloatFormat:
     """A low-precision float format of ``ml_dtypes`` with SR or RN rounding.
@@ -252,17 +327,17 @@ class FloatFormat:
         """The ``ml_dtypes`` NumPy type."""
         return np.dtype(FLOAT_FORMATS[self.name])
 
-    @property
+    @cached_property
     def mantissa_bits(self) -> int:
         """``m``: explicit mantissa bits (7, 3 and 2)."""
         return int(ml_dtypes.finfo(self.dtype).nmant)
 
-    @property
+    @cached_property
     def max_value(self) -> float:
         """The largest finite value."""
         return float(ml_dtypes.finfo(self.dtype).max)
 
-    @property
+    @cached_property
     def smallest_normal(self) -> float:
         """The smallest positive normal value; the spacing is constant below it."""
         return float(ml_dtypes.finfo(self.dtype).tiny)
@@ -292,32 +367,25 @@ class FloatFormat:
         """The ``ml_dtypes`` round-to-nearest cast, back in ``float64``."""
         return u.astype(self.dtype).astype(np.float64)
 
-    def _shifted(self, values: np.ndarray, by: np.ndarray) -> np.ndarray:
-        """The value ``by`` bit patterns away from each non-negative representable value."""
-        bits = values.astype(self.dtype).view(self._bits_type).astype(np.int64) + by
-        return bits.astype(self._bits_type).view(self.dtype).astype(np.float64)
-
     def neighbours(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The representable values ``lo <= u <= hi`` around each entry (equal when exact)."""
+        """The representable values ``lo <= u <= hi`` around each entry (equal when exact).
+
+        By :func:`binary_float_neighbours` with the format's mantissa bits and
+        smallest normal; the test suite checks them against the format's bit
+        patterns (the ``ml_dtypes`` cast and the next pattern), against the
+        list of representable values, and that every output of ``apply``
+        survives a round trip through the type.
+        """
         u = self._checked(u)
-        magnitude = np.abs(u)
-        rounded = self._cast(magnitude)
-        step = np.where(rounded > magnitude, -1, np.where(rounded < magnitude, 1, 0))
-        other = self._shifted(rounded, step)
-        small, large = np.minimum(rounded, other), np.maximum(rounded, other)
-        negative = u < 0
-        return np.where(negative, -large, small), np.where(negative, -small, large)
+        return binary_float_neighbours(u, self.mantissa_bits, self.smallest_normal)
 
     def apply(self, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Quantize every entry of ``u`` (any shape); raises if any is out of range."""
         u = self._checked(u)
         if self.rounding == "nearest":
             return self._cast(u)
-        lo, hi = self.neighbours(u)
-        out = _stochastic_choice(u, lo, hi, rng)
-        if not np.array_equal(self._cast(out), out):
-            raise RuntimeError(f"stochastic rounding produced a value not representable in {self}")
-        return out
+        lo, hi = binary_float_neighbours(u, self.mantissa_bits, self.smallest_normal)
+        return _stochastic_choice(u, lo, hi, rng)
 
     def conditional_moments(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact ``(E[Q(u) - u | u], E[(Q(u) - u)^2 | u])`` at every entry of ``u``."""
