@@ -243,7 +243,8 @@ class Recursions:
         key = (d, a, quant, tuple(steps.tolist()), setting)
         if key not in self._curves:
             p = problem(d, a, setting)
-            self.radii[(d, a, quant)] = recursion.stability_radius(p, quant)
+            if (d, a, quant) not in self.radii:
+                self.radii[(d, a, quant)] = recursion.stability_radius(p, quant)
             self._curves[key] = recursion.risk_curve(p, quant, steps)
         return self._curves[key]
 
@@ -1056,6 +1057,16 @@ class FormatResult:
         """
         mean, low, high = stats.budget_t_interval(self.runs - self.runs_none, comparisons)
         return tuple(x / self.predicted_excess for x in (mean, low, high))
+
+    def approximation_share(self) -> float:
+        """Share of the predicted excess that is the risk of SGD's target ``w~`` itself.
+
+        In :data:`QUIET_SETTING` a float's excess is partly the drift from
+        ``w*`` to ``w*/(1+eps)`` (risk ``eps^2/(2(1+eps)^2) |w*|_H^2``, second
+        order in ``eps``) and partly gradient noise (first order).
+        """
+        p = problem(self.d, PAPER_EXPONENT, self.fmt.setting)
+        return recursion.approximation_error(p, self.fmt.model()) / self.predicted_excess
 
     def design_half_width(self, comparisons: int) -> float:
         """:func:`design_half_width` at this result's sizes."""
