@@ -302,7 +302,11 @@ class Comparison:
         The recursion's stability radius (the hypothesis: ``< 1``).
     fourth_factor
         The largest of :func:`coordinate_fourth_moment_factors` (the
-        hypothesis of the t intervals: ``< 1``).
+        hypothesis of the t intervals: ``< 1``); near 1 through the slowest
+        coordinate (about ``1 - 4 gamma lambda_d``).
+    top_factor
+        The factor of the first coordinate (``lambda_1 = 1``), the one that
+        crosses 1 first when the step or ``eps`` grows.
     """
 
     case: Case
@@ -310,6 +314,7 @@ class Comparison:
     predicted: RiskCurve
     radius: float
     fourth_factor: float
+    top_factor: float
 
     def mean(self, estimator: str) -> np.ndarray:
         """Shape ``(k,)``: the Monte Carlo mean risk of ``estimator``."""
@@ -358,9 +363,14 @@ def compare(case: Case, steps: np.ndarray, runs: int, seed: SeedLike) -> Compari
     else:
         nothing = np.full(simulated.steps.size, np.nan)
         predicted = RiskCurve(simulated.steps, nothing, nothing.copy())
-    factor = float(coordinate_fourth_moment_factors(case.problem, case.quant).max())
+    factors = coordinate_fourth_moment_factors(case.problem, case.quant)
     return Comparison(
-        case=case, simulated=simulated, predicted=predicted, radius=radius, fourth_factor=factor
+        case=case,
+        simulated=simulated,
+        predicted=predicted,
+        radius=radius,
+        fourth_factor=float(factors.max()),
+        top_factor=float(factors[0]),
     )
 
 
@@ -464,6 +474,8 @@ class Verdict:
         (hypothesis: ``< 1``).
     heavy_tailed
         Labels of the cases whose fourth-moment factor is not below 1.
+    largest_top_factor
+        Largest fourth-moment factor of the first coordinate over the cases.
     """
 
     comparisons: int
@@ -474,6 +486,7 @@ class Verdict:
     unstable: tuple[str, ...]
     largest_fourth_factor: float
     heavy_tailed: tuple[str, ...]
+    largest_top_factor: float
 
     @property
     def tightest(self) -> GroupVerdict:
@@ -551,6 +564,7 @@ def verdict(comparisons: Sequence[Comparison]) -> Verdict:
         unstable=tuple(c.case.label for c in comparisons if not c.radius < 1),
         largest_fourth_factor=float(max(c.fourth_factor for c in comparisons)),
         heavy_tailed=tuple(c.case.label for c in comparisons if not c.fourth_factor < 1),
+        largest_top_factor=float(max(c.top_factor for c in comparisons)),
     )
 
 
@@ -582,8 +596,9 @@ def recursion_claim(
         expected[f"{name}: largest |z|"] = f"<= {g.threshold:.3g}"
     measured |= {
         "deterministic points (average at T = 1) that differ": v.exact_mismatches,
-        "largest stability radius": v.largest_radius,
-        "largest per-coordinate fourth-moment factor": v.largest_fourth_factor,
+        "largest stability radius": f"{v.largest_radius:.6f}",
+        "largest per-coordinate fourth-moment factor": f"{v.largest_fourth_factor:.6f}",
+        "largest fourth-moment factor of coordinate 1 (lambda_1 = 1)": v.largest_top_factor,
     }
     expected |= {
         "deterministic points (average at T = 1) that differ": 0,
