@@ -60,12 +60,15 @@
 # How close the two exponents are is the book's own finding, stated as an
 # equivalence with a tolerance fixed in advance.
 #
-# Both comparisons were fixed on the grid of $n \le 100$, and both test those
-# rows only. The theorem speaks of *all large* $T$, while the grid's runs stop
-# after 500 steps; when the grid was extended to $n = 200$, that horizon
-# turned out too short for the last iterate there, and the row $n = 200$ failed
-# both comparisons (see below). It is reported beside them, not tested: this
-# restriction was made after seeing that row.
+# Both comparisons were fixed on the grid of $n \le 100$. The theorem speaks
+# of *all large* $T$, while the grid's runs stop after 500 steps; when the
+# grid was extended to $n = 200$, that horizon turned out too short for the
+# last iterate there (see below), and in a first run of the extended grid
+# (32 trials a cell) the exponent finding failed: the budget interval of the
+# exponent difference reached 0.424. The finding now fits the rows
+# $n \le 100$ it was fixed on and reports the slope over every $n$ beside
+# it: a restriction made after seeing that row. The band test keeps every
+# row.
 
 # %%
 import numpy as np
@@ -246,9 +249,13 @@ show_figure(
 # there the last iterate's grows faster, and at the largest $n$,
 # {glue:text}`n-top`, its $N_{50}$ is
 # {glue:text}`ratio-top:.2f` times the ergodic one (budget interval
-# {glue:text}`ratio-top-low:.2f` to {glue:text}`ratio-top-high:.2f`; at full
-# scale under master seed 0, with 32 trials a cell, 2.7 and a slope of the
-# log ratio over all $n$ of 0.33 with budget interval 0.23 to 0.42). This is
+# {glue:text}`ratio-top-low:.2f` to {glue:text}`ratio-top-high:.2f`). At full
+# scale under master seed 0 the ratio at $n = 200$ is 2.75 (budget interval
+# 1.81 to 4.17, which reaches below 2, so the band test passes there; with
+# 32 trials a cell it was 2.74, about 1.9 to 3.9), and the slope of the log
+# ratio over all $n$
+# is 0.32 (SE 0.02, budget interval about 0.21 to 0.44, against 0.23 to 0.42
+# with 32 trials): the exponent finding would fail with that row. This is
 # the horizon, not a failure of absorption: at $n = 200$ the iterate that the
 # ergodic average already identifies hovers a few coordinates away from $w^*$
 # and reaches it only slowly. In a separate check (16 fresh training sets at
@@ -307,13 +314,14 @@ glue("ratio-top-high", float(top_high[-1]))
 # * Without noise $g_N(w^*) = 0$ exactly, by the model's formula, and every run
 #   of the plain loop started at $w^*$ stays.
 # * The last iterate has a phase transition of the same shape as the ergodic
-#   one; up to $n = 100$ it has a similar exponent, and its $N_{50}$ is never
-#   significantly smaller (Theorem 2's direction) nor more than twice as large;
+#   one, and its $N_{50}$ is never significantly smaller (Theorem 2's
+#   direction) nor significantly more than twice as large; up to $n = 100$
 #   the two exponents agree within the tolerance fixed in advance.
 # * At $n = 200$ the grid's horizon of 500 steps is too short for the last
-#   iterate: its $N_{50}$ is more than twice the ergodic one, because runs
-#   whose average is already right take thousands of steps to be absorbed at
-#   $w^*$ (reported, not tested).
+#   iterate: its $N_{50}$ is about 2.7 times the ergodic one and its local
+#   exponent about 2 from $n = 50$ on, because runs whose average is already
+#   right take thousands of steps to be absorbed at $w^*$; over every $n$ the
+#   exponents no longer agree within the tolerance (reported, not tested).
 # * The last iterate succeeds in exactly the runs absorbed at $w^*$.
 # * Every trial in which only the last iterate succeeded reached $w^*$ in the
 #   second half of the run, as the ergodic sum predicts.
