@@ -258,3 +258,21 @@ def test_exponent_finding_fits_the_rows_up_to_n_100_and_reports_every_row():
     assert not broken.passed
     with pytest.raises(ValueError, match=r"no row with n <= 5 \(n = \[10, 25"):
         comparison.up_to(5)
+
+
+def test_band_tests_the_rows_up_to_n_100_and_reports_the_others(clean_batches):
+    """A last iterate 3x behind at n = 200 only is reported, not tested; at n = 50 it fails."""
+    ns = np.array([10, 25, 50, 100, 200])
+    ergodic = np.array([4.0, 6.0, 9.0, 13.0, 20.0])  # inside the grid of N from 2 to 128
+    late = _grid_from_transitions(ns, ergodic, ergodic * np.where(ns > 100, 3.0, 1.02))
+    claim = last_checks.last_iterate_claim(
+        li.compare_last_and_ergodic(late, 400, 3), late, clean_batches, 20
+    )
+    assert claim.passed, claim.as_text()
+    reported = claim.measured["N50_last / N50_ergodic at n > 100 (reported, not tested)"]
+    assert reported.startswith("200: 3.0")
+    early = _grid_from_transitions(ns, ergodic, ergodic * np.where(ns == 50, 3.0, 1.02))
+    broken = last_checks.last_iterate_claim(
+        li.compare_last_and_ergodic(early, 400, 3), early, clean_batches, 20
+    )
+    assert not broken.passed
