@@ -143,25 +143,18 @@ def test_escape_claim_fails_with_a_wrong_prediction(predictor):
     assert not checks.escape_time_claim(broken).passed
 
 
-def _halved_flips(trials, bounds, cols, coefficients, *rest):
-    """The engine's incremental update with u_new - u_old taken as +-1 instead of +-2."""
-    return ENGINE_FLIPS(trials, bounds, cols, 0.5 * coefficients, *rest)
-
-
-def _noise_forgotten(trials, bounds, cols, coefficients, P, Z, target, v, noise, *rest):
-    """The engine's incremental update recomputing the residuals without the label noise."""
-    return ENGINE_FLIPS(trials, bounds, cols, coefficients, P, Z, target, v, 0 * noise, *rest)
-
-
-ENGINE_FLIPS = engine._apply_flips
+#: the engine's incremental update with u_new - u_old taken as +-1 instead of +-2
+HALVED_FLIPS = engine.IncrementalUpdate(flip_step=1.0)
+#: the engine's incremental update recomputing the residuals without the label noise
+NOISE_FORGOTTEN = engine.IncrementalUpdate(noise_weight=0.0)
 
 
 @pytest.mark.mutation("ste.thm3_escape_time")
 @pytest.mark.parametrize(
-    "flips", [_halved_flips, _noise_forgotten], ids=["update-halved", "noise-forgotten"]
+    "update", [HALVED_FLIPS, NOISE_FORGOTTEN], ids=["update-halved", "noise-forgotten"]
 )
-def test_escape_claim_fails_when_the_engine_goes_wrong_after_the_escape(monkeypatch, flips):
-    monkeypatch.setattr(engine, "_apply_flips", flips)
+def test_escape_claim_fails_when_the_engine_goes_wrong_after_the_escape(monkeypatch, update):
+    monkeypatch.setattr(engine, "INCREMENTAL_UPDATE", update)
     broken = _escapes(reference_trials=4)
     # the first escape happens before any incremental update: it is still predicted exactly
     assert all(np.array_equal(c.predicted, c.simulated) for c in broken)
@@ -271,7 +264,7 @@ def test_recurrence_claim_fails_with_a_noisy_noiseless_control(noisy_map):
 @pytest.mark.mutation("ste.thm3_recurrence")
 def test_recurrence_claim_fails_when_the_engine_update_is_wrong(noisy_map, monkeypatch):
     runs, negative, _ = noisy_map
-    monkeypatch.setattr(engine, "_apply_flips", _halved_flips)
+    monkeypatch.setattr(engine, "INCREMENTAL_UPDATE", HALVED_FLIPS)
     broken = rec.recurrence_runs(25, 140, 0.0, 48, 200, 6, start="zero")
     claim = _claim(runs, negative, broken)
     assert not claim.passed and "noiseless" in claim.summary
