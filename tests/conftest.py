@@ -75,3 +75,25 @@ def quick_book(tmp_path_factory) -> Path:
     result = build_book(folder)
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     return folder
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep ``xdist_group`` tests on one worker under pytest 9.
+
+    pytest-xdist 3.8 groups ``--dist loadgroup`` tests by appending ``@group``
+    to ``item._nodeid``, which pytest 9 no longer reads (the node id lives in
+    ``item._id``); without this the quick book would be built once per worker.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        groups = sorted(
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        )
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = coerce_node_id(item.nodeid + suffix)
