@@ -115,7 +115,7 @@ def plot_margins(margins: list[ClaimMargin]):
             (m for m in margins if m.kind == kind and m.closest is not None),
             key=lambda m: m.closest,
         )
-        ys = range(len(chosen))
+        ys = range(max(counts) - len(chosen), max(counts))  # the tightest at the top
         values = [min(m.closest, 1.25) for m in chosen]
         colours = [COLORS["pass"] if m.closest < 1 else COLORS["accent"] for m in chosen]
         ax.barh(list(ys), values, color=colours, height=0.6)
