@@ -79,13 +79,18 @@ class claims_report_node(nodes.General, nodes.Element):
     """Placeholder replaced by the report table once every page is read."""
 
 
+def _reread_every_build(directive: Directive) -> None:
+    """Mark the directive's page to be re-read on every build (it shows the build itself)."""
+    env = directive.state.document.settings.env
+    env.quantheory_report_docs = getattr(env, "quantheory_report_docs", set())
+    env.quantheory_report_docs.add(env.docname)
+
+
 class ClaimsReportDirective(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        env = self.state.document.settings.env
-        env.quantheory_report_docs = getattr(env, "quantheory_report_docs", set())
-        env.quantheory_report_docs.add(env.docname)
+        _reread_every_build(self)
         return [claims_report_node()]
 
 
@@ -95,9 +100,7 @@ class BuildSettingsDirective(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        env = self.state.document.settings.env
-        env.quantheory_report_docs = getattr(env, "quantheory_report_docs", set())
-        env.quantheory_report_docs.add(env.docname)  # re-read on every build
+        _reread_every_build(self)
         record = provenance(None)
         return [nodes.paragraph(text=f"This build: {provenance_line(record)}.")]
 
@@ -112,9 +115,7 @@ class ExecutionStatisticsDirective(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        env = self.state.document.settings.env
-        env.quantheory_report_docs = getattr(env, "quantheory_report_docs", set())
-        env.quantheory_report_docs.add(env.docname)
+        _reread_every_build(self)
         return [execution_statistics_node()]
 
 
@@ -313,8 +314,7 @@ REPORT_SECTIONS = (
 )
 
 
-def _report_sections(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
-    rows = _report_rows(app.env)
+def _report_sections(app: Sphinx, fromdocname: str, rows: list[dict[str, Any]]) -> list[nodes.Node]:
     out: list[nodes.Node] = []
     for kind, title, text in REPORT_SECTIONS:
         chosen = [r for r in rows if r["kind"] == kind]
@@ -326,8 +326,7 @@ def _report_sections(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
     return out
 
 
-def _summary_paragraph(env: Any) -> nodes.paragraph:
-    rows = _report_rows(env)
+def _summary_paragraph(rows: list[dict[str, Any]]) -> nodes.paragraph:
     counts = {
         status: sum(r["status"] == status for r in rows) for status in ("pass", "fail", "missing")
     }
@@ -341,9 +340,9 @@ def _summary_paragraph(env: Any) -> nodes.paragraph:
 MARGINS_IMAGE = "claim_margins.png"
 
 
-def _margins_figure(app: Sphinx) -> nodes.Node:
+def _margins_figure(app: Sphinx, rows: list[dict[str, Any]]) -> nodes.Node:
     """The report's figure: how close each recorded claim came to failing."""
-    margins = claim_margins(_report_rows(app.env))
+    margins = claim_margins(rows)
     fig = plot_margins(margins)
     folder = Path(app.outdir) / "_images"
     folder.mkdir(parents=True, exist_ok=True)
@@ -369,9 +368,10 @@ def _margins_figure(app: Sphinx) -> nodes.Node:
 
 def _resolve_report(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
     for node in list(doctree.findall(claims_report_node)):
-        figure = [_margins_figure(app)] if app.builder.format == "html" else []
+        rows = _report_rows(app.env)
+        figure = [_margins_figure(app, rows)] if app.builder.format == "html" else []
         node.replace_self(
-            [_summary_paragraph(app.env), *figure, *_report_sections(app, fromdocname)]
+            [_summary_paragraph(rows), *figure, *_report_sections(app, fromdocname, rows)]
         )
     for node in list(doctree.findall(execution_statistics_node)):
         node.replace_self(_execution_table(app, fromdocname))
