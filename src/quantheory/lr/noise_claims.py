@@ -168,8 +168,24 @@ def baseline_risk(
     return _simulate(problem, Silent(simulate.idealized(quant)), steps, runs, seed)
 
 
+class _QuantizedRuns:
+    """What both sweeps share: ``target``, ``kind`` and per-run risks ``last`` (runs, k)."""
+
+    target: str
+    kind: str
+    last: np.ndarray
+
+    @property
+    def runs(self) -> int:
+        return int(self.last.shape[0])
+
+    @property
+    def label(self) -> str:
+        return f"{self.target} {self.kind}"
+
+
 @dataclass(frozen=True)
-class EpsSweep:
+class EpsSweep(_QuantizedRuns):
     """Monte Carlo excess risk of one quantized target over an ``eps`` grid.
 
     Attributes
@@ -202,14 +218,6 @@ class EpsSweep:
     average: np.ndarray
     plain: np.ndarray
     seed: str
-
-    @property
-    def runs(self) -> int:
-        return int(self.last.shape[0])
-
-    @property
-    def label(self) -> str:
-        return f"{self.target} {self.kind}"
 
     def quantization(self, eps: float) -> Quantization:
         return Quantization(self.target, self.kind, float(eps))
@@ -712,7 +720,7 @@ def _sweep_summary(check: SweepCheck) -> str:
 
 
 @dataclass(frozen=True)
-class BatchSweep:
+class BatchSweep(_QuantizedRuns):
     """Monte Carlo quantization term of the risk over batch sizes at a fixed sample budget.
 
     Attributes
@@ -741,14 +749,6 @@ class BatchSweep:
     last: np.ndarray
     average: np.ndarray
     seed: str
-
-    @property
-    def runs(self) -> int:
-        return int(self.last.shape[0])
-
-    @property
-    def label(self) -> str:
-        return f"{self.target} {self.kind}"
 
     @property
     def quantization(self) -> Quantization:
