@@ -449,6 +449,38 @@ def test_grid_cells_are_picklable_and_the_grid_is_the_cells_in_order():
         )
 
 
+def _state(seed: np.random.SeedSequence) -> tuple[int, ...]:
+    """The words a seed gives its generator (what two seeds must not share)."""
+    return tuple(seed.generate_state(4))
+
+
+def test_trial_seeds_are_distinct_from_every_seed_spawned_around_them(monkeypatch):
+    """The full-scale shared grid run through success_grid (cells seeded by the executor):
+    every trial seed of every cell, the children each cell's seed gives by spawn(), their
+    children, and the grid seed's further children are all different seeds. With trial t
+    keyed (*cell.spawn_key, t) (what cell.spawn() gives) this fails."""
+    monkeypatch.setenv("QUANTHEORY_SCALE", "full")
+    params = sc.phase_grid_parameters()
+    grid_seed = np.random.SeedSequence(0, spawn_key=(sc.PHASE_GRID_SALT,))
+    seeds: list[np.random.SeedSequence] = []
+
+    def record(cell, seed):
+        trials = sc.trial_seeds(seed, cell.n_trials)
+        again = sc.trial_seeds(seed, cell.n_trials)  # a retried cell: the same seeds
+        assert [_state(s) for s in trials] == [_state(s) for s in again]
+        children = seed.spawn(cell.n_trials)
+        seeds.extend([seed, *trials, *children, *children[0].spawn(cell.n_trials)])
+        return {**dict.fromkeys(sc.COUNTS, 0), "v_shape": 1.0}
+
+    monkeypatch.setattr(sc, "count_cell", record)
+    sc.success_grid(seed=grid_seed, **params)
+    cells = len(params["ns"]) * len(params["sample_sizes"])
+    assert len(seeds) == cells * (1 + 3 * params["n_trials"])
+    seeds.extend([grid_seed, *grid_seed.spawn(cells)])  # the grid seed spawned from again
+    states = [_state(seed) for seed in seeds]
+    assert len(set(states)) == len(states)
+
+
 def test_a_cells_counts_do_not_depend_on_its_chunks(monkeypatch):
     cell = sc.GridCell(6, 24, 7, 80, m=16, noise_std=0.3)
     seed = np.random.SeedSequence(4)

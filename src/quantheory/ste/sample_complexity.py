@@ -145,16 +145,30 @@ def release_input_buffer() -> None:
     _BUFFER.clear()
 
 
-def trial_seeds(seed: SeedLike, n_trials: int) -> list[np.random.SeedSequence]:
-    """The seeds of a cell's trials: the first ``n_trials`` children of ``seed``.
+#: the spawn-key component that puts a cell's trial seeds on a branch of their own. A
+#: parent's ``spawn()`` numbers its children 0, 1, 2, ..., so this one (one 32-bit word,
+#: the largest) would be its 4,294,967,295th child: no sweep spawns that many, so no
+#: ``spawn()`` of the cell's seed, or of any of its descendants, gives a trial's seed
+TRIAL_BRANCH = 2**32 - 1
 
-    Computed from ``seed``'s entropy and spawn key, so calling this twice with
-    the same ``SeedSequence`` (a retried cell) gives the same seeds.
+
+def trial_seeds(seed: SeedLike, n_trials: int) -> list[np.random.SeedSequence]:
+    """The seeds of a cell's trials, on a branch of ``seed`` that ``spawn()`` never reaches.
+
+    Trial t gets the spawn key ``(*seed.spawn_key, TRIAL_BRANCH, t)`` (see
+    :data:`TRIAL_BRANCH`): distinct from every child ``seed.spawn()`` gives
+    (``(*seed.spawn_key, i)``) and from theirs, so a cell may spawn other
+    children from its seed without reusing a trial's randomness. Computed
+    from ``seed``'s entropy and spawn key only (``seed`` is not spawned from),
+    so calling this twice with the same ``SeedSequence`` (a retried cell)
+    gives the same seeds.
     """
     parent = seed_sequence(seed)
     return [
         np.random.SeedSequence(
-            parent.entropy, spawn_key=(*parent.spawn_key, t), pool_size=parent.pool_size
+            parent.entropy,
+            spawn_key=(*parent.spawn_key, TRIAL_BRANCH, t),
+            pool_size=parent.pool_size,
         )
         for t in range(n_trials)
     ]
