@@ -25,6 +25,7 @@ from quantheory import executor
 from quantheory.cg import angle, digits
 from quantheory.executor import SCHEDULER_ENV_VAR, map_cells
 from quantheory.seeding import generator, paired
+from quantheory.ste import sample_complexity as sc
 
 # one xdist worker runs them all, so one loopback cluster serves the module
 pytestmark = pytest.mark.xdist_group("dask")
@@ -117,13 +118,17 @@ def _free_port() -> int:
 class Cluster:
     """A scheduler and workers on loopback, each a process of the venv's ``dask`` command.
 
+    ``workers`` worker processes (default :data:`WORKERS`) with ``nthreads``
+    threads each (default 1).
+
     Their output goes to ``<logs>/<name>.log``; if the cluster does not come
     up, what was started is stopped and the logs' ends are in the error.
     """
 
-    def __init__(self, logs: Path) -> None:
+    def __init__(self, logs: Path, workers: int = WORKERS, nthreads: int = 1) -> None:
         self.address = f"tcp://127.0.0.1:{_free_port()}"
         self.logs = logs
+        self.nthreads = nthreads
         self.env = dict(
             os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")])
         )
@@ -142,8 +147,8 @@ class Cluster:
                 "--no-dashboard",
                 "--no-show",
             )
-            self.workers = [self.start_worker(f"worker-{i}") for i in range(WORKERS)]
-            self.wait_for_workers(WORKERS)
+            self.workers = [self.start_worker(f"worker-{i}") for i in range(workers)]
+            self.wait_for_workers(workers)
         except Exception as error:
             self.close()
             tails = {p.name: p.read_text()[-2000:] for p in sorted(logs.glob("*.log"))}
@@ -161,7 +166,8 @@ class Cluster:
     def start_worker(self, name: str) -> subprocess.Popen:
         # no nanny: the process started here is the worker, so killing it kills the worker
         return self._start(
-            name, "worker", self.address, "--name", name, "--nthreads", "1", "--no-nanny",
+            name, "worker", self.address, "--name", name, "--nthreads", str(self.nthreads),
+            "--no-nanny",
             "--host", "127.0.0.1", "--no-dashboard",
         )  # fmt: skip
 
@@ -306,3 +312,27 @@ def _wait_for_running_cell(folder: Path, pid: int, sweep) -> int:
     if sweep.done():
         sweep.result()  # the sweep's own error, if it failed
     raise AssertionError(f"worker {pid} ran no cell of the sweep within {START_TIMEOUT} s")
+
+
+@pytest.fixture(scope="module")
+def threaded_cluster(tmp_path_factory):
+    """One worker process running two cells at once (two threads)."""
+    running = Cluster(tmp_path_factory.mktemp("dask-threads-logs"), workers=1, nthreads=2)
+    yield running
+    running.close()
+
+
+def test_theorem_1_grid_on_a_two_thread_worker_equals_the_in_process_run(
+    monkeypatch, threaded_cluster
+):
+    """Cells of one shape run two at a time in one worker process: each thread keeps its
+    own input buffer, so no cell reads another's inputs and the counts are the serial ones."""
+    sizes = [40] * 4 + [48] * 4  # repeated sizes: more cells of one shape, on their own seeds
+    here, there = _both(
+        monkeypatch,
+        threaded_cluster,
+        lambda: sc.success_grid([20, 24], sizes, 8, 60, np.random.SeedSequence(6)),
+    )
+    for key in sc.COUNTS:
+        assert np.array_equal(getattr(here, key), getattr(there, key)), key
+    assert len(set(here.ergodic.ravel())) > 1  # the cells differ

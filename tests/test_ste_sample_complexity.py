@@ -494,6 +494,40 @@ def test_a_cells_counts_do_not_depend_on_its_chunks(monkeypatch):
     assert sc.count_cell(tight, seed) == whole
 
 
+#: cells of one shape (so they share one buffer if the buffer is shared) on their own seeds
+THREADED_CELLS = [sc.GridCell(24, 40, 8, 60) for _ in range(8)]
+
+
+def test_cells_run_by_concurrent_threads_count_as_run_one_after_the_other():
+    """Four threads run the cells at once (drawing inputs releases the GIL): each thread
+    has its own input buffer, so the counts are the serial ones. With one buffer for the
+    process, threads overwrite each other's inputs and the counts differ."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pairs = paired(THREADED_CELLS, 31)
+    serial = [sc.count_cell(cell, seed) for cell, seed in pairs]
+    sc.release_input_buffer()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            threaded = list(pool.map(lambda pair: sc.count_cell(*pair), pairs))
+            assert threaded == serial
+    assert len({result["ergodic"] for result in serial}) > 1  # the cells differ
+
+
+def test_each_thread_has_its_own_input_buffer_and_releases_only_its_own():
+    from concurrent.futures import ThreadPoolExecutor
+
+    here = sc._input_buffer((3, 5), 1e6)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        there = pool.submit(sc._input_buffer, (3, 5), 1e6).result()
+        assert not np.shares_memory(here, there)
+        pool.submit(sc.release_input_buffer).result()
+    assert np.shares_memory(here, sc._input_buffer((3, 5), 1e6))  # reused: not released
+    sc.release_input_buffer()
+    assert not np.shares_memory(here, sc._input_buffer((3, 5), 1e6))
+    sc.release_input_buffer()
+
+
 @pytest.mark.parametrize(
     ("scale", "largest_n", "trials"), [("quick", 50, 64), ("full", 200, 24), ("large", 400, 64)]
 )

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -116,8 +117,10 @@ class GridCell:
     memory_budget: float = MEMORY_BUDGET
 
 
-#: this process's reusable input buffer (at most one array; see :func:`_input_buffer`)
-_BUFFER: list[np.ndarray] = []
+#: each thread's reusable input buffer (attribute ``array``; see :func:`_input_buffer`):
+#: one per thread, so cells run at once by the threads of a process (a Dask worker with
+#: ``--nthreads 2``, a thread pool) never write into each other's inputs
+_BUFFERS = threading.local()
 
 
 def _input_buffer(shape: tuple[int, ...], limit: float) -> np.ndarray:
@@ -125,24 +128,27 @@ def _input_buffer(shape: tuple[int, ...], limit: float) -> np.ndarray:
 
     Fresh memory is slow to obtain (the operating system provides and clears
     it page by page at the first write: on the book's machine about as long as
-    drawing the normals that fill it), so one buffer serves every chunk of
-    every cell this process runs, grown when a chunk needs more (doubled, but
-    to at most ``limit`` bytes unless the chunk needs more). Its contents
-    never outlive a chunk: every chunk overwrites what it uses.
-    :func:`release_input_buffer` frees it.
+    drawing the normals that fill it), so one buffer per thread serves every
+    chunk of every cell this thread runs, grown when a chunk needs more
+    (doubled, but to at most ``limit`` bytes unless the chunk needs more).
+    Its contents never outlive a chunk: every chunk overwrites what it uses.
+    A process whose k threads run cells holds up to k buffers (k memory
+    budgets). :func:`release_input_buffer` frees the calling thread's buffer.
     """
     need = int(np.prod(shape))
-    if not _BUFFER or _BUFFER[0].size < need:
+    held = getattr(_BUFFERS, "array", None)
+    if held is None or held.size < need:
         cap = int(limit // np.dtype(SWEEP_DTYPE).itemsize)
-        size = max(need, min(2 * _BUFFER[0].size, cap)) if _BUFFER else need
-        _BUFFER[:] = []  # free the old buffer before taking the new one
-        _BUFFER.append(np.empty(size, dtype=SWEEP_DTYPE))
-    return _BUFFER[0][:need].reshape(shape)
+        size = need if held is None else max(need, min(2 * held.size, cap))
+        _BUFFERS.array = None  # free the old buffer before taking the new one
+        del held
+        _BUFFERS.array = np.empty(size, dtype=SWEEP_DTYPE)
+    return _BUFFERS.array[:need].reshape(shape)
 
 
 def release_input_buffer() -> None:
-    """Free the input buffer of :func:`_input_buffer` (the next chunk takes a new one)."""
-    _BUFFER.clear()
+    """Free the calling thread's :func:`_input_buffer` (its next chunk takes a new one)."""
+    _BUFFERS.array = None
 
 
 #: the spawn-key component that puts a cell's trial seeds on a branch of their own. A
