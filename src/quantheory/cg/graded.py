@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from quantheory.cg import network as nw
 from quantheory.cg import quadrature as qd
 from quantheory.cg.population import AnnulusPopulation
 from quantheory.cg.surrogates import max_level
+from quantheory.executor import map_cells
 from quantheory.seeding import SeedLike, spawn
 from quantheory.validation import positive_int
 
@@ -21,6 +23,32 @@ POPULATION = "population"
 def size_label(per_class: int) -> str:
     """``"1,000 per class"``: how a study labels a sample size."""
     return f"{per_class:,} per class"
+
+
+def study_run(
+    cell: tuple[str, int | None, int],
+    seed: SeedLike,
+    *,
+    population: AnnulusPopulation,
+    w0: np.ndarray,
+    layers: Mapping[str, np.ndarray],
+    bits: int,
+    eta: float,
+    steps: int,
+) -> it.IterateRun:
+    """One run of :func:`sample_size_study`: a layer on one sample size or the population.
+
+    ``cell`` is ``(layer, per_class, runs)``: ReLU descent from the first
+    ``runs`` starts of ``w0`` on ``per_class`` inputs per class drawn from
+    ``seed``, or, for ``per_class=None``, on the population from every start
+    (deterministic: ``seed`` is not used).
+    """
+    layer, per, runs = cell
+    v = layers[layer]
+    if per is None:
+        return qd.population_descent(population, w0, v, bits, "relu", eta, steps).iterates
+    z = it.plane_coordinates(population, *population.sample(per, seed))
+    return it.plane_descent(population, w0[:runs], z, v, bits, "relu", eta, steps)
 
 
 def sample_size_study(
@@ -46,22 +74,23 @@ def sample_size_study(
     Returns
     -------
     Runs keyed ``(layer, label)``, label :func:`size_label` or :data:`POPULATION`;
-    every layer sees the same samples.
+    every layer sees the same samples. Each run is a cell of a
+    :func:`~quantheory.executor.map_cells` sweep (:func:`study_run`); the
+    cells of one size share that size's seed, so they draw the same sample.
     """
     steps = positive_int("steps", steps)
-    seeds = spawn(seed, [f"sample_{per}" for per, _ in sizes])
-    out = {}
-    for per, runs in sizes:
-        z = it.plane_coordinates(population, *population.sample(per, seeds[f"sample_{per}"]))
-        starts = w0[: positive_int("runs", runs)]
-        for layer, v in layers.items():
-            out[layer, size_label(per)] = it.plane_descent(
-                population, starts, z, v, bits, "relu", eta, steps
-            )
-    for layer, v in layers.items():
-        run = qd.population_descent(population, w0, v, bits, "relu", eta, steps)
-        out[layer, POPULATION] = run.iterates
-    return out
+    seeds = spawn(seed, [f"sample_{per}" for per, _ in sizes] + [POPULATION])
+    cells = [(layer, per, positive_int("runs", runs)) for per, runs in sizes for layer in layers]
+    cells += [(layer, None, len(w0)) for layer in layers]
+    cell_seeds = [seeds[POPULATION if per is None else f"sample_{per}"] for _, per, _ in cells]
+    run = partial(
+        study_run, population=population, w0=w0, layers=layers, bits=bits, eta=eta, steps=steps
+    )
+    runs = map_cells(run, cells, cell_seeds, desc="sample-size study")
+    return {
+        (layer, POPULATION if per is None else size_label(per)): result
+        for (layer, per, _), result in zip(cells, runs, strict=True)
+    }
 
 
 def fresh_study(

@@ -59,7 +59,8 @@ from functools import partial
 import numpy as np
 from scipy import stats as sps
 
-from quantheory.seeding import SeedLike, describe, generator, paired, spawn
+from quantheory.executor import map_cells
+from quantheory.seeding import SeedLike, describe, generator, spawn
 from quantheory.ste.engine import TrialBatch, run_ste_method, sample_trials, single_threaded
 from quantheory.ste.model import network_output, second_layer, sign, ste_gradient
 from quantheory.validation import nonnegative_float, positive_float, positive_int
@@ -324,6 +325,48 @@ class EscapeCheck:
         return float(np.median(self.simulated))
 
 
+def escape_cell(
+    cell: tuple[int, float],
+    seed: SeedLike,
+    *,
+    n: int,
+    n_trials: int,
+    step_size: float,
+    reference_trials: int,
+    predictor: EscapePredictor = predicted_escape_steps,
+) -> EscapeCheck:
+    """One cell (N, s) of :func:`escape_experiment`, from its own ``seed``.
+
+    ``seed`` is split into the training sets and an independent stream for
+    the randomization of :func:`randomized_pit`.
+    """
+    n_samples, noise = cell
+    streams = spawn(seed, ["trials", "randomization"])
+    batch = sample_trials(n, n_samples, n_trials, streams["trials"], noise_std=noise)
+    predicted = predictor(batch, step_size)
+    simulated = simulated_escape_steps(batch, step_size)
+    v_norm = float(np.linalg.norm(second_layer(batch.v.size)))
+    law = partial(
+        escape_step_cdf,
+        n=n,
+        n_samples=n_samples,
+        noise_std=noise,
+        v_norm=v_norm,
+        step_size=step_size,
+    )
+    pit = randomized_pit(simulated, law, MAX_STEPS, generator(streams["randomization"]))
+    return EscapeCheck(
+        n_samples,
+        noise,
+        predicted,
+        simulated,
+        pit,
+        escape_step_median(n, n_samples, noise, v_norm, step_size),
+        compare_trajectories(batch, predicted, step_size, reference_trials),
+        describe(seed),
+    )
+
+
 def escape_experiment(
     n: int,
     cells: Sequence[tuple[int, float]],
@@ -335,41 +378,20 @@ def escape_experiment(
 ) -> list[EscapeCheck]:
     """For each cell (N, s): fresh training sets, escape steps predicted and simulated.
 
-    Each cell's seed is split into the training sets and an independent stream
-    for the randomization of :func:`randomized_pit`. The first
+    The cells are those of a :func:`~quantheory.executor.map_cells` sweep, each
+    computed by :func:`escape_cell` from its own child of ``seed``. The first
     ``reference_trials`` trials of each cell are also followed past the escape
     in the engine and in the reference loop. ``predictor`` maps (batch, eta)
     to predicted steps; the default is the independent closed form (a test may
-    pass a broken one).
+    pass a broken one; on a Dask cluster it must be a module-level function).
     """
-    step_size = positive_float("step_size", step_size)
-    checks = []
-    for (n_samples, noise), child in paired(list(cells), seed):
-        noise = nonnegative_float("noise_std", noise)
-        streams = spawn(child, ["trials", "randomization"])
-        batch = sample_trials(n, n_samples, n_trials, streams["trials"], noise_std=noise)
-        predicted = predictor(batch, step_size)
-        simulated = simulated_escape_steps(batch, step_size)
-        v_norm = float(np.linalg.norm(second_layer(batch.v.size)))
-        law = partial(
-            escape_step_cdf,
-            n=n,
-            n_samples=n_samples,
-            noise_std=noise,
-            v_norm=v_norm,
-            step_size=step_size,
-        )
-        pit = randomized_pit(simulated, law, MAX_STEPS, generator(streams["randomization"]))
-        checks.append(
-            EscapeCheck(
-                n_samples,
-                noise,
-                predicted,
-                simulated,
-                pit,
-                escape_step_median(n, n_samples, noise, v_norm, step_size),
-                compare_trajectories(batch, predicted, step_size, reference_trials),
-                describe(child),
-            )
-        )
-    return checks
+    cells = [(n_samples, nonnegative_float("noise_std", noise)) for n_samples, noise in cells]
+    cell = partial(
+        escape_cell,
+        n=n,
+        n_trials=n_trials,
+        step_size=positive_float("step_size", step_size),
+        reference_trials=reference_trials,
+        predictor=predictor,
+    )
+    return map_cells(cell, cells, seed, desc="escape")

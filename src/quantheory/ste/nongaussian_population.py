@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -36,8 +36,9 @@ from scipy import special
 
 from quantheory import stats
 from quantheory.claims import Claim
+from quantheory.executor import map_cells
 from quantheory.plotting import COLORS, figure
-from quantheory.seeding import SeedLike, describe, generator, paired
+from quantheory.seeding import SeedLike, describe, generator
 from quantheory.ste.engine import run_ste_method, sample_trials
 from quantheory.ste.model import second_layer, sign
 from quantheory.validation import positive_int
@@ -289,11 +290,21 @@ def sample_shifted_gradient(
     return ShiftedGradientSample(setting, w_star, u, v, estimate, describe(seed))
 
 
+def _shifted_gradient_cell(
+    setting: ShiftedSetting, seed: SeedLike, *, n_samples: int
+) -> ShiftedGradientSample:
+    return sample_shifted_gradient(setting, n_samples, seed)
+
+
 def shifted_gradient_experiment(
     settings: Sequence[ShiftedSetting], n_samples: int, seed: SeedLike
 ) -> list[ShiftedGradientSample]:
-    """:func:`sample_shifted_gradient` at every setting, one child seed each."""
-    return [sample_shifted_gradient(s, n_samples, c) for s, c in paired(settings, seed)]
+    """:func:`sample_shifted_gradient` at every setting, one child seed each.
+
+    The settings are the cells of a :func:`~quantheory.executor.map_cells` sweep.
+    """
+    cell = partial(_shifted_gradient_cell, n_samples=positive_int("n_samples", n_samples))
+    return map_cells(cell, settings, seed, desc="shifted gradient")
 
 
 def gradient_z_scores(
@@ -370,6 +381,51 @@ class LimitComparison:
 BATCH_TRIALS = 50  # finite-sample trials drawn at once
 
 
+@dataclass(frozen=True)
+class _BatchTally:
+    """The counts of :class:`LimitComparison` over one batch of trials."""
+
+    agree_ergodic: int
+    agree_last: int
+    predicted_star: int
+    agree_elsewhere: int
+    elsewhere_constant: int
+    hitting_times: list[int]
+
+
+def _compare_batch(
+    count: int, seed: SeedLike, *, setting: LimitSetting, formula: GradientFormula
+) -> _BatchTally:
+    """``count`` trials of :func:`compare_with_population`, drawn from ``seed``."""
+    batch = sample_trials(
+        setting.n,
+        setting.n_samples,
+        count,
+        seed,
+        m=setting.m,
+        v=second_layer(setting.m, setting.v_shape),
+        family="shifted_gaussian",
+        shift=setting.mu,
+    )
+    run = run_ste_method(batch, setting.n_steps)
+    paths = [
+        population_path(w, batch.v, setting.mu, setting.n_steps, formula) for w in batch.w_star
+    ]
+    ergodic = np.array([p.ergodic for p in paths])
+    last = np.array([p.last for p in paths])
+    same = np.all(run.ergodic_estimate() == ergodic, axis=1)
+    at_star = np.all(ergodic == batch.w_star, axis=1)
+    signs = sign(batch.w_star.sum(axis=1))[:, None]
+    return _BatchTally(
+        agree_ergodic=int(same.sum()),
+        agree_last=int(np.all(run.last_iterate() == last, axis=1).sum()),
+        predicted_star=int(at_star.sum()),
+        agree_elsewhere=int((same & ~at_star).sum()),
+        elsewhere_constant=int((np.all(ergodic == signs, axis=1) & ~at_star).sum()),
+        hitting_times=[p.hitting_time for p in paths],
+    )
+
+
 def compare_with_population(
     setting: LimitSetting,
     trials: int,
@@ -380,46 +436,23 @@ def compare_with_population(
 
     The population path uses ``formula`` only; the finite-sample run is
     :func:`quantheory.ste.engine.run_ste_method` on sampled N(mu, 1) inputs.
+    The trials come in batches of :data:`BATCH_TRIALS`, the cells of a
+    :func:`~quantheory.executor.map_cells` sweep, each from its own child of
+    ``seed`` (on a Dask cluster ``formula`` must be a module-level function).
     """
     trials = positive_int("trials", trials)
-    agree_ergodic = agree_last = predicted_star = agree_elsewhere = constant = 0
-    hitting = []
     sizes = [min(BATCH_TRIALS, trials - start) for start in range(0, trials, BATCH_TRIALS)]
-    for count, child in paired(sizes, seed):
-        batch = sample_trials(
-            setting.n,
-            setting.n_samples,
-            count,
-            child,
-            m=setting.m,
-            v=second_layer(setting.m, setting.v_shape),
-            family="shifted_gaussian",
-            shift=setting.mu,
-        )
-        run = run_ste_method(batch, setting.n_steps)
-        paths = [
-            population_path(w, batch.v, setting.mu, setting.n_steps, formula) for w in batch.w_star
-        ]
-        ergodic = np.array([p.ergodic for p in paths])
-        last = np.array([p.last for p in paths])
-        same = np.all(run.ergodic_estimate() == ergodic, axis=1)
-        at_star = np.all(ergodic == batch.w_star, axis=1)
-        agree_ergodic += int(same.sum())
-        agree_last += int(np.all(run.last_iterate() == last, axis=1).sum())
-        predicted_star += int(at_star.sum())
-        agree_elsewhere += int((same & ~at_star).sum())
-        signs = sign(batch.w_star.sum(axis=1))[:, None]
-        constant += int((np.all(ergodic == signs, axis=1) & ~at_star).sum())
-        hitting += [p.hitting_time for p in paths]
+    cell = partial(_compare_batch, setting=setting, formula=formula)
+    tallies = map_cells(cell, sizes, seed, desc=f"population limit {setting.label}")
     return LimitComparison(
         setting,
-        agree_ergodic,
-        agree_last,
-        predicted_star,
-        agree_elsewhere,
-        constant,
+        sum(t.agree_ergodic for t in tallies),
+        sum(t.agree_last for t in tallies),
+        sum(t.predicted_star for t in tallies),
+        sum(t.agree_elsewhere for t in tallies),
+        sum(t.elsewhere_constant for t in tallies),
         trials,
-        np.array(hitting),
+        np.array([time for t in tallies for time in t.hitting_times]),
         describe(seed),
     )
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from quantheory import stats
-from quantheory.seeding import SeedLike, describe, generator, paired
+from quantheory.executor import map_cells
+from quantheory.seeding import SeedLike, describe, generator
 from quantheory.ste.model import (
     TeacherProblem,
     angle,
@@ -98,11 +100,19 @@ def sample_sign_moment(dim: int, n_samples: int, seed: SeedLike) -> SignMomentSa
     )
 
 
+def _sign_moment_cell(dim: int, seed: SeedLike, *, n_samples: int) -> SignMomentSample:
+    return sample_sign_moment(dim, n_samples, seed)
+
+
 def sign_moment_experiment(
     dims: Sequence[int], n_samples: int, seed: SeedLike
 ) -> list[SignMomentSample]:
-    """:func:`sample_sign_moment` in each dimension of ``dims``, one child seed each."""
-    return [sample_sign_moment(d, n_samples, s) for d, s in paired(dims, seed)]
+    """:func:`sample_sign_moment` in each dimension of ``dims``, one child seed each.
+
+    The dimensions are the cells of a :func:`~quantheory.executor.map_cells` sweep.
+    """
+    cell = partial(_sign_moment_cell, n_samples=positive_int("n_samples", n_samples))
+    return map_cells(cell, dims, seed, desc="sign moment")
 
 
 # ---- P(sign<z,u> != sign<z,w>) -------------------------------------------------------
@@ -249,11 +259,21 @@ def sample_population(config: PopulationConfig, n_samples: int, seed: SeedLike) 
     )
 
 
+def _population_cell(
+    config: PopulationConfig, seed: SeedLike, *, n_samples: int
+) -> PopulationSample:
+    return sample_population(config, n_samples, seed)
+
+
 def population_experiment(
     configs: Sequence[PopulationConfig], n_samples: int, seed: SeedLike
 ) -> list[PopulationSample]:
-    """:func:`sample_population` for each configuration, one child seed each."""
-    return [sample_population(c, n_samples, s) for c, s in paired(configs, seed)]
+    """:func:`sample_population` for each configuration, one child seed each.
+
+    The configurations are the cells of a :func:`~quantheory.executor.map_cells` sweep.
+    """
+    cell = partial(_population_cell, n_samples=positive_int("n_samples", n_samples))
+    return map_cells(cell, configs, seed, desc="population")
 
 
 # ---- Population dynamics ---------------------------------------------------------------
@@ -333,19 +353,26 @@ def run_population_dynamics(
     return DynamicsRun(problem, step_size, w0, hit, left, t)
 
 
+def setting_dynamics(
+    setting: DynamicsSetting, seed: SeedLike, *, n_starts: int, m: int
+) -> DynamicsRun:
+    """Population dynamics in one setting, from ``n_starts`` random starts.
+
+    A random teacher, ``v = 1/sqrt(m)`` and iid N(0, spread^2) starting
+    weights (shape (n_starts, n)), all from ``seed``.
+    """
+    rng = generator(seed)
+    problem = TeacherProblem(rng.choice([-1.0, 1.0], size=setting.n), second_layer(m))
+    w0 = setting.spread * rng.standard_normal((n_starts, setting.n))
+    return run_population_dynamics(problem, w0, setting.step_size)
+
+
 def dynamics_experiment(
     settings: Sequence[DynamicsSetting], n_starts: int, m: int, seed: SeedLike
 ) -> list[DynamicsRun]:
-    """Population dynamics from ``n_starts`` random starts in each setting.
+    """:func:`setting_dynamics` in each setting, from its own child of ``seed``.
 
-    Each setting gets a random teacher, ``v = 1/sqrt(m)`` and iid
-    N(0, spread^2) starting weights, all from its own child of ``seed``.
+    The settings are the cells of a :func:`~quantheory.executor.map_cells` sweep.
     """
-    n_starts = positive_int("n_starts", n_starts)
-    runs = []
-    for setting, child in paired(settings, seed):
-        rng = generator(child)
-        problem = TeacherProblem(rng.choice([-1.0, 1.0], size=setting.n), second_layer(m))
-        w0 = setting.spread * rng.standard_normal((n_starts, setting.n))
-        runs.append(run_population_dynamics(problem, w0, setting.step_size))
-    return runs
+    cell = partial(setting_dynamics, n_starts=positive_int("n_starts", n_starts), m=m)
+    return map_cells(cell, settings, seed, desc="population dynamics")
