@@ -180,22 +180,26 @@ def trial_seeds(seed: SeedLike, n_trials: int) -> list[np.random.SeedSequence]:
     ]
 
 
-def count_cell(cell: GridCell, seed: SeedLike) -> dict[str, float]:
-    """Run every trial of ``cell`` (``w0 = 0``) and count its recoveries.
+def trial_outcomes(
+    cell: GridCell, seed: SeedLike, dtype: str = SWEEP_DTYPE
+) -> tuple[dict[str, np.ndarray], float]:
+    """Run every trial of ``cell`` (``w0 = 0``) and say what each one did.
 
-    Trial t is drawn from the t-th of :func:`trial_seeds` (inputs stored as
-    :data:`SWEEP_DTYPE`), so the chunks (at most :data:`CHUNK_TRIALS` trials,
-    and as many as fit the memory budget) never change a count. Returns the
-    :data:`COUNTS` of the cell and ``v_shape``, ``|v|_1^2 / |v|_2^2`` of the second
-    layer the trials used.
+    Trial t is drawn from the t-th of :func:`trial_seeds`, its inputs stored
+    as ``dtype`` (the sweeps' :data:`SWEEP_DTYPE` by default), so the chunks
+    (at most :data:`CHUNK_TRIALS` trials, and as many as fit the memory
+    budget) never change an outcome. Returns one boolean array (T,) per key
+    of :data:`COUNTS` and ``|v|_1^2 / |v|_2^2`` of the second layer the
+    trials used.
     """
     seeds = trial_seeds(seed, cell.n_trials)
     fits = trials_per_chunk(
-        cell.n, cell.n_samples, cell.m, cell.memory_budget, cell.standardize, SWEEP_DTYPE
+        cell.n, cell.n_samples, cell.m, cell.memory_budget, cell.standardize, dtype
     )
     size = min(fits, CHUNK_TRIALS, cell.n_trials)
-    buffer = _input_buffer((size, cell.n, cell.m, cell.n_samples), cell.memory_budget)
-    counts = dict.fromkeys(COUNTS, 0)
+    shape = (size, cell.n, cell.m, cell.n_samples)
+    buffer = _input_buffer(shape, cell.memory_budget) if dtype == SWEEP_DTYPE else None
+    outcomes: dict[str, list[np.ndarray]] = {key: [] for key in COUNTS}
     shapes = set()
     for start in range(0, cell.n_trials, size):
         chunk = seeds[start : start + size]
@@ -208,8 +212,8 @@ def count_cell(cell: GridCell, seed: SeedLike) -> dict[str, float]:
             noise_std=cell.noise_std,
             family=cell.family,
             standardize=cell.standardize,
-            dtype=SWEEP_DTYPE,
-            out=buffer[: len(chunk)],
+            dtype=dtype,
+            out=None if buffer is None else buffer[: len(chunk)],
         )
         run = run_ste_method(batch, cell.n_steps)
         shapes.add(float(np.abs(batch.v).sum() ** 2 / (batch.v @ batch.v)))
@@ -217,15 +221,57 @@ def count_cell(cell: GridCell, seed: SeedLike) -> dict[str, float]:
         last_ok = np.all(run.last_iterate() == batch.w_star, axis=1)
         fixed = run.frozen_at >= 0
         early = fixed & (run.frozen_at <= cell.n_steps // 2)
-        counts["ergodic"] += int(ergodic_ok.sum())
-        counts["last"] += int(last_ok.sum())
-        counts["last_only"] += int((last_ok & ~ergodic_ok).sum())
-        counts["fixed"] += int(fixed.sum())
-        counts["fixed_not_at_star"] += int((fixed & ~last_ok).sum())
-        counts["last_only_early"] += int((last_ok & ~ergodic_ok & early).sum())
+        last_only = last_ok & ~ergodic_ok
+        values = (ergodic_ok, last_ok, last_only, fixed, fixed & ~last_ok, last_only & early)
+        for key, value in zip(COUNTS, values, strict=True):
+            outcomes[key].append(value)
     if len(shapes) != 1:
         raise ValueError(f"the trials of one cell used second layers of shapes {sorted(shapes)}")
-    return {**counts, "v_shape": shapes.pop()}
+    return {key: np.concatenate(parts) for key, parts in outcomes.items()}, shapes.pop()
+
+
+def count_cell(cell: GridCell, seed: SeedLike) -> dict[str, float]:
+    """Run every trial of ``cell`` (``w0 = 0``, :func:`trial_outcomes`) and count them.
+
+    Returns the :data:`COUNTS` of the cell and ``v_shape``,
+    ``|v|_1^2 / |v|_2^2`` of the second layer the trials used.
+    """
+    outcomes, shape = trial_outcomes(cell, seed)
+    return {**{key: int(value.sum()) for key, value in outcomes.items()}, "v_shape": shape}
+
+
+@dataclass(frozen=True)
+class StoragePairing:
+    """One cell's trials run twice from the same seeds: inputs stored in single and in double.
+
+    The draws are the same double-precision numbers; single precision
+    (the sweeps' :data:`SWEEP_DTYPE`) rounds each once.
+
+    Attributes
+    ----------
+    cell : GridCell
+    single, double : numpy.ndarray of bool, shape (T,)
+        Whether trial t's ergodic estimate recovered ``w*`` with float32 and
+        with float64 inputs.
+    seed : str
+    """
+
+    cell: GridCell
+    single: np.ndarray
+    double: np.ndarray
+    seed: str
+
+    @property
+    def mismatches(self) -> int:
+        """Trials whose success decision depends on the storage."""
+        return int(np.sum(self.single != self.double))
+
+
+def storage_pairing(cell: GridCell, seed: SeedLike) -> StoragePairing:
+    """Run ``cell``'s trials with float32 and with float64 inputs (the same trial seeds)."""
+    single, _ = trial_outcomes(cell, seed, "float32")
+    double, _ = trial_outcomes(cell, seed, "float64")
+    return StoragePairing(cell, single["ergodic"], double["ergodic"], describe(seed))
 
 
 def success_grid(
@@ -790,6 +836,21 @@ def phase_grid_parameters() -> dict:
         "n_trials": by_scale(**PHASE_GRID_TRIALS),
         "n_steps": by_scale(quick=400, full=500),
     }
+
+
+#: the cell of the paired storage check (:func:`storage_check_cell`), fixed before its
+#: first run: n = 50 and N = 100, near N50(50) of earlier runs of the shared grid (99 to
+#: 103), where a success decision is most easily tipped
+STORAGE_CHECK_CELL = (50, 100)
+#: its trials at each scale (each trial runs twice; about 15 ms of CPU a pair)
+STORAGE_CHECK_TRIALS = {"quick": 64, "full": 512, "large": 2048}
+
+
+def storage_check_cell() -> GridCell:
+    """The cell on which float32 storage is compared with float64 (the shared grid's steps)."""
+    n, n_samples = STORAGE_CHECK_CELL
+    steps = phase_grid_parameters()["n_steps"]
+    return GridCell(n, n_samples, by_scale(**STORAGE_CHECK_TRIALS), steps)
 
 
 def log2_grid(first: int, last: int) -> tuple[int, ...]:

@@ -45,6 +45,14 @@ NOISE_BOUND_FACTOR = 1.1
 #: fixed after seeing data (see the chapter): its upper end must stay below 1 + c s^2
 #: with this c (an envelope, not a claimed shape: the data cannot tell s^2 from s)
 NOISE_UPPER_COEFFICIENT = 20.0
+#: fixed before the first paired run (a hypothesis of the sweeps, checked with
+#: ``ste.thm1_phase_transition``): storing the inputs in float32 instead of float64 may
+#: change the success decision of at most this fraction of the trials of a cell near N50
+#: (the upper end of the mismatch rate's budget interval). A mismatch rate r moves a
+#: cell's success rate by at most r; 0.10 is the binomial standard deviation of one
+#: cell's rate at p = 1/2 and 24 trials (the full grid's), so the storage moves no rate
+#: by more than the grid's own noise in one cell does
+STORAGE_MISMATCH_TOLERANCE = 0.10
 #: fixed before the measurement: the log-log slope of N50 against |v|_1^2/|v|_2^2
 #: counts as flat if it lies within +-0.2, a change of N50 by at most 128^0.2 = 2.6
 #: over the whole range of the ratio, a tenth of the bound's slope 2
