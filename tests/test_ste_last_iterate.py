@@ -1,7 +1,10 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy.special import expit
 
+from quantheory.ste import engine
 from quantheory.ste import last_iterate as li
 from quantheory.ste import last_iterate_claims as last_checks
 from quantheory.ste import sample_complexity as sc
@@ -184,22 +187,8 @@ def test_finding_fails_when_the_last_iterate_catches_up():
 
 
 def _quick_design():
-    """The quick grid's design (n = 10, 25, 50; 64 trials), N extended three half-octaves.
-
-    The extension lets a last iterate up to 2.8 x behind cross 50 % inside the grid.
-    """
-    ns = (10, 25, 50)
-    sizes = sc.grid_sample_sizes(ns)
-    top = round(2 * np.log2(sizes[-1]))
-    return sc.SuccessGrid(
-        np.array(ns),
-        np.array(sizes + sc.log2_grid(top + 1, top + 3)),
-        64,
-        400,
-        0.0,
-        *[np.zeros((3, len(sizes) + 3), dtype=int)] * 6,
-        "design",
-    )
+    """The quick grid's design (n = 10, 25, 50; 64 trials), N extended three half-octaves."""
+    return last_checks.power_design("quick")
 
 
 ERGODIC_N50 = 0.28 * np.array([10, 25, 50]) ** 1.5  # the quick grids' ergodic N50
@@ -276,3 +265,133 @@ def test_band_tests_the_rows_up_to_n_100_and_reports_the_others(clean_batches):
         li.compare_last_and_ergodic(early, 400, 3), early, clean_batches, 20
     )
     assert not broken.passed
+
+
+@pytest.mark.parametrize("scale", ["quick", "full"])
+def test_band_power_note_numbers_are_the_simulation(scale):
+    """The band's power quoted in the claim (BAND_POWER) is what band_power computes."""
+    for factor, (low, high) in last_checks.BAND_POWER[scale].items():
+        scores = last_checks.band_power(scale, factor)
+        assert (round(scores.min(), 2), round(scores.max(), 2)) == (low, high)
+    assert f"{last_checks.BAND_POWER['full'][3.5][1]:.1f}" in last_checks.BAND_POWER_NOTE
+
+
+def test_horizon_continuation_is_the_long_run():
+    """The long horizon continues the short runs: the same as running all steps at once."""
+    runs = li.horizon_runs(12, 20, 6, 10, 60, 4)
+    batch = engine.sample_trials_per_seed(12, 20, sc.trial_seeds(4, 6), dtype=sc.SWEEP_DTYPE)
+    whole = engine.run_ste_method(batch, 60)
+    np.testing.assert_array_equal(
+        runs.ergodic_long, np.all(whole.ergodic_estimate() == batch.w_star, axis=1)
+    )
+    np.testing.assert_array_equal(
+        runs.last_long, np.all(whole.last_iterate() == batch.w_star, axis=1)
+    )
+    absorbed = np.where(runs.last_long, whole.frozen_at, -1)
+    np.testing.assert_array_equal(runs.absorbed_at, absorbed)
+    with pytest.raises(ValueError, match="long_steps must exceed short_steps"):
+        li.horizon_runs(12, 20, 6, 10, 10, 4)
+
+
+HORIZON = li.HORIZON_CELL["quick"]  # n = 50, N = 128, 384 runs: about 6 s
+
+
+def _horizon_runs(seed=3):
+    short, long = li.horizon_steps(HORIZON["n"])
+    return li.horizon_runs(
+        HORIZON["n"], HORIZON["n_samples"], HORIZON["n_trials"], short, long, seed
+    )
+
+
+@pytest.fixture(scope="module")
+def horizon():
+    return _horizon_runs()
+
+
+NO_GRID_ROW = li.design_grid([10], [4], 4, 400)  # no row at the cell's n: the cell alone
+
+
+def test_horizon_claim_passes_on_the_quick_cell(horizon):
+    claim = last_checks.horizon_claim(horizon, NO_GRID_ROW)
+    assert claim.passed, claim.as_text()
+    assert claim.kind == "finding"
+    assert li.horizon_cell()["long_steps"] == 30 * li.horizon_cell()["n"]
+
+
+def test_horizon_claim_adds_the_grid_row_at_the_same_n_and_horizon(horizon):
+    row = li.design_grid([horizon.n], [64, 128], 10, horizon.short_steps)
+    lagging = replace(row, ergodic=np.array([[9, 10]]), last=np.array([[2, 3]]))
+    cell = last_checks.short_horizon_discordance(horizon, NO_GRID_ROW)
+    pooled = last_checks.short_horizon_discordance(horizon, lagging)
+    assert pooled == (cell[0] + 14, cell[1])
+    other_horizon = replace(lagging, n_steps=horizon.short_steps + 1)
+    assert last_checks.short_horizon_discordance(horizon, other_horizon) == cell
+
+
+def _stopped_continuation(run_ste_method):
+    """The engine, except that a continued run stays where it was (no more steps)."""
+
+    def run(batch, n_steps, step_size=1.0, w0=None, record=False, progress=False):
+        if w0 is None:
+            return run_ste_method(batch, n_steps)
+        held = np.where(w0 >= 0, 1.0, -1.0)
+        return SteRun(n_steps * held, w0.copy(), np.full(batch.n_trials, -1), n_steps)
+
+    return run
+
+
+@pytest.mark.mutation("ste.thm2_horizon")
+def test_horizon_claim_fails_when_the_long_run_secretly_stops_at_the_short_horizon(
+    horizon, monkeypatch
+):
+    """No step after the short horizon: no run is absorbed later, so the lag stays."""
+    monkeypatch.setattr(li, "run_ste_method", _stopped_continuation(li.run_ste_method))
+    stopped = _horizon_runs()
+    np.testing.assert_array_equal(stopped.last_long, horizon.last_short)
+    claim = last_checks.horizon_claim(stopped, NO_GRID_ROW)
+    assert not claim.passed
+    assert "absorbed after 125: 0 runs" in claim.margin
+
+
+@pytest.mark.mutation("ste.thm2_horizon")
+def test_horizon_claim_fails_when_w_star_is_not_absorbing():
+    """With label noise the last iterate never settles at w*: the lag is not the horizon."""
+    short, long = li.horizon_steps(HORIZON["n"])
+    seeds = sc.trial_seeds(3, 48)
+    batch = engine.sample_trials_per_seed(
+        HORIZON["n"], HORIZON["n_samples"], seeds, noise_std=0.5, dtype=sc.SWEEP_DTYPE
+    )
+    first = engine.run_ste_method(batch, short)
+    more = engine.run_ste_method(batch, long - short, w0=first.w_last)
+
+    def right(estimate):
+        return np.all(estimate == batch.w_star, axis=1)
+
+    noisy = li.HorizonRuns(
+        HORIZON["n"],
+        HORIZON["n_samples"],
+        short,
+        long,
+        right(first.ergodic_estimate()),
+        right(first.last_iterate()),
+        right(np.where(first.ergodic_sum + more.ergodic_sum >= 0, 1.0, -1.0)),
+        right(more.last_iterate()),
+        np.full(48, -1),
+        0,
+        "noisy",
+    )
+    assert not last_checks.horizon_claim(noisy, NO_GRID_ROW).passed
+
+
+@pytest.mark.mutation("ste.thm2_horizon")
+def test_horizon_claim_fails_with_the_estimates_swapped(horizon):
+    """The ergodic estimate behind instead of the last iterate fails the short-horizon test."""
+    swapped = replace(horizon, ergodic_short=horizon.last_short, last_short=horizon.ergodic_short)
+    claim = last_checks.horizon_claim(swapped, NO_GRID_ROW)
+    assert not claim.passed and "behind at 125" in claim.margin
+
+
+@pytest.mark.mutation("ste.thm2_horizon")
+def test_horizon_claim_fails_for_a_run_frozen_away_from_w_star(horizon):
+    broken = replace(horizon, frozen_elsewhere=1)
+    assert not last_checks.horizon_claim(broken, NO_GRID_ROW).passed

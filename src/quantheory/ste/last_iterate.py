@@ -12,6 +12,10 @@
   curves in log N, with the real grid's design (n, N and trials per cell):
   the test bed on which the chapter and the tests show what the claims can
   detect with binomial noise of the real size.
+* :func:`horizon_runs` runs one cell's trials to a short horizon and
+  continues the same runs to a long one (:func:`horizon_steps`), recording
+  both estimates at both horizons and the step at which each run was
+  absorbed at w*.
 """
 
 from __future__ import annotations
@@ -21,10 +25,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from quantheory.scale import by_scale
 from quantheory.seeding import SeedLike, describe, generator
-from quantheory.ste.engine import TrialBatch, run_ste_method_reference
+from quantheory.ste.engine import (
+    TrialBatch,
+    run_ste_method,
+    run_ste_method_reference,
+    sample_trials_per_seed,
+    trials_per_chunk,
+)
 from quantheory.ste.escape import model_gradient_at_star
-from quantheory.ste.sample_complexity import SuccessGrid, fit_n50
+from quantheory.ste.sample_complexity import (
+    CHUNK_TRIALS,
+    SWEEP_DTYPE,
+    SuccessGrid,
+    fit_n50,
+    trial_seeds,
+)
 from quantheory.validation import positive_int
 
 
@@ -127,6 +144,22 @@ def simulated_grid(
             "last_only_early": zeros,
             "seed": describe(seed),
         }
+    )
+
+
+def design_grid(
+    ns: Sequence[int], sample_sizes: Sequence[int], n_trials: int, n_steps: int
+) -> SuccessGrid:
+    """An empty grid (all counts 0) with a given design, for :func:`simulated_grid`."""
+    shape = (len(ns), len(sample_sizes))
+    return SuccessGrid(
+        np.array(ns),
+        np.array(sample_sizes),
+        positive_int("n_trials", n_trials),
+        positive_int("n_steps", n_steps),
+        0.0,
+        *[np.zeros(shape, dtype=int)] * 6,
+        "design",
     )
 
 
@@ -263,4 +296,136 @@ def compare_last_and_ergodic(grid: SuccessGrid, n_boot: int, seed: SeedLike) -> 
         fit_n50(grid.sample_sizes, grid.last, grid.n_trials),
         draws_ergodic[kept],
         draws_last[kept],
+    )
+
+
+# ---- The horizon check: the same runs at a short and at a long horizon -------------
+#: the horizons of the horizon check in steps per unit of n: the short one is the
+#: grid's 500 steps at n = 200, the long one 6000 steps there (the horizon at which the
+#: check outside any claim, seed 77, had found 15 of 16 runs absorbed); fixed before
+#: the claim was first run
+SHORT_STEPS_PER_N = 2.5
+LONG_STEPS_PER_N = 30
+
+#: the cell of the horizon check at each scale, fixed before the claim was first run:
+#: full, the largest n of the grid at the N of the earlier check (about 2.4 times the
+#: ergodic N50 at n = 200); quick, the largest n of the quick grid at N = 128 (about
+#: 1.3 times its ergodic N50), where pilots at independent seeds (79 and 80, 256 and 512
+#: runs) had 16 % and 20 % of the runs lagging after 125 steps and under 1 % after 1500
+HORIZON_CELL = {
+    "quick": {"n": 50, "n_samples": 128, "n_trials": 384},
+    "full": {"n": 200, "n_samples": 1448, "n_trials": 24},
+}
+
+
+def horizon_steps(n: int) -> tuple[int, int]:
+    """The short and the long horizon at dimension n (500 and 6000 steps at n = 200).
+
+    Examples
+    --------
+    >>> horizon_steps(200), horizon_steps(50)
+    ((500, 6000), (125, 1500))
+    """
+    n = positive_int("n", n)
+    return round(SHORT_STEPS_PER_N * n), round(LONG_STEPS_PER_N * n)
+
+
+def horizon_cell() -> dict:
+    """The horizon check's cell at the current scale, with its two horizons."""
+    cell = by_scale(**HORIZON_CELL)
+    short, long = horizon_steps(cell["n"])
+    return {**cell, "short_steps": short, "long_steps": long}
+
+
+@dataclass(frozen=True)
+class HorizonRuns:
+    """One cell's runs, each seen at a short and (continued) at a long horizon.
+
+    Attributes
+    ----------
+    n, n_samples, short_steps, long_steps : int
+    ergodic_short, last_short, ergodic_long, last_long : numpy.ndarray of bool, shape (K,)
+        Whether each estimate recovered ``w*`` after ``short_steps`` and after
+        ``long_steps`` steps.
+    absorbed_at : numpy.ndarray of int, shape (K,)
+        First step at which the run was frozen at ``w*`` (-1: not by ``long_steps``).
+    frozen_elsewhere : int
+        Runs frozen at a point other than ``w*`` (a lemma says there are none).
+    seed : str
+    """
+
+    n: int
+    n_samples: int
+    short_steps: int
+    long_steps: int
+    ergodic_short: np.ndarray
+    last_short: np.ndarray
+    ergodic_long: np.ndarray
+    last_long: np.ndarray
+    absorbed_at: np.ndarray
+    frozen_elsewhere: int
+    seed: str
+
+    @property
+    def n_trials(self) -> int:
+        return self.absorbed_at.size
+
+    def absorbed_by(self, steps: np.ndarray) -> np.ndarray:
+        """Runs absorbed at ``w*`` by each step count; shape of ``steps``."""
+        at = self.absorbed_at[self.absorbed_at >= 0]
+        return np.searchsorted(np.sort(at), np.asarray(steps), side="right")
+
+
+def horizon_runs(
+    n: int, n_samples: int, n_trials: int, short_steps: int, long_steps: int, seed: SeedLike
+) -> HorizonRuns:
+    """Run ``n_trials`` trials for ``short_steps`` steps, then continue them to ``long_steps``.
+
+    Trial t is drawn from the t-th of
+    :func:`quantheory.ste.sample_complexity.trial_seeds` (inputs stored as the
+    sweeps store them). The continuation starts from the latent weights after
+    ``short_steps``, so it is the same run as one of ``long_steps`` steps; the
+    ergodic sum over all ``long_steps`` iterates is the two runs' sums added.
+    A run counts as absorbed when it froze with ``Q(w) = w*``.
+    """
+    n_trials = positive_int("n_trials", n_trials)
+    short_steps = positive_int("short_steps", short_steps)
+    if positive_int("long_steps", long_steps) <= short_steps:
+        raise ValueError(f"long_steps must exceed short_steps, got {long_steps} <= {short_steps}")
+    seeds = trial_seeds(seed, n_trials)
+    size = min(CHUNK_TRIALS, trials_per_chunk(n, n_samples, 128, dtype=SWEEP_DTYPE))
+    parts = []
+    for start in range(0, n_trials, size):
+        batch = sample_trials_per_seed(n, n_samples, seeds[start : start + size], dtype=SWEEP_DTYPE)
+        short = run_ste_method(batch, short_steps)
+        more = run_ste_method(batch, long_steps - short_steps, w0=short.w_last)
+
+        def right(estimate: np.ndarray, batch: TrialBatch = batch) -> np.ndarray:
+            return np.all(estimate == batch.w_star, axis=1)
+
+        last_long = right(more.last_iterate())
+        frozen_at = np.where(
+            short.frozen_at >= 0,
+            short.frozen_at,
+            np.where(more.frozen_at >= 0, short_steps + more.frozen_at, -1),
+        )
+        parts.append(
+            (
+                right(short.ergodic_estimate()),
+                right(short.last_iterate()),
+                right(np.where(short.ergodic_sum + more.ergodic_sum >= 0, 1.0, -1.0)),
+                last_long,
+                np.where(last_long, frozen_at, -1),
+                int(np.sum((frozen_at >= 0) & ~last_long)),
+            )
+        )
+    columns = [np.concatenate([part[i] for part in parts]) for i in range(5)]
+    return HorizonRuns(
+        n,
+        n_samples,
+        short_steps,
+        long_steps,
+        *columns,
+        frozen_elsewhere=sum(part[5] for part in parts),
+        seed=describe(seed),
     )
