@@ -29,6 +29,7 @@ from quantheory.ste.sample_complexity import (
     DeviationSample,
     ExponentFit,
     N50Sweep,
+    StoragePairing,
     SuccessGrid,
     local_exponents,
 )
@@ -53,6 +54,14 @@ NOISE_UPPER_COEFFICIENT = 20.0
 #: cell's rate at p = 1/2 and 24 trials (the full grid's), so the storage moves no rate
 #: by more than the grid's own noise in one cell does
 STORAGE_MISMATCH_TOLERANCE = 0.10
+#: fixed before any large-scale run: the n-range on which the large scale (n to 400)
+#: tests the local exponent of N50 (part (d) of ``ste.thm1_phase_transition``). Its
+#: log-range is twice that of 100 -> 200, whose budget interval (about 0.4 to 2.0 at
+#: full scale) could not tell n^1.5 from n^2
+EXPONENT_TEST_RANGE = (100, 400)
+#: the exponents that range is to tell apart: the book's measurement below n = 100 and
+#: the paper's summary (reported: which of them the exponent's budget interval excludes)
+EXPONENT_CANDIDATES = (1.5, 2.0)
 #: fixed before the measurement: the log-log slope of N50 against |v|_1^2/|v|_2^2
 #: counts as flat if it lies within +-0.2, a change of N50 by at most 128^0.2 = 2.6
 #: over the whole range of the ratio, a tenth of the bound's slope 2
@@ -268,25 +277,112 @@ def _censored_reason(ns: np.ndarray, fit: ExponentFit, sizes: np.ndarray) -> str
     )
 
 
+def phase_transition_comparisons(fit: ExponentFit) -> int:
+    """Tests inside ``ste.thm1_phase_transition``: one per row's N50, one for the storage."""
+    return fit.ns.size + 1
+
+
+def storage_check(storage: StoragePairing, n_comparisons: int) -> dict[str, float]:
+    """The paired float32/float64 mismatch rate with its 95 % and budget Wilson intervals."""
+    trials = storage.cell.n_trials
+    low95, high95 = stats.wilson_interval(storage.mismatches, trials)
+    low, high = stats.budget_wilson_interval(storage.mismatches, trials, n_comparisons)
+    return {
+        "rate": storage.mismatches / trials,
+        "low95": float(low95),
+        "high95": float(high95),
+        "low": float(low),
+        "high": float(high),
+    }
+
+
+def range_exponent(
+    fit: ExponentFit,
+    low: np.ndarray,
+    high: np.ndarray,
+    n_range: tuple[int, int] = EXPONENT_TEST_RANGE,
+) -> tuple[float, float, float] | None:
+    """The exponent of N50 between the two n of ``n_range``, with the interval its ends give.
+
+    ``low`` and ``high`` (shape (I,)) are N50 intervals that hold together
+    (the claim's), so the slope's interval, from their worst ends, holds with
+    them. Returns (slope, low, high), or None if an end of ``n_range`` is not
+    a row of the grid.
+    """
+    ns = list(fit.ns)
+    if not all(n in ns for n in n_range):
+        return None
+    a, b = (ns.index(n) for n in n_range)
+    span = np.log(n_range[1] / n_range[0])
+    with np.errstate(divide="ignore"):
+        slope = np.log(fit.n50[b] / fit.n50[a]) / span
+        return (
+            float(slope),
+            float(np.log(low[b] / high[a]) / span),
+            float(np.log(high[b] / low[a]) / span),
+        )
+
+
+def _range_text(exponent: tuple[float, float, float] | None) -> str:
+    first, last = EXPONENT_TEST_RANGE
+    if exponent is None:
+        return f"not tested: n = {first} and {last} are not both rows of this grid (large scale)"
+    slope, low, high = exponent
+    excluded = ", ".join(
+        f"{c:g}: {'yes' if not low <= c <= high else 'no'}" for c in EXPONENT_CANDIDATES
+    )
+    return f"{slope:.2f} (budget interval {low:.2f} to {high:.2f}); excludes {excluded}"
+
+
+def _storage_text(storage: StoragePairing, check: dict[str, float], tolerance: float) -> str:
+    cell = storage.cell
+    shown = "yes" if check["high"] <= tolerance else "no"
+    return (
+        f"{storage.mismatches} of {cell.n_trials} trials (n = {cell.n}, N = "
+        f"{cell.n_samples}) decide differently with float32 and float64 inputs: rate "
+        f"{check['rate']:.3f} (95% Wilson [{check['low95']:.3f}, {check['high95']:.3f}]; "
+        f"budget [{check['low']:.3f}, {check['high']:.3f}]); shown below the tolerance "
+        f"{tolerance:g}: {shown}"
+    )
+
+
 def phase_transition_claim(
-    grid: SuccessGrid, fit: ExponentFit, v: np.ndarray, exponent: float = THEOREM1_EXPONENT
+    grid: SuccessGrid,
+    fit: ExponentFit,
+    v: np.ndarray,
+    *,
+    storage: StoragePairing,
+    exponent: float = THEOREM1_EXPONENT,
+    tolerance: float = STORAGE_MISMATCH_TOLERANCE,
 ) -> Claim:
     """``ste.thm1_phase_transition``: N50 grows with n, and no faster than the bound's n^2.
 
     With every row's N50 inside its profile-likelihood interval at the
-    budget's level (one comparison per row, so all hold together):
+    budget's level (one comparison per row and one for (c), so all hold
+    together):
 
     (a) the bound, calibrated on the *upper* end of N50's interval at the
         smallest n, stays above the *lower* end of N50's interval at every
         larger n; it fails if N50 grows faster than the bound's power of n;
     (b) the lower end of N50's interval at the largest n lies above the
-        upper end at the smallest n: the transition moves with n.
+        upper end at the smallest n: the transition moves with n;
+    (c) the grid's hypothesis that float32 storage changes few decisions:
+        the claim fails if the budget interval of the paired mismatch rate
+        (``storage``, a cell near N50) lies above ``tolerance`` (showing
+        the rate *below* the tolerance at the budget's level would take
+        about a thousand pairs; the interval is reported);
+    (d) on a grid with the rows of :data:`EXPONENT_TEST_RANGE` (the large
+        scale), the exponent of N50 between them is not shown above the
+        bound's: the lower end of its interval (from the two N50 intervals)
+        stays at most ``exponent``. Which of :data:`EXPONENT_CANDIDATES` its
+        interval excludes is reported.
 
     A row whose success never crosses 1/2 (censored N50), or an unbounded
     upper end at the smallest n, fails the claim with that reason.
     """
     k = fit.ns.size
-    low, high = fit.n50_budget_interval(k)
+    comparisons = phase_transition_comparisons(fit)
+    low, high = fit.n50_budget_interval(comparisons)
     shape = theorem1_bound(fit.ns, v, 0.0, (1.0, 0.0), exponent)
     reasons = [_censored_reason(fit.ns, fit, grid.sample_sizes)]
     if not np.isfinite(high[0]):
@@ -298,7 +394,11 @@ def phase_transition_claim(
     reasons = [r for r in reasons if r]
     passed_a = bool(np.all(ratio >= 1.0))
     passed_b = bool(growth > 1.0)
-    passed = bool(not reasons and passed_a and passed_b)
+    check = storage_check(storage, comparisons)
+    passed_c = bool(check["low"] <= tolerance)
+    by_range = range_exponent(fit, low, high)
+    passed_d = by_range is None or bool(by_range[1] <= exponent)
+    passed = bool(not reasons and passed_a and passed_b and passed_c and passed_d)
     local = local_exponents(fit)
     ranges = ", ".join(
         f"{a}-{b}: {s:.2f} [{lo:.2f}, {hi:.2f}]"
@@ -323,6 +423,8 @@ def phase_transition_claim(
                 fit.ns[1:], ratio, ".2f"
             ),
             "(b) lower end at the largest n / upper end at the smallest": f"{growth:.2f}",
+            "(c) float32 against float64 storage, paired": _storage_text(storage, check, tolerance),
+            "(d) exponent from n = {} to {}".format(*EXPONENT_TEST_RANGE): _range_text(by_range),
             "local exponent by n-range (budget interval)": ranges,
             "one power law over all n (for reading)": f"alpha = {fit.alpha:.2f}",
             "(a)'s power: smallest bound exponent it accepts": f"{power:.2f}",
@@ -331,28 +433,38 @@ def phase_transition_claim(
         expected={
             "(a) calibrated bound / lower end of N50's interval": ">= 1 at every larger n",
             "(b) lower end at the largest n / upper end at the smallest": "> 1",
+            "(c) lower end of the mismatch rate's budget interval": f"<= {tolerance:g}",
+            "(d) lower end of the exponent's interval (large scale)": f"<= {exponent:g}",
             "every row": "crosses 1/2 inside the grid",
         },
         method=(
             f"{grid.n_trials} trials per cell on an (n, N) grid with n = "
             f"{', '.join(map(str, grid.ns))} and {grid.sample_sizes.size} values of N "
             f"from {grid.sample_sizes[0]} to {grid.sample_sizes[-1]} (the range fixed in "
-            f"advance from n); {grid.n_steps} steps from w0 = 0; N50 by maximum likelihood "
-            "of a logistic curve in log N per n; intervals from the profile likelihood at "
-            f"the error budget, one comparison per n ({k}); bound "
+            f"advance from n); {grid.n_steps} steps from w0 = 0; inputs stored in float32 "
+            "(every sum in float64); N50 by maximum likelihood of a logistic curve in log N "
+            "per n; intervals from the profile likelihood at the error budget, one "
+            f"comparison per n ({k}) and one for (c); bound "
             f"(n C'|v|_1^2/|v|_2^2)^{exponent:g} with C'^{exponent:g} = "
-            f"{c_calibrated:.3g} set by the upper end at n = {fit.ns[0]}."
+            f"{c_calibrated:.3g} set by the upper end at n = {fit.ns[0]}. (c) runs "
+            f"{storage.cell.n_trials} other trials at n = {storage.cell.n}, N = "
+            f"{storage.cell.n_samples} twice from the same seeds, inputs stored in float32 "
+            "and in float64, and counts the trials whose success decision differs; "
+            f"tolerance {tolerance:g} fixed before its first run."
         ),
         seed=grid.seed,
         summary=(
             f"(a) calibrated n^{exponent:g} bound / N50 (lower end) from {np.nanmin(ratio):.2f} "
-            f"to {np.nanmax(ratio):.2f}; (b) growth {growth:.2f}; N50 "
+            f"to {np.nanmax(ratio):.2f}; (b) growth {growth:.2f}; (c) float32/float64 "
+            f"decisions differ in {storage.mismatches}/{storage.cell.n_trials}; N50 "
             f"{_n50_table(fit.ns, fit.n50)}" + (f"; {'; '.join(reasons)}" if reasons else "")
         ),
         margin=(
             f"(a) {stats.margin(float(np.nanmin(ratio)), 1.0, unit='', passes_below=False)}; "
             f"(b) {stats.margin(float(growth), 1.0, unit='', passes_below=False)}; "
-            f"(a) accepts a bound n^e for every e >= {power:.2f}"
+            f"(c) {stats.margin(check['low'], tolerance, unit='')}; "
+            + (f"(d) {stats.margin(by_range[1], exponent, unit='')}; " if by_range else "")
+            + f"(a) accepts a bound n^e for every e >= {power:.2f}"
         ),
     )
 
