@@ -186,6 +186,37 @@ def test_deviation_matches_a_direct_computation(chunk):
     assert sample.deviations[0, 0] == pytest.approx(worst)
 
 
+def _plain_prediction(U, w_star, v):
+    """A stand-in for E g(u) (any function of u will do for checking the maximum)."""
+    return 0.4 * (U - w_star) + 0.01 * U.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("n", [4, 5, 6, 7, 8])
+def test_deviation_kernel_matches_brute_force_over_all_binary_vectors(n):
+    """The compiled kernel's worst deviation against plain NumPy over every u in {-1, 1}^n
+    (listed by itertools, not by the package), at nested N, with label noise, for two
+    training sets and chunks of 7 vectors (a short last chunk)."""
+    m, sizes, replicates, noise = 6, (9, 20, 41), 2, 0.3
+    sample = sc.uniform_deviation(
+        n, m, sizes, replicates, 3, noise, chunk=7, expected_gradient=_plain_prediction
+    )
+    rng = np.random.default_rng(np.random.SeedSequence(3))
+    v = second_layer(m)
+    cube = np.array(list(itertools.product([-1.0, 1.0], repeat=n)))  # (2^n, n)
+    for r in range(replicates):
+        w_star = rng.choice([-1.0, 1.0], size=n)
+        Z = rng.standard_normal((sizes[-1], m, n))
+        y = np.where(Z @ w_star >= 0, 1.0, -1.0) @ v + noise * rng.standard_normal(sizes[-1])
+        hidden = np.where(np.einsum("kij,uj->uki", Z, cube) >= 0, 1.0, -1.0)  # (2^n, N, m)
+        residual = hidden @ v - y  # (2^n, N)
+        projections = np.einsum("kij,i->kj", Z, v)  # (N, n)
+        expected = _plain_prediction(cube, w_star, v)
+        for s, N in enumerate(sizes):
+            gradient = residual[:, :N] @ projections[:N] / N  # (2^n, n)
+            worst = np.abs(gradient - expected).max()
+            assert sample.deviations[r, s] == pytest.approx(worst, rel=1e-12, abs=1e-14)
+
+
 @pytest.fixture(scope="module")
 def small_grid():
     return sc.success_grid([6, 12], sc.log2_grid(2, 12), 12, 200, 7)
