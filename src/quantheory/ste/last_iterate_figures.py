@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from quantheory.plotting import COLORS, figure
-from quantheory.ste.last_iterate import LastVsErgodic
+from quantheory.ste.last_iterate import HorizonRuns, LastVsErgodic
 
 
 def plot_n50_last_vs_ergodic(
@@ -66,4 +66,42 @@ def plot_n50_last_vs_ergodic(
     right.xaxis.set_minor_formatter(NullFormatter())
     right.set_xlabel("dimension $n$")
     right.set_ylabel("$N_{50}$ last / $N_{50}$ ergodic")
+    return fig
+
+
+def plot_horizon(runs: HorizonRuns) -> plt.Figure:
+    """Fraction of the runs absorbed at w* by each step, against the ergodic estimate.
+
+    The line is the last iterate's success after t steps (runs absorbed by
+    t); the dots are the ergodic estimate's success at the two horizons and
+    the dashed lines mark the horizons.
+    """
+    fig, ax = figure(width=5.6, height=3.3)
+    steps = np.unique(np.geomspace(1, runs.long_steps, 400).astype(int))
+    k = runs.n_trials
+    ax.step(
+        steps,
+        runs.absorbed_by(steps) / k,
+        where="post",
+        color=COLORS["accent"],
+        label="last iterate $Q(w^t)$ (absorbed at $w^*$)",
+    )
+    ax.plot(
+        [runs.short_steps, runs.long_steps],
+        [runs.ergodic_short.mean(), runs.ergodic_long.mean()],
+        "o",
+        color=COLORS["measured"],
+        label="ergodic $Q(\\bar w^t)$",
+    )
+    for steps_at, name in ((runs.short_steps, "short"), (runs.long_steps, "long")):
+        ax.axvline(steps_at, color=COLORS["muted"], ls="--", lw=1)
+        ax.annotate(
+            f"{name}: {steps_at}", (steps_at, 0.02), rotation=90, ha="right", color=COLORS["muted"]
+        )
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(f"fraction of {k} runs right")
+    ax.set_title(f"n = {runs.n}, N = {runs.n_samples}")
+    ax.legend(loc="upper left")
     return fig
