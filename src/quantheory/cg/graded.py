@@ -77,6 +77,8 @@ def sample_size_study(
     every layer sees the same samples. Each run is a cell of a
     :func:`~quantheory.executor.map_cells` sweep (:func:`study_run`); the
     cells of one size share that size's seed, so they draw the same sample.
+    The population cells get a seed spawned after the sizes' (so it leaves
+    theirs unchanged), which they do not use.
     """
     steps = positive_int("steps", steps)
     seeds = spawn(seed, [f"sample_{per}" for per, _ in sizes] + [POPULATION])
@@ -86,10 +88,10 @@ def sample_size_study(
     run = partial(
         study_run, population=population, w0=w0, layers=layers, bits=bits, eta=eta, steps=steps
     )
-    runs = map_cells(run, cells, cell_seeds, desc="sample-size study")
+    results = map_cells(run, cells, cell_seeds, desc="sample-size study")
     return {
         (layer, POPULATION if per is None else size_label(per)): result
-        for (layer, per, _), result in zip(cells, runs, strict=True)
+        for (layer, per, _), result in zip(cells, results, strict=True)
     }
 
 

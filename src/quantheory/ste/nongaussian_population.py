@@ -293,6 +293,7 @@ def sample_shifted_gradient(
 def _shifted_gradient_cell(
     setting: ShiftedSetting, seed: SeedLike, *, n_samples: int
 ) -> ShiftedGradientSample:
+    """:func:`sample_shifted_gradient` with the seed last, as a cell of a sweep."""
     return sample_shifted_gradient(setting, n_samples, seed)
 
 

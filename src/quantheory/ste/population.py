@@ -101,6 +101,7 @@ def sample_sign_moment(dim: int, n_samples: int, seed: SeedLike) -> SignMomentSa
 
 
 def _sign_moment_cell(dim: int, seed: SeedLike, *, n_samples: int) -> SignMomentSample:
+    """:func:`sample_sign_moment` with the seed last, as a cell of a sweep."""
     return sample_sign_moment(dim, n_samples, seed)
 
 
@@ -262,6 +263,7 @@ def sample_population(config: PopulationConfig, n_samples: int, seed: SeedLike) 
 def _population_cell(
     config: PopulationConfig, seed: SeedLike, *, n_samples: int
 ) -> PopulationSample:
+    """:func:`sample_population` with the seed last, as a cell of a sweep."""
     return sample_population(config, n_samples, seed)
 
 
