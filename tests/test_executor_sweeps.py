@@ -47,8 +47,13 @@ SWEEPS = {
         2_000,
         4,
     ),
-    "population limit": lambda: npop.compare_with_population(
-        npop.LimitSetting(mu=3.0, n=6, m=8, n_steps=30, n_samples=200), 2 * npop.BATCH_TRIALS, 6
+    "population limit": lambda: npop.compare_settings_with_population(
+        [
+            npop.LimitSetting(mu=3.0, n=6, m=8, n_steps=30, n_samples=200),
+            npop.LimitSetting(mu=2.0, n=6, m=8, n_steps=30, n_samples=200, v_shape="linear"),
+        ],
+        npop.BATCH_TRIALS + 10,
+        [6, 7],
     ),
     "sample-size study": lambda: graded.sample_size_study(
         ANNULUS,
@@ -81,7 +86,7 @@ def test_every_wired_sweep_gives_the_same_numbers_on_the_cluster(monkeypatch, cl
     map_on_cluster = executor._map_on_cluster
 
     def recorded(function, cells, seeds, desc, address):
-        on_cluster.append(desc.split(" mu=")[0])
+        on_cluster.append(desc)
         return map_on_cluster(function, cells, seeds, desc, address)
 
     monkeypatch.setattr(executor, "_map_on_cluster", recorded)

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import special
@@ -25,6 +27,23 @@ def samples():
 @pytest.fixture(scope="module")
 def comparison():
     return [npop.compare_with_population(LIMIT, 160, 6)]
+
+
+def test_settings_compared_in_one_sweep_equal_each_setting_compared_alone():
+    settings = [
+        npop.LimitSetting(mu=3.0, n=6, m=8, n_steps=30, n_samples=200),
+        npop.LimitSetting(mu=2.0, n=6, m=8, n_steps=30, n_samples=200, v_shape="linear"),
+    ]
+    trials = npop.BATCH_TRIALS + 10
+    together = npop.compare_settings_with_population(settings, trials, [6, 7])
+    alone = [npop.compare_with_population(settings[0], trials, 6)]
+    alone += [npop.compare_with_population(settings[1], trials, 7)]
+    for a, b in zip(together, alone, strict=True):
+        for field in dataclasses.fields(a):
+            assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), field.name
+    assert together[0].trials == together[0].hitting_times.size == trials
+    with pytest.raises(ValueError, match="one seed per setting"):
+        npop.compare_settings_with_population(settings, trials, [6])
 
 
 def test_sympy_derivation_gives_the_stated_formula():

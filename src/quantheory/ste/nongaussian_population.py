@@ -38,7 +38,7 @@ from quantheory import stats
 from quantheory.claims import Claim
 from quantheory.executor import map_cells
 from quantheory.plotting import COLORS, figure
-from quantheory.seeding import SeedLike, describe, generator
+from quantheory.seeding import SeedLike, describe, generator, paired
 from quantheory.ste.engine import run_ste_method, sample_trials
 from quantheory.ste.model import second_layer, sign
 from quantheory.validation import positive_int
@@ -395,9 +395,10 @@ class _BatchTally:
 
 
 def _compare_batch(
-    count: int, seed: SeedLike, *, setting: LimitSetting, formula: GradientFormula
+    cell: tuple[LimitSetting, int], seed: SeedLike, *, formula: GradientFormula
 ) -> _BatchTally:
-    """``count`` trials of :func:`compare_with_population`, drawn from ``seed``."""
+    """``count`` trials of :func:`compare_with_population` at ``setting``, drawn from ``seed``."""
+    setting, count = cell
     batch = sample_trials(
         setting.n,
         setting.n_samples,
@@ -437,25 +438,49 @@ def compare_with_population(
 
     The population path uses ``formula`` only; the finite-sample run is
     :func:`quantheory.ste.engine.run_ste_method` on sampled N(mu, 1) inputs.
-    The trials come in batches of :data:`BATCH_TRIALS`, the cells of a
-    :func:`~quantheory.executor.map_cells` sweep, each from its own child of
-    ``seed`` (on a Dask cluster ``formula`` must be a module-level function).
+    The trials come in batches of :data:`BATCH_TRIALS`, each from its own
+    child of ``seed`` (see :func:`compare_settings_with_population`).
+    """
+    return compare_settings_with_population([setting], trials, [seed], formula)[0]
+
+
+def compare_settings_with_population(
+    settings: Sequence[LimitSetting],
+    trials: int,
+    seeds: Sequence[SeedLike],
+    formula: GradientFormula = population_gradient_shifted,
+) -> list[LimitComparison]:
+    """:func:`compare_with_population` at every setting, from that setting's seed.
+
+    The batches of :data:`BATCH_TRIALS` trials of all the settings are the
+    cells of one :func:`~quantheory.executor.map_cells` sweep; a setting's
+    batches get the children spawned in order from its seed, so each
+    comparison is the one :func:`compare_with_population` gives alone. On a
+    Dask cluster ``formula`` must be a module-level function.
     """
     trials = positive_int("trials", trials)
+    if len(settings) != len(seeds):
+        raise ValueError(f"need one seed per setting ({len(settings)}), got {len(seeds)}")
     sizes = [min(BATCH_TRIALS, trials - start) for start in range(0, trials, BATCH_TRIALS)]
-    cell = partial(_compare_batch, setting=setting, formula=formula)
-    tallies = map_cells(cell, sizes, seed, desc=f"population limit {setting.label}")
-    return LimitComparison(
-        setting,
-        sum(t.agree_ergodic for t in tallies),
-        sum(t.agree_last for t in tallies),
-        sum(t.predicted_star for t in tallies),
-        sum(t.agree_elsewhere for t in tallies),
-        sum(t.elsewhere_constant for t in tallies),
-        trials,
-        np.array([time for t in tallies for time in t.hitting_times]),
-        describe(seed),
-    )
+    cells = [(setting, count) for setting in settings for count in sizes]
+    cell_seeds = [child for seed in seeds for _, child in paired(sizes, seed)]
+    cell = partial(_compare_batch, formula=formula)
+    tallies = map_cells(cell, cells, cell_seeds, desc="population limit")
+    per_setting = [tallies[i : i + len(sizes)] for i in range(0, len(tallies), len(sizes))]
+    return [
+        LimitComparison(
+            setting,
+            sum(t.agree_ergodic for t in batches),
+            sum(t.agree_last for t in batches),
+            sum(t.predicted_star for t in batches),
+            sum(t.agree_elsewhere for t in batches),
+            sum(t.elsewhere_constant for t in batches),
+            trials,
+            np.array([time for t in batches for time in t.hitting_times]),
+            describe(seed),
+        )
+        for setting, seed, batches in zip(settings, seeds, per_setting, strict=True)
+    ]
 
 
 #: the agreement rate with the predicted limit that the claim requires (fixed in advance)
