@@ -257,14 +257,11 @@ LIMIT_TRIALS = 140
 moments = npop.shifted_gradient_experiment(
     MOMENT_SETTINGS, MOMENT_SAMPLES, seeds["moments"]
 )
-limits = [
-    npop.compare_with_population(setting, LIMIT_TRIALS, child)
-    for setting, child in zip(
-        LIMIT_SETTINGS,
-        spawn(seeds["limits"], ["mu2", "mu3", "mu2-linear"]).values(),
-        strict=True,
-    )
-]
+limits = npop.compare_settings_with_population(
+    LIMIT_SETTINGS,
+    LIMIT_TRIALS,
+    list(spawn(seeds["limits"], ["mu2", "mu3", "mu2-linear"]).values()),
+)
 claims.record(
     npop.nongaussian_population_claim(
         npop.formula_is_derived(), moments, limits
