@@ -428,19 +428,31 @@ glue("local-last-from", int(local.n_low[-1]))
 # (about a thousand pairs, a further 20 s, would). The tests check a second
 # seed's 128 pairs against the tolerance.
 #
-# **The extension to $n = 200$.** The grid used to stop at $n = 100$, where
-# the book measured a growth like $n^{1.5}$ against the paper's summary of a
-# quadratic one; the question was whether the local exponent creeps towards 2
-# at larger $n$. Here the last range, from $n =$
+# **The extension to $n = 200$ adds little power.** The grid used to stop at
+# $n = 100$, where the book measured a growth like $n^{1.5}$ against the
+# paper's summary of a quadratic one; the question was whether the local
+# exponent creeps towards 2 at larger $n$. Here the last range, from $n =$
 # {glue:text}`local-last-from` to {glue:text}`n-max`, has local exponent
 # {glue:text}`local-last:.2f` (budget interval
-# {glue:text}`local-last-low:.2f` to {glue:text}`local-last-high:.2f`). At full
-# scale under master seed 0 it was 1.21 (95% interval 0.95 to 1.47, budget
-# interval 0.37 to 2.04), against about 1.4 to 1.6 on each range below
-# $n = 100$; an earlier run of the same grid with 32 trials a cell gave 1.24
-# (0.53 to 1.95). The data do not show the exponent creeping towards 2, if
-# anything a slower growth from 100 to 200. At the budget's level they
-# exclude little: the interval's upper end lies near 2.
+# {glue:text}`local-last-low:.2f` to {glue:text}`local-last-high:.2f`). Said
+# plainly, the row $n = 200$ does not settle the question, and it adds little
+# to `ste.thm1_phase_transition`: at the budget's level the exponent from 100
+# to 200 is known only to lie between about 0.4 and 2, which contains both 1.5
+# and 2. At full scale it was 1.19 (95% interval 0.93 to 1.45, budget interval
+# 0.36 to 2.01) under master seed 0, and 1.29 (1.00 to 1.57; 0.41 to 2.16),
+# 1.29 (1.01 to 1.57; 0.43 to 2.17) and 1.14 (0.89 to 1.40; 0.33 to 1.96)
+# under seeds 1, 2 and 3; before the trials' seeds moved to their own branch,
+# seed 0 gave 1.21 (0.95 to 1.47; 0.37 to 2.04). The 95% intervals, for
+# reading only, lie below 2 under every seed: the data do not show the
+# exponent creeping towards 2, if anything a slower growth from 100 to 200.
+#
+# The `large` scale is meant to answer it, with its test fixed in the code
+# before any large run (part (d), `EXPONENT_TEST_RANGE` and
+# `EXPONENT_CANDIDATES` in `sample_complexity_claims`): the exponent from
+# $n = 100$ to $n = 400$, a range twice as long in $\log n$ as 100 to 200,
+# with 64 trials a cell. The claim fails if its interval lies above 2, and
+# reports whether it excludes 1.5 and whether it excludes 2. It has not been
+# run.
 
 # %%
 show(local_exponent_table({"ergodic": local}))
@@ -525,6 +537,19 @@ show_figure(
 # already lowered once from $1 + s^2$ after a full-scale run at master seed 0
 # came within 0.07 in log of it) was replaced by the present lower end after a
 # review showed it sat only 3% above the bound's own ratio at $s = 0.5$.
+#
+# **The noise finding is fragile.** Run at full scale under master seeds 0 to 3
+# without any retuning (after the trials' seeds had moved to a branch of their
+# own, which changed every number of this chapter), it passed under seeds 0, 1
+# and 2, with 0.07, 0.11 and 0.07 in log to spare at the nearer end of the
+# band, and failed under seed 3: there the budget interval of
+# $N_{50}(0.5)/N_{50}(0)$ ran from 1.17 to 4.57, its lower end 0.02 in log
+# below 1.1 times the bound's ratio (1.199). With 32 trials a cell the
+# intervals are nearly as wide as the band (about 1.3 against 1.6 in log at
+# $s = 0.5$), so the claim fails under a fair share of master seeds; the
+# book's default seed 0 is one under which it passes. What held under every
+# seed: noise raises $N_{50}$ (every interval lies above 1), with point
+# estimates of 2.3 to 2.8 at $s = 0.5$ against the bound's 1.09.
 
 # %%
 shape_vs = [second_layer(128, "power", exponent=p) for p in SHAPE_EXPONENTS]
@@ -598,7 +623,10 @@ show_figure(fig, "fig-n50-dependence")
 #   slower than $n^2$. With $C' = C'' = 1$ the bound is loose by five orders of
 #   magnitude, mainly through its dependence on $\|v\|_1/\|v\|_2$, which the
 #   measurements do not show. Label noise raises $N_{50}$ by more than the
-#   bound's noise term says (the shape of that growth in $s$ is not resolved).
+#   bound's noise term says (the shape of that growth in $s$ is not resolved;
+#   the finding is fragile: it failed under one of four master seeds).
+# * The row $n = 200$ leaves open whether the exponent tends to 1.5 or to 2;
+#   the `large` scale's test of the range 100 to 400 is fixed in advance.
 #
 # ## Exercises
 #
