@@ -423,9 +423,10 @@ glue("local-last-from", int(local.n_low[-1]))
 # {glue:text}`storage-mismatches` decided differently: the mismatch rate's 95%
 # Wilson interval reaches {glue:text}`storage-high95:.3f`, its budget interval
 # runs from {glue:text}`storage-low:.3f` to {glue:text}`storage-high:.3f`.
-# Part (c) could only have failed if float32 changed many decisions; at the
-# budget's level this many pairs cannot show the rate *below* the tolerance
-# (about a thousand pairs, a further 20 s, would). The tests check a second
+# Part (c) fails only if that whole budget interval lies above the tolerance
+# {glue:text}`storage-tolerance:.2f`, i.e. if float32 changes many decisions;
+# this many pairs cannot show the rate *below* the tolerance at the budget's
+# level (about a thousand pairs, a further 20 s, would). The tests check a second
 # seed's 128 pairs against the tolerance.
 #
 # **The extension to $n = 200$ adds little power.** The grid used to stop at
