@@ -827,7 +827,8 @@ def phase_grid_parameters() -> dict:
       steps of about sqrt(2), N = 4..16384, 64 trials, 500 steps (6.1e11
       draws, about 1.5 CPU-hours; one trial at n = 400, N = 16384 holds 3.5 GB,
       so a worker needs the default 4 GB memory budget and runs such a cell's
-      trials one at a time).
+      trials one at a time; each of a worker's threads keeps its own input
+      buffer, so a worker with k threads needs about k times 4 GB).
     """
     ns = by_scale(**PHASE_GRID_NS)
     return {
