@@ -249,6 +249,18 @@ def test_exponent_finding_fits_the_rows_up_to_n_100_and_reports_every_row():
         comparison.up_to(5)
 
 
+def test_the_tested_rows_include_n_100():
+    """``up_to`` keeps the row at its bound: n = 100 is tested, not dropped nor merely reported."""
+    ns = np.array([10, 25, 50, 100, 200])
+    ergodic = np.array([4.0, 6.0, 9.0, 13.0, 20.0])
+    grid = _grid_from_transitions(ns, ergodic, 1.02 * ergodic)
+    comparison = li.compare_last_and_ergodic(grid, 200, 3)
+    assert comparison.up_to(last_checks.TESTED_MAX_N).ns.tolist() == [10, 25, 50, 100]
+    claim = last_checks.last_iterate_claim(comparison, grid, [sample_trials(6, 10, 2, 1)], 5)
+    tested = claim.measured["N50_last / N50_ergodic by n (budget interval)"]
+    assert "100:" in tested and "200:" not in tested
+
+
 def test_band_tests_the_rows_up_to_n_100_and_reports_the_others(clean_batches):
     """A last iterate 3x behind at n = 200 only is reported, not tested; at n = 50 it fails."""
     ns = np.array([10, 25, 50, 100, 200])
@@ -270,9 +282,9 @@ def test_band_tests_the_rows_up_to_n_100_and_reports_the_others(clean_batches):
 @pytest.mark.parametrize("scale", ["quick", "full"])
 def test_band_power_note_numbers_are_the_simulation(scale):
     """The band's power quoted in the claim (BAND_POWER) is what band_power computes."""
-    for factor, (low, high) in last_checks.BAND_POWER[scale].items():
+    for factor, expected in last_checks.BAND_POWER[scale].items():
         scores = last_checks.band_power(scale, factor)
-        assert (round(scores.min(), 2), round(scores.max(), 2)) == (low, high)
+        assert last_checks.band_power_summary(scale, scores) == expected
     assert f"{last_checks.BAND_POWER['full'][3.5][1]:.1f}" in last_checks.BAND_POWER_NOTE
 
 
@@ -316,6 +328,37 @@ def test_horizon_claim_passes_on_the_quick_cell(horizon):
     assert claim.passed, claim.as_text()
     assert claim.kind == "finding"
     assert li.horizon_cell()["long_steps"] == 30 * li.horizon_cell()["n"]
+    assert "(reported, not tested)" in " ".join(claim.measured)
+    assert "can pass it" in claim.method  # 384 runs: the cell alone can pass the sign test
+
+
+def test_the_sign_test_cannot_pass_on_24_runs_alone():
+    """At the full design the cell's 24 runs cannot pass test 1 without the grid's row."""
+    assert last_checks.sign_test_passes_from(24) is None
+    assert last_checks.fewest_discordant_to_pass() > 24
+    assert last_checks.sign_test_passes_from(35) == 35
+    short, long = li.horizon_steps(200)
+    lagging = np.arange(24) < 20
+    runs = li.HorizonRuns(
+        200,
+        1448,
+        short,
+        long,
+        np.ones(24, bool),
+        ~lagging,
+        np.ones(24, bool),
+        np.ones(24, bool),
+        np.where(lagging, short + 100, 10),
+        0,
+        "synthetic",
+    )
+    alone = last_checks.horizon_claim(runs, NO_GRID_ROW)
+    assert not alone.passed and "can never pass it" in alone.method
+    row = li.design_grid([200], [1024, 1448], 24, short)
+    with_row = replace(row, ergodic=np.array([[24, 24]]), last=np.array([[4, 6]]))
+    pooled = last_checks.horizon_claim(runs, with_row)
+    assert pooled.passed, pooled.as_text()
+    assert "the grid's row n = 200 at 500 steps" in pooled.statement
 
 
 def test_horizon_claim_adds_the_grid_row_at_the_same_n_and_horizon(horizon):
@@ -350,7 +393,28 @@ def test_horizon_claim_fails_when_the_long_run_secretly_stops_at_the_short_horiz
     np.testing.assert_array_equal(stopped.last_long, horizon.last_short)
     claim = last_checks.horizon_claim(stopped, NO_GRID_ROW)
     assert not claim.passed
-    assert "absorbed after 125: 0 runs" in claim.margin
+    assert "lagging runs absorbed after 125: 0" in claim.margin
+
+
+@pytest.mark.mutation("ste.thm2_horizon")
+def test_horizon_claim_fails_when_only_non_lagging_runs_are_absorbed_later(horizon):
+    """Late absorption only of runs whose ergodic estimate was wrong too: the lag stays.
+
+    The old test 2 counted every run absorbed after the short horizon and passed here.
+    """
+    short = horizon.short_steps
+    lagging = horizon.ergodic_short & ~horizon.last_short
+    caught_up = lagging & (horizon.absorbed_at > short)
+    assert caught_up.any() and np.any((horizon.absorbed_at > short) & ~lagging)
+    permanent = replace(
+        horizon,
+        absorbed_at=np.where(caught_up, -1, horizon.absorbed_at),
+        last_long=horizon.last_long & ~caught_up,
+    )
+    claim = last_checks.horizon_claim(permanent, NO_GRID_ROW)
+    assert not claim.passed
+    assert "lagging runs absorbed after 125: 0" in claim.margin
+    assert claim.measured["other runs absorbed after step 125 (not counted)"] > 0
 
 
 @pytest.mark.mutation("ste.thm2_horizon")
