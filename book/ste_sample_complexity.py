@@ -334,24 +334,41 @@ show_figure(plot_deviation_growth(growth, b), "fig-deviation-growth")
 #   (half the memory and memory traffic; every sum is in double precision).
 #   A separate run draws every trial of one cell near $N_{50}$ ($n = 50$,
 #   $N = 100$, fixed before the first run) twice from the same seed, stored
-#   once in float32 and once in float64, and counts the trials whose decision
-#   differs. The claim fails if that rate is shown above 10%, a tolerance
-#   fixed before the first run: a mismatch rate $r$ moves a cell's success
-#   rate by at most $r$, and 0.10 is one binomial standard deviation of a
-#   cell's rate at 24 trials.
+#   once in float32 and once in float64, and counts the trials whose ergodic
+#   or last-iterate decision differs. At full scale (512 pairs) the rate must
+#   be *shown below* 10%: the upper end of its budget interval must be at most
+#   0.10 (0 mismatches give 0.066; up to 10 pass). The tolerance was fixed
+#   before the first run. What it allows: a mismatch rate $r$ moves every
+#   cell's success rate by at most $r$, so it moves the crossing of a
+#   logistic success curve of slope $b$ in $\log N$ by at most about $4r/b$
+#   in $\log N_{50}$; the claim reports that shift at the fitted slope of the
+#   row $n = 50$, against the width of that row's $N_{50}$ interval. The test's
+#   direction was changed after seeing the data: it used to fail only if the
+#   rate was shown *above* 10%, which 256 pairs failed only at 55 mismatches
+#   or more (half-precision storage, which tips 13 to 16% of the ergodic
+#   decisions, passed it); after a review, and after 0 mismatches had been
+#   seen, the pairs went from 256 to 512 and the test to the upper end, which
+#   only makes passing harder. At `quick` scale (64 pairs) even 0 mismatches
+#   leave the upper end at 0.36 (about 320 pairs, 7 s more, would be needed
+#   to reach 0.10), so there part (c) keeps the one-sided test: it fails only if the
+#   rate is shown above 10%, which catches only a storage that tips many
+#   decisions.
 # * (d) **The large scale's range.** On a grid with the rows $n = 100$ and
-#   $n = 400$ (the `large` scale only), the exponent of $N_{50}$ between them
-#   must not be shown above 2, and the claim reports which of 1.5 and 2 its
-#   interval excludes. The range and the two exponents were fixed in the code
-#   before any large run, because the full grid's last range cannot tell
-#   them apart (see below). At `quick` and `full` scale part (d) is reported
-#   as not tested.
+#   $n = 400$ (the `large` scale only; a large grid without them is an
+#   error), the exponent of $N_{50}$ between them must not be shown above 2.
+#   Which of 1.5 and 2 its interval excludes is reported, not tested. The
+#   range and the two exponents were fixed in the code before any large run,
+#   because the full grid's last range cannot tell them apart (see below). At
+#   `quick` and `full` scale part (d) is reported as not tested.
 #
 # The tests make the claim fail with a bound that grows like $n$, with
 # synthetic $N_{50}$ growing like $n^{2.5}$ and like $n^3$ (censored on this
 # grid), with an $N_{50}$ that does not grow, with one that steepens to
-# $n^{2.6}$ above $n = 100$ (only (d) sees it), and with a storage that keeps
-# the inputs only to the nearest $1/2$ (it tips about half the decisions).
+# $n^{2.6}$ above $n = 100$ (only (d) sees it), with a storage that keeps
+# the inputs only to the nearest $1/2$ (it tips about half the decisions),
+# with half-precision storage (13% of the ergodic and a third of all
+# decisions tipped, at the full design's 512 pairs), and with mismatches in
+# the last iterate only.
 
 # %%
 grid = sc.phase_transition_grid()
@@ -364,13 +381,22 @@ claims.record(
 local = sc.local_exponents(fit)
 comparisons = checks.phase_transition_comparisons(fit)
 storage_check = checks.storage_check(storage, comparisons)
-glue("storage-mismatches", storage.mismatches)
+glue("storage-mismatches", storage.any_mismatches)
+glue("storage-ergodic", storage.mismatches)
+glue("storage-last", storage.last_mismatches)
 glue("storage-trials", storage.cell.n_trials)
 glue("storage-successes", int(storage.double.sum()))
 glue("storage-high95", storage_check["high95"])
 glue("storage-high", storage_check["high"])
 glue("storage-low", storage_check["low"])
 glue("storage-tolerance", checks.STORAGE_MISMATCH_TOLERANCE)
+glue("storage-end", storage_check["end"])
+slope_b, storage_shift, n50_width = checks.storage_shift(
+    grid, fit, storage.cell.n, comparisons, checks.STORAGE_MISMATCH_TOLERANCE
+)
+glue("storage-slope", slope_b)
+glue("storage-shift", storage_shift)
+glue("storage-width", n50_width)
 glue("grid-n-max-size", int(grid.sample_sizes[-1]))
 glue("alpha", float(fit.alpha))
 glue("n-max", int(grid.ns[-1]))
@@ -420,14 +446,19 @@ glue("local-last-from", int(local.n_low[-1]))
 #
 # **Storage.** Of {glue:text}`storage-trials` trials run in both precisions
 # ({glue:text}`storage-successes` of them successes in float64),
-# {glue:text}`storage-mismatches` decided differently: the mismatch rate's 95%
+# {glue:text}`storage-mismatches` decided differently
+# ({glue:text}`storage-ergodic` in the ergodic estimate,
+# {glue:text}`storage-last` in the last iterate): the mismatch rate's 95%
 # Wilson interval reaches {glue:text}`storage-high95:.3f`, its budget interval
-# runs from {glue:text}`storage-low:.3f` to {glue:text}`storage-high:.3f`.
-# Part (c) fails only if that whole budget interval lies above the tolerance
-# {glue:text}`storage-tolerance:.2f`, i.e. if float32 changes many decisions;
-# this many pairs cannot show the rate *below* the tolerance at the budget's
-# level (about a thousand pairs, a further 20 s, would). The tests check a second
-# seed's 128 pairs against the tolerance.
+# runs from {glue:text}`storage-low:.3f` to {glue:text}`storage-high:.3f`,
+# and part (c) compares its {glue:text}`storage-end` end with the tolerance
+# {glue:text}`storage-tolerance:.2f` (the upper end at full scale, the lower
+# end at quick scale, where the pairs are too few to show the rate below the
+# tolerance). At the fitted logistic slope {glue:text}`storage-slope:.1f` of
+# the row $n = 50$, a mismatch rate of 0.10 could move $\log N_{50}$ by about
+# {glue:text}`storage-shift:.3f`, against a width of
+# {glue:text}`storage-width:.2f` of that row's $N_{50}$ budget interval in
+# $\log N$. The tests check a second seed's 128 pairs against the tolerance.
 #
 # **The extension to $n = 200$ adds little power.** The grid used to stop at
 # $n = 100$, where the book measured a growth like $n^{1.5}$ against the
@@ -532,12 +563,15 @@ show_figure(
 # $(1 + s/\|v\|_1)^2$, 1.09 at $s = 0.5$ and 1.19 at $s = 1$) and below
 # $1 + 20 s^2$. That upper end is an envelope, not a shape: the sweep has two
 # noise levels at most and cannot tell growth like $s^2$ from growth like $s$,
-# so the chapter no longer claims a quadratic. Both ends were set after
-# seeing data: earlier runs had shown ratios of 2.5 at $s = 0.5$ and 5.3 to
-# 5.9 at $s = 1$; an earlier band $[1 + s^2/2, 1 + 20 s^2]$ (its lower end
-# already lowered once from $1 + s^2$ after a full-scale run at master seed 0
-# came within 0.07 in log of it) was replaced by the present lower end after a
-# review showed it sat only 3% above the bound's own ratio at $s = 0.5$.
+# so the chapter no longer claims a quadratic. Both ends were set after seeing
+# data, the upper end $1 + 20 s^2$ as an envelope far above every ratio seen, so
+# the finding is in effect one-sided (that $N_{50}$ grows with the noise by more
+# than the bound's noise term says): earlier runs had shown ratios of 2.5 at
+# $s = 0.5$ and 5.3 to 5.9 at $s = 1$; an earlier band $[1 + s^2/2, 1 + 20 s^2]$
+# (its lower end already lowered once from $1 + s^2$ after a full-scale run at
+# master seed 0 came within 0.07 in log of it) was replaced by the present lower
+# end after a review showed it sat only 3% above the bound's own ratio at
+# $s = 0.5$.
 #
 # **The noise finding was fragile at 32 trials a cell, and now has 96.** Run
 # at full scale under master seeds 0 to 3 without any retuning (after the
@@ -628,7 +662,8 @@ show_figure(fig, "fig-n50-dependence")
 #   magnitude, mainly through its dependence on $\|v\|_1/\|v\|_2$, which the
 #   measurements do not show. Label noise raises $N_{50}$ by more than the
 #   bound's noise term says (the shape of that growth in $s$ is not resolved;
-#   the finding is fragile: it failed under one of four master seeds).
+#   the finding was fragile at 32 trials a cell (failed under seed 3); at 96
+#   it passed under seeds 0-7).
 # * The row $n = 200$ leaves open whether the exponent tends to 1.5 or to 2;
 #   the `large` scale's test of the range 100 to 400 is fixed in advance.
 #

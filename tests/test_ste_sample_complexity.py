@@ -217,6 +217,42 @@ def test_deviation_kernel_matches_brute_force_over_all_binary_vectors(n):
             assert sample.deviations[r, s] == pytest.approx(worst, rel=1e-12, abs=1e-14)
 
 
+def _plain_gradients(n, m, sizes, noise, seed):
+    """The STE gradient at every u in {-1, 1}^n (itertools' order) and every N of
+    ``sizes``, in plain NumPy from the first replicate's draws: shape (S, 2^n, n)."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    v = second_layer(m)
+    cube = np.array(list(itertools.product([-1.0, 1.0], repeat=n)))  # (2^n, n)
+    w_star = rng.choice([-1.0, 1.0], size=n)
+    Z = rng.standard_normal((sizes[-1], m, n))
+    y = np.where(Z @ w_star >= 0, 1.0, -1.0) @ v + noise * rng.standard_normal(sizes[-1])
+    hidden = np.where(np.einsum("kij,uj->uki", Z, cube) >= 0, 1.0, -1.0)  # (2^n, N, m)
+    residual = hidden @ v - y  # (2^n, N)
+    projections = np.einsum("kij,i->kj", Z, v)  # (N, n)
+    return cube, np.array([residual[:, :N] @ projections[:N] / N for N in sizes])
+
+
+@pytest.mark.parametrize("n", [4, 5])
+def test_deviation_kernel_checks_every_binary_vector_one_by_one(n):
+    """A stand-in E g of +-100 (every coordinate) at one u0 and 0 elsewhere makes the
+    worst deviation 100 - min_j g_j(u0) (or 100 + max_j g_j(u0)): so the kernel must
+    visit u0 and compute its gradient right, for every u0 of {-1, 1}^n in turn."""
+    m, sizes, noise, seed = 6, (9, 20), 0.3, 11
+    cube, plain = _plain_gradients(n, m, sizes, noise, seed)
+    for index, u0 in enumerate(cube):
+        for spike in (100.0, -100.0):
+
+            def spiked(U, w_star, v, u0=u0, spike=spike):
+                return np.where(np.all(U == u0, axis=1)[:, None], spike, 0.0) * np.ones(n)
+
+            sample = sc.uniform_deviation(
+                n, m, sizes, 1, seed, noise, chunk=7, expected_gradient=spiked
+            )
+            at_u0 = plain[:, index]  # (S, n)
+            want = 100.0 - at_u0.min(axis=1) if spike > 0 else 100.0 + at_u0.max(axis=1)
+            np.testing.assert_allclose(sample.deviations[0], want, rtol=1e-12)
+
+
 @pytest.fixture(scope="module")
 def small_grid():
     return sc.success_grid([6, 12], sc.log2_grid(2, 12), 12, 200, 7)
@@ -297,12 +333,16 @@ def grid_fit(grid):
     return sc.fit_exponent(grid.ns, grid.sample_sizes, grid.ergodic, grid.n_trials)
 
 
-def synthetic_pairing(mismatches, trials=256):
-    """A float32/float64 pairing whose first ``mismatches`` trials decide differently."""
+def synthetic_pairing(mismatches, trials=512, last_mismatches=0):
+    """A float32/float64 pairing whose first ``mismatches`` trials decide differently
+    (ergodic), and whose last ``last_mismatches`` differ in the last iterate."""
     double = np.arange(trials) % 2 == 0
     single = double.copy()
     single[:mismatches] = ~single[:mismatches]
-    return sc.StoragePairing(sc.GridCell(50, 100, trials, 500), single, double, "synthetic")
+    single_last = double.copy()
+    single_last[trials - last_mismatches :] = ~single_last[trials - last_mismatches :]
+    cell = sc.GridCell(50, 100, trials, 500)
+    return sc.StoragePairing(cell, single, double, single_last, double.copy(), "synthetic")
 
 
 NO_MISMATCH = synthetic_pairing(0)
@@ -385,15 +425,49 @@ def test_float32_storage_changes_few_decisions_near_n50():
     n, n_samples = sc.STORAGE_CHECK_CELL
     pairing = sc.storage_pairing(sc.GridCell(n, n_samples, 128, 500), 2024)
     assert 0.2 < pairing.double.mean() < 0.8  # near N50: decisions can be tipped
-    assert pairing.mismatches <= checks.STORAGE_MISMATCH_TOLERANCE * 128, pairing.mismatches
+    assert pairing.any_mismatches <= checks.STORAGE_MISMATCH_TOLERANCE * 128, pairing.any_mismatches
 
 
 def test_phase_transition_claim_reports_the_storage_check():
     grid = synthetic_grid(2.0 * NS**1.5, NS)
     claim = checks.phase_transition_claim(grid, grid_fit(grid), V, storage=synthetic_pairing(3))
     assert claim.passed
-    assert "3 of 256 trials" in claim.measured["(c) float32 against float64 storage, paired"]
-    assert "(c) " in claim.margin and "float32" in claim.method
+    text = claim.measured["(c) float32 against float64 storage, paired"]
+    assert "3 of 512 trials" in text and "(3 ergodic, 0 last iterate)" in text
+    assert "(c) upper end" in claim.margin and "float32" in claim.method
+    assert "not a row" in claim.measured["(c) what the tolerance allows"]
+
+
+def test_storage_check_tests_the_upper_end_when_the_design_can_pass_it():
+    """Five rows and one storage check: 6 comparisons. With 512 pairs, 0 mismatches
+    give an upper end of 0.066 and up to 10 pass; with 64, the upper end cannot reach
+    0.10 and only the lower end is tested."""
+    assert checks.storage_test_end(512, 6, 0.10) == "upper"
+    assert checks.storage_test_end(64, 4, 0.10) == "lower"
+    assert checks.storage_check(synthetic_pairing(10), 6)["passed"]
+    assert not checks.storage_check(synthetic_pairing(11), 6)["passed"]
+    assert checks.storage_check(synthetic_pairing(12, trials=64), 4)["passed"]
+
+
+def test_storage_check_counts_last_iterate_mismatches():
+    pairing = synthetic_pairing(4, last_mismatches=9)
+    assert (pairing.mismatches, pairing.last_mismatches, pairing.any_mismatches) == (4, 9, 13)
+    assert not checks.storage_check(pairing, 6)["passed"]
+
+
+@pytest.mark.mutation("ste.thm1_phase_transition")
+def test_phase_transition_claim_fails_when_only_the_last_iterate_depends_on_storage():
+    grid = synthetic_grid(2.0 * NS**1.5, NS)
+    pairing = synthetic_pairing(0, last_mismatches=30)
+    claim = checks.phase_transition_claim(grid, grid_fit(grid), V, storage=pairing)
+    assert not claim.passed and "(c) upper end" in claim.margin
+
+
+def test_phase_transition_claim_needs_the_range_rows_at_the_large_scale(monkeypatch):
+    monkeypatch.setenv("QUANTHEORY_SCALE", "large")
+    grid = synthetic_grid(2.0 * NS**1.5, NS)
+    with pytest.raises(ValueError, match="must have the rows n = 100 and 400"):
+        checks.phase_transition_claim(grid, grid_fit(grid), V, storage=NO_MISMATCH)
 
 
 @pytest.mark.mutation("ste.thm1_phase_transition")
@@ -422,6 +496,35 @@ def test_phase_transition_claim_fails_when_the_single_precision_storage_is_too_c
     grid = synthetic_grid(2.0 * NS**1.5, NS)
     claim = checks.phase_transition_claim(grid, grid_fit(grid), V, storage=pairing)
     assert not claim.passed and pairing.mismatches > 40
+
+
+@pytest.mark.mutation("ste.thm1_phase_transition")
+def test_phase_transition_claim_fails_with_half_precision_storage(monkeypatch):
+    """Half precision (inputs rounded to float16's 10 mantissa bits, after the labels
+    were computed) on 128 trials of the check's own cell, the pattern repeated to the
+    full design's 512 pairs and 5 + 1 comparisons: (c) fails (the lower-end test at 256
+    pairs let it pass)."""
+    draw = sc.sample_trials_per_seed
+
+    def half(*args, dtype="float64", **kwargs):
+        batch = draw(*args, dtype=dtype, **kwargs)
+        if dtype == "float32":
+            batch.Z[...] = batch.Z.astype(np.float16)
+        return batch
+
+    monkeypatch.setattr(sc, "sample_trials_per_seed", half)
+    n, n_samples = sc.STORAGE_CHECK_CELL
+    measured = sc.storage_pairing(sc.GridCell(n, n_samples, 128, 500), 2024)
+    arrays = [
+        np.tile(a, 4)
+        for a in (measured.single, measured.double, measured.single_last, measured.double_last)
+    ]
+    pairing = sc.StoragePairing(sc.GridCell(n, n_samples, 512, 500), *arrays, "tiled")
+    full_ns = np.array([10, 25, 50, 100, 200])
+    grid = synthetic_grid(2.0 * full_ns**1.5, full_ns)
+    claim = checks.phase_transition_claim(grid, grid_fit(grid), V, storage=pairing)
+    assert not claim.passed and "(c) upper end" in claim.margin, pairing.any_mismatches
+    assert "log N50 by at most" in claim.measured["(c) what the tolerance allows"]
 
 
 LARGE_NS = np.array([10, 25, 50, 100, 200, 400])
