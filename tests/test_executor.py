@@ -261,6 +261,26 @@ def test_a_sweep_inside_a_cell_runs_on_that_cells_worker(monkeypatch, cluster):
     assert np.array_equal(np.array(here), np.array(there))
 
 
+def _count_and_look(cell: sc.GridCell, seed: np.random.SeedSequence) -> tuple[dict, bool]:
+    """Run a grid cell, then say whether this thread still holds an input buffer."""
+    counts = sc.count_cell(cell, seed)
+    return counts, getattr(sc._BUFFERS, "array", None) is not None
+
+
+def test_a_worker_thread_keeps_no_input_buffer_after_a_cell(monkeypatch, cluster):
+    """A Dask worker's threads outlive the sweep; the client thread's buffer is freed
+    by the sweep at its end (success_grid), so it may keep it between cells."""
+    cells = [sc.GridCell(6, 20, 4, 50), sc.GridCell(6, 40, 4, 50)]
+    _on(monkeypatch, None)
+    here = map_cells(_count_and_look, cells, 5)
+    sc.release_input_buffer()
+    _on(monkeypatch, cluster.address)
+    there = _in_background(map_cells, _count_and_look, cells, 5).result(timeout=START_TIMEOUT)
+    assert [held for _, held in here] == [True, True]
+    assert [held for _, held in there] == [False, False]
+    assert [counts for counts, _ in here] == [counts for counts, _ in there]
+
+
 def test_a_worker_killed_mid_sweep_loses_no_cell_and_changes_nothing(
     monkeypatch, cluster, tmp_path
 ):

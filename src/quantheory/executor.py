@@ -113,12 +113,13 @@ def map_cells(
     else:
         seeds = [child for _, child in paired(cells, seed)]
     address = scheduler_address()
-    if address is None or _inside_a_worker():  # a sweep inside a cell runs where the cell runs
+    if address is None or inside_a_worker():  # a sweep inside a cell runs where the cell runs
         return _map_here(function, cells, seeds, desc)
     return _map_on_cluster(function, cells, seeds, desc, address)
 
 
-def _inside_a_worker() -> bool:
+def inside_a_worker() -> bool:
+    """Whether the calling thread is one of a Dask worker's (running a cell of a sweep)."""
     from distributed import get_worker
 
     try:

@@ -28,7 +28,7 @@ from scipy.special import expit
 from scipy.stats import chi2
 
 from quantheory import stats
-from quantheory.executor import map_cells
+from quantheory.executor import inside_a_worker, map_cells
 from quantheory.memo import cached
 from quantheory.scale import by_scale
 from quantheory.seeding import SeedLike, chapter_seed, describe, generator, paired, seed_sequence
@@ -234,9 +234,16 @@ def count_cell(cell: GridCell, seed: SeedLike) -> dict[str, float]:
     """Run every trial of ``cell`` (``w0 = 0``, :func:`trial_outcomes`) and count them.
 
     Returns the :data:`COUNTS` of the cell and ``v_shape``,
-    ``|v|_1^2 / |v|_2^2`` of the second layer the trials used.
+    ``|v|_1^2 / |v|_2^2`` of the second layer the trials used. In a Dask
+    worker's thread, which outlives the sweep, the input buffer is freed at
+    the end of the cell (each cell there takes fresh memory); elsewhere the
+    sweep frees it at its end (:func:`success_grid`).
     """
-    outcomes, shape = trial_outcomes(cell, seed)
+    try:
+        outcomes, shape = trial_outcomes(cell, seed)
+    finally:
+        if inside_a_worker():
+            release_input_buffer()
     return {**{key: int(value.sum()) for key, value in outcomes.items()}, "v_shape": shape}
 
 
@@ -284,7 +291,10 @@ class StoragePairing:
 
 def storage_pairing(cell: GridCell, seed: SeedLike) -> StoragePairing:
     """Run ``cell``'s trials with float32 and with float64 inputs (the same trial seeds)."""
-    single, _ = trial_outcomes(cell, seed, "float32")
+    try:
+        single, _ = trial_outcomes(cell, seed, "float32")
+    finally:
+        release_input_buffer()
     double, _ = trial_outcomes(cell, seed, "float64")
     return StoragePairing(
         cell, single["ergodic"], double["ergodic"], single["last"], double["last"], describe(seed)
