@@ -201,26 +201,18 @@ def test_deviation_kernel_matches_brute_force_over_all_binary_vectors(n):
         n, m, sizes, replicates, 3, noise, chunk=7, expected_gradient=_plain_prediction
     )
     rng = np.random.default_rng(np.random.SeedSequence(3))
-    v = second_layer(m)
-    cube = np.array(list(itertools.product([-1.0, 1.0], repeat=n)))  # (2^n, n)
     for r in range(replicates):
-        w_star = rng.choice([-1.0, 1.0], size=n)
-        Z = rng.standard_normal((sizes[-1], m, n))
-        y = np.where(Z @ w_star >= 0, 1.0, -1.0) @ v + noise * rng.standard_normal(sizes[-1])
-        hidden = np.where(np.einsum("kij,uj->uki", Z, cube) >= 0, 1.0, -1.0)  # (2^n, N, m)
-        residual = hidden @ v - y  # (2^n, N)
-        projections = np.einsum("kij,i->kj", Z, v)  # (N, n)
-        expected = _plain_prediction(cube, w_star, v)
-        for s, N in enumerate(sizes):
-            gradient = residual[:, :N] @ projections[:N] / N  # (2^n, n)
-            worst = np.abs(gradient - expected).max()
-            assert sample.deviations[r, s] == pytest.approx(worst, rel=1e-12, abs=1e-14)
+        cube, w_star, gradients = _plain_replicate(rng, n, m, sizes, noise)
+        worst = np.abs(gradients - _plain_prediction(cube, w_star, second_layer(m))).max(
+            axis=(1, 2)
+        )
+        np.testing.assert_allclose(sample.deviations[r], worst, rtol=1e-12, atol=1e-14)
 
 
-def _plain_gradients(n, m, sizes, noise, seed):
-    """The STE gradient at every u in {-1, 1}^n (itertools' order) and every N of
-    ``sizes``, in plain NumPy from the first replicate's draws: shape (S, 2^n, n)."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+def _plain_replicate(rng, n, m, sizes, noise):
+    """One training set drawn from ``rng`` as the kernel draws it, and the STE gradient
+    at every u in {-1, 1}^n (itertools' order) and every N of ``sizes``, in plain NumPy:
+    the cube (2^n, n), w* (n,) and the gradients (S, 2^n, n)."""
     v = second_layer(m)
     cube = np.array(list(itertools.product([-1.0, 1.0], repeat=n)))  # (2^n, n)
     w_star = rng.choice([-1.0, 1.0], size=n)
@@ -229,7 +221,7 @@ def _plain_gradients(n, m, sizes, noise, seed):
     hidden = np.where(np.einsum("kij,uj->uki", Z, cube) >= 0, 1.0, -1.0)  # (2^n, N, m)
     residual = hidden @ v - y  # (2^n, N)
     projections = np.einsum("kij,i->kj", Z, v)  # (N, n)
-    return cube, np.array([residual[:, :N] @ projections[:N] / N for N in sizes])
+    return cube, w_star, np.array([residual[:, :N] @ projections[:N] / N for N in sizes])
 
 
 @pytest.mark.parametrize("n", [4, 5])
@@ -238,7 +230,8 @@ def test_deviation_kernel_checks_every_binary_vector_one_by_one(n):
     worst deviation 100 - min_j g_j(u0) (or 100 + max_j g_j(u0)): so the kernel must
     visit u0 and compute its gradient right, for every u0 of {-1, 1}^n in turn."""
     m, sizes, noise, seed = 6, (9, 20), 0.3, 11
-    cube, plain = _plain_gradients(n, m, sizes, noise, seed)
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    cube, _, plain = _plain_replicate(rng, n, m, sizes, noise)
     for index, u0 in enumerate(cube):
         for spike in (100.0, -100.0):
 
